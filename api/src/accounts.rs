@@ -1,0 +1,219 @@
+//! Accounts: users, argon2id password hashes and opaque bearer tokens.
+//!
+//! A token is 32 random bytes shown to the client once; the database keeps only its SHA-256,
+//! so a leaked database cannot be replayed as sessions. Logging out deletes the row.
+
+use crate::db::{self, Db};
+use crate::error::ApiError;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use shared::Role;
+
+/// How long a sign-in lasts.
+const SESSION_DAYS: i64 = 30;
+
+/// A signed-in user as handlers see it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+#[derive(Deserialize)]
+struct UserRow {
+    id: String,
+    email: String,
+    display_name: String,
+    role: Role,
+    password_hash: String,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User { id: r.id, email: r.email, display_name: r.display_name, role: r.role }
+    }
+}
+
+/// A new random secret, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Lower-cases and trims an email and checks its shape.
+pub fn normalise_email(email: &str) -> Result<String, ApiError> {
+    let e = email.trim().to_lowercase();
+    let valid = e.len() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !e.contains(char::is_whitespace);
+    if valid { Ok(e) } else { Err(ApiError::bad("invalid_email", "that does not look like an email address")) }
+}
+
+fn hash_password(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing password: {e}")))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// Creates an account. The first account of a fresh install becomes admin, later ones creators.
+pub async fn signup(db: &Db, email: &str, password: &str, display_name: &str) -> Result<User, ApiError> {
+    let email = normalise_email(email)?;
+    if password.chars().count() < 8 {
+        return Err(ApiError::bad("weak_password", "passwords need at least 8 characters"));
+    }
+    if password.len() > 1024 {
+        return Err(ApiError::bad("invalid_password", "passwords are at most 1024 bytes"));
+    }
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 80 {
+        return Err(ApiError::bad("invalid_display_name", "display names are 1 to 80 characters"));
+    }
+    let hash = {
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))??
+    };
+    let id = ulid::Ulid::new().to_string();
+    let mut resp = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $n = (SELECT count() AS n FROM user GROUP ALL)[0].n ?? 0;
+             CREATE type::record('user', $id) SET email = $email, display_name = $name,
+                 password_hash = $hash, role = IF $n = 0 { 'admin' } ELSE { 'creator' }, created_at = $now;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("id", id.clone()))
+        .bind(("email", email.clone()))
+        .bind(("name", display_name.to_owned()))
+        .bind(("hash", hash))
+        .bind(("now", db::now()))
+        .await?;
+    let errors = resp.take_errors();
+    if errors.values().any(|e| {
+        let msg = e.to_string();
+        msg.contains("user_email") || msg.contains("already contains")
+    }) {
+        return Err(ApiError::conflict("email_taken", "an account with that email exists"));
+    }
+    if let Some(e) = errors.into_values().next() {
+        return Err(e.into());
+    }
+    user_by_id(db, &id).await?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("user vanished")))
+}
+
+/// Checks credentials and opens a session; returns the token and the user.
+pub async fn login(db: &Db, email: &str, password: &str) -> Result<(String, User), ApiError> {
+    let bad = || ApiError::BadRequest("invalid_credentials", "wrong email or password".into());
+    let email = normalise_email(email).map_err(|_| bad())?;
+    let mut resp = db
+        .query("SELECT record::id(id) AS id, email, display_name, role, password_hash FROM user WHERE email = $email")
+        .bind(("email", email))
+        .await?;
+    let row: Option<UserRow> = db::first(&mut resp, 0)?;
+    let Some(row) = row else {
+        return Err(bad());
+    };
+    let ok = {
+        let password = password.to_owned();
+        let hash = row.password_hash.clone();
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?
+    };
+    if !ok {
+        return Err(bad());
+    }
+    let user = User::from(row);
+    let token = open_session(db, &user.id).await?;
+    Ok((token, user))
+}
+
+/// Opens a session for a user and returns its bearer token.
+pub async fn open_session(db: &Db, user_id: &str) -> Result<String, ApiError> {
+    let token = random_token();
+    let expires = chrono::Utc::now() + chrono::Duration::days(SESSION_DAYS);
+    db.query("CREATE session SET token_hash = $h, user_id = $u, created_at = $now, expires_at = $exp")
+        .bind(("h", token_hash(&token)))
+        .bind(("u", user_id.to_owned()))
+        .bind(("now", db::now()))
+        .bind(("exp", db::ts(expires)))
+        .await?
+        .check()?;
+    Ok(token)
+}
+
+/// Revokes a session.
+pub async fn logout(db: &Db, token: &str) -> Result<(), ApiError> {
+    db.query("DELETE session WHERE token_hash = $h")
+        .bind(("h", token_hash(token)))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// The user a bearer token belongs to, if the session is live.
+pub async fn authenticate(db: &Db, token: &str) -> Result<Option<User>, ApiError> {
+    let mut resp = db
+        .query("SELECT user_id FROM session WHERE token_hash = $h AND expires_at > $now")
+        .bind(("h", token_hash(token)))
+        .bind(("now", db::now()))
+        .await?;
+    let row: Option<serde_json::Value> = db::first(&mut resp, 0)?;
+    let Some(user_id) = row.as_ref().and_then(|r| r["user_id"].as_str()) else {
+        return Ok(None);
+    };
+    user_by_id(db, user_id).await
+}
+
+pub async fn user_by_id(db: &Db, id: &str) -> Result<Option<User>, ApiError> {
+    let mut resp = db
+        .query("SELECT record::id(id) AS id, email, display_name, role FROM type::record('user', $id)")
+        .bind(("id", id.to_owned()))
+        .await?;
+    Ok(db::first(&mut resp, 0)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(normalise_email("  Ann@Example.COM ").unwrap(), "ann@example.com");
+        assert!(normalise_email("nope").is_err());
+        assert!(normalise_email("a@b").is_err());
+        assert!(normalise_email("a b@c.d").is_err());
+    }
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+    }
+}

@@ -1,0 +1,193 @@
+//! Assembles the server: settings in, a bound listener and a running service out.
+//!
+//! `Application::build` connects the database, opens the object store, binds the listener
+//! (port 0 in tests) and wires the routes; `run` serves until shutdown. In-process transcoder
+//! workers, when configured, talk to this very server over the same HTTP job protocol that
+//! standalone `kino-transcoder` processes use.
+
+use crate::config::Settings;
+use crate::error::json_errors;
+use crate::state::{AppState, Inner};
+use crate::{db, graphql, jobs, media, parts, rest, signing::Signer, web};
+use anyhow::Context;
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::middleware::{Cors, Tracing};
+use poem::{EndpointExt, IntoEndpoint, Route, Server, get, handler, put};
+use shared::store::Store;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// A built, not yet running, server.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    addr: SocketAddr,
+    state: AppState,
+}
+
+#[handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+#[handler]
+async fn readyz(state: poem::web::Data<&AppState>) -> poem::Response {
+    use poem::IntoResponse;
+    match state.db.query("RETURN 1").await {
+        Ok(_) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not ready");
+            poem::http::StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// Reads the installation's secrets from the database, creating them on first start, so every
+/// replica on one database signs and checks with the same keys.
+async fn secrets(db: &db::Db, settings: &Settings) -> anyhow::Result<(String, String)> {
+    for _ in 0..3 {
+        let mut r = db.query("SELECT signing, registration FROM type::record('config', 'secrets')").await?;
+        let row: Option<serde_json::Value> = db::first(&mut r, 0)?;
+        if let Some(row) = row {
+            let signing = settings.signing_secret.clone().or_else(|| row["signing"].as_str().map(str::to_owned));
+            let reg = settings
+                .worker_registration_token
+                .clone()
+                .or_else(|| row["registration"].as_str().map(str::to_owned));
+            if let (Some(s), Some(r)) = (signing, reg) {
+                return Ok((s, r));
+            }
+        }
+        // Two replicas starting together race here; the loser's CREATE fails and it re-reads.
+        let _ = db
+            .query("CREATE type::record('config', 'secrets') SET signing = $s, registration = $r")
+            .bind(("s", crate::accounts::random_token()))
+            .bind(("r", crate::accounts::random_token()))
+            .await;
+    }
+    anyhow::bail!("could not read or create the installation secrets")
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let root = match (&settings.db_user, &settings.db_pass) {
+            (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+            _ => None,
+        };
+        let db = db::connect(&settings.db_url(), &settings.db_namespace, &settings.db_database, root).await?;
+        let store = Store::open(&settings.store_url())
+            .await
+            .with_context(|| format!("opening object store {}", settings.store_url()))?;
+        let (signing, registration_token) = secrets(&db, &settings).await?;
+        let listener = std::net::TcpListener::bind(settings.listen)
+            .with_context(|| format!("binding {}", settings.listen))?;
+        listener.set_nonblocking(true)?;
+        let acceptor = TcpAcceptor::from_std(listener)?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .context("listener has no address")?;
+        let state = AppState::new(Inner {
+            db,
+            store,
+            signer: Signer::new(&signing),
+            settings,
+            registration_token,
+            job_wake: tokio::sync::Notify::new(),
+        });
+        Ok(Application { acceptor, addr, state })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` is cancelled, with the watchdog and in-process workers alongside.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let local_url = format!("http://127.0.0.1:{}", self.addr.port());
+        let api = rest::service(None);
+        let docs = api.swagger_ui();
+        let spec = api.spec_endpoint();
+        let schema = graphql::schema(Some(state.clone()));
+        let app = Route::new()
+            .nest_no_strip("/api/v1", api.into_endpoint().catch_all_error(json_errors))
+            .at("/api/v1/openapi.json", spec)
+            .nest("/api/docs", docs)
+            .at("/parts/:upload_id/:number", put(parts::put_part))
+            .at("/media/:token/:video/:version/*path", get(media::serve))
+            .at("/graphql", get(graphql::graphiql).post(graphql::execute).data(schema))
+            .at("/healthz", get(healthz))
+            .at("/readyz", get(readyz))
+            .nest("/", web::endpoint(state.settings.web_dir.as_deref()))
+            .with(Cors::new().expose_header("ETag"))
+            .with(Tracing)
+            .data(state.clone());
+
+        let watchdog = {
+            let state = state.clone();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = tick.tick() => {}
+                    }
+                    match jobs::requeue_expired(&state.db, state.settings.job_max_attempts).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::warn!(jobs = n, "re-queued jobs whose lease expired");
+                            state.job_wake.notify_waiters();
+                        }
+                        Err(e) => tracing::error!(error = %e, "job watchdog"),
+                    }
+                }
+            })
+        };
+
+        let mut workers = Vec::new();
+        for i in 0..state.settings.workers {
+            let cfg = transcoder::WorkerConfig {
+                api_url: local_url.clone(),
+                registration_token: state.registration_token.clone(),
+                store_url: state.settings.store_url(),
+                scratch_dir: state
+                    .settings
+                    .scratch_dir
+                    .clone()
+                    .unwrap_or_else(|| state.settings.data_dir.join("scratch")),
+                name: format!("in-process-{i}"),
+                preset: "veryfast".into(),
+            };
+            let stop = shutdown.clone();
+            workers.push(tokio::spawn(async move {
+                if let Err(e) = transcoder::run_worker(cfg, stop).await {
+                    tracing::error!(error = ?e, "in-process worker stopped");
+                }
+            }));
+        }
+
+        println!("kino listening on http://{}", self.addr);
+        let server = Server::new_with_acceptor(self.acceptor);
+        let stop = shutdown.clone();
+        server
+            .run_with_graceful_shutdown(app, async move { stop.cancelled().await }, Some(Duration::from_secs(10)))
+            .await?;
+        shutdown.cancel();
+        let _ = watchdog.await;
+        for w in workers {
+            let _ = w.await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,156 @@
+//! Typed settings, layered: built-in defaults, then the config file (`--config`, default
+//! `kino.toml` when present), then `KINO_*` environment variables, then command-line flags.
+
+use clap::Parser;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Command line of `kino`. Every flag is optional; unset flags fall through to the lower layers.
+#[derive(Debug, Parser, Default)]
+#[command(name = "kino", version, about = "Kino video-on-demand server")]
+pub struct Cli {
+    /// Config file (TOML). Default: ./kino.toml when it exists.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the embedded database and the default object store.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: surrealkv://PATH, mem://, ws://HOST:PORT.
+    #[arg(long)]
+    pub db: Option<String>,
+    /// Object store URL: file:///PATH.
+    #[arg(long)]
+    pub store: Option<String>,
+    /// In-process transcoder workers.
+    #[arg(long)]
+    pub workers: Option<u32>,
+    /// How clients reach this server, e.g. https://kino.example.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Directory holding the built web app (index.html and assets).
+    #[arg(long)]
+    pub web_dir: Option<PathBuf>,
+    /// Write the OpenAPI spec and the GraphQL schema into DIR and exit.
+    #[arg(long, value_name = "DIR")]
+    pub export_schemas: Option<PathBuf>,
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub db: Option<String>,
+    /// SurrealDB namespace and database.
+    pub db_namespace: String,
+    pub db_database: String,
+    /// Root credentials for a remote database (`ws://`).
+    pub db_user: Option<String>,
+    pub db_pass: Option<String>,
+    pub store: Option<String>,
+    pub workers: u32,
+    pub public_url: Option<String>,
+    pub web_dir: Option<PathBuf>,
+    /// Secret that signs media URLs and part-upload URLs. Generated and kept in the data dir
+    /// when not set, so every replica behind one data dir agrees.
+    pub signing_secret: Option<String>,
+    /// Token transcoder workers present to register. Generated and kept in the data dir when
+    /// not set.
+    pub worker_registration_token: Option<String>,
+    /// Lifetime of signed media URLs, in seconds.
+    pub media_url_ttl_s: u64,
+    /// Lifetime of an open upload, in seconds.
+    pub upload_ttl_s: u64,
+    /// Largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Lease a worker holds on a job before it must heartbeat, in seconds.
+    pub job_lease_s: u64,
+    /// Attempts before a job is dead-lettered.
+    pub job_max_attempts: u32,
+    /// Scratch directory of in-process workers.
+    pub scratch_dir: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".parse().expect("valid default address"),
+            data_dir: PathBuf::from("data"),
+            db: None,
+            db_namespace: "kino".into(),
+            db_database: "main".into(),
+            db_user: None,
+            db_pass: None,
+            store: None,
+            workers: 1,
+            public_url: None,
+            web_dir: None,
+            signing_secret: None,
+            worker_registration_token: None,
+            media_url_ttl_s: 6 * 3600,
+            upload_ttl_s: 24 * 3600,
+            max_upload_bytes: 50 * 1024 * 1024 * 1024,
+            job_lease_s: 120,
+            job_max_attempts: 5,
+            scratch_dir: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Layers defaults, file, environment and flags.
+    pub fn load(cli: &Cli) -> Result<Settings, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        match &cli.config {
+            Some(path) => fig = fig.merge(Toml::file_exact(path)),
+            None => fig = fig.merge(Toml::file("kino.toml")),
+        }
+        fig = fig.merge(Env::prefixed("KINO_").ignore(&["config", "export_schemas"]));
+        let mut s: Settings = fig.extract()?;
+        if let Some(v) = cli.listen {
+            s.listen = v;
+        }
+        if let Some(v) = &cli.data_dir {
+            s.data_dir = v.clone();
+        }
+        if let Some(v) = &cli.db {
+            s.db = Some(v.clone());
+        }
+        if let Some(v) = &cli.store {
+            s.store = Some(v.clone());
+        }
+        if let Some(v) = cli.workers {
+            s.workers = v;
+        }
+        if let Some(v) = &cli.public_url {
+            s.public_url = Some(v.trim_end_matches('/').to_owned());
+        }
+        if let Some(v) = &cli.web_dir {
+            s.web_dir = Some(v.clone());
+        }
+        Ok(s)
+    }
+
+    /// The database URL, defaulting to SurrealKV under the data dir.
+    pub fn db_url(&self) -> String {
+        self.db.clone().unwrap_or_else(|| {
+            format!("surrealkv://{}", self.data_dir.join("db").display())
+        })
+    }
+
+    /// The object store URL, defaulting to a directory under the data dir.
+    pub fn store_url(&self) -> String {
+        self.store.clone().unwrap_or_else(|| {
+            let dir = self.data_dir.join("objects");
+            let abs = std::path::absolute(&dir).unwrap_or(dir);
+            format!("file://{}", abs.display())
+        })
+    }
+}

@@ -1,0 +1,151 @@
+//! The database: a SurrealDB handle reached through `engine::any` (embedded SurrealKV, `mem://`
+//! or a remote `ws://` server), with versioned migrations applied at start-up.
+//!
+//! Rows cross the boundary as JSON: queries project the record key as a plain string `id`
+//! (`record::id(id) AS id`) and timestamps are fixed-width RFC 3339 strings in UTC, which sort
+//! lexicographically in time order. Each module deserialises rows into its own types.
+
+use anyhow::Context;
+use serde::de::DeserializeOwned;
+use surrealdb::Surreal;
+use surrealdb::engine::any::Any;
+
+pub type Db = Surreal<Any>;
+
+/// Schema changes in order. A migration never changes once released; add a new one instead.
+const MIGRATIONS: &[(u32, &str)] = &[(
+    1,
+    r#"
+    DEFINE TABLE IF NOT EXISTS user SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS user_email ON user FIELDS email UNIQUE;
+    DEFINE TABLE IF NOT EXISTS session SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS session_token ON session FIELDS token_hash UNIQUE;
+    DEFINE TABLE IF NOT EXISTS video SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS video_listing ON video FIELDS state, visibility;
+    DEFINE INDEX IF NOT EXISTS video_owner ON video FIELDS owner_id;
+    DEFINE TABLE IF NOT EXISTS upload SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS upload_video ON upload FIELDS video_id;
+    DEFINE TABLE IF NOT EXISTS job SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS job_state ON job FIELDS state;
+    DEFINE INDEX IF NOT EXISTS job_video ON job FIELDS video_id;
+    DEFINE TABLE IF NOT EXISTS worker SCHEMALESS;
+    DEFINE TABLE IF NOT EXISTS config SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS worker_token ON worker FIELDS token_hash UNIQUE;
+    "#,
+)];
+
+/// Connects, selects the namespace and database (defining them first, since a remote server
+/// refuses to use ones that do not exist) and applies pending migrations.
+pub async fn connect(
+    url: &str,
+    ns: &str,
+    db_name: &str,
+    root: Option<(String, String)>,
+) -> anyhow::Result<Db> {
+    let url = url.strip_prefix("memory").map(|_| "mem://").unwrap_or(url);
+    let db = surrealdb::engine::any::connect(url)
+        .await
+        .with_context(|| format!("connecting to database {url}"))?;
+    if let Some((username, password)) = root {
+        db.signin(surrealdb::opt::auth::Root { username, password })
+            .await
+            .context("signing in to the database")?;
+    }
+    db.query(format!("DEFINE NAMESPACE IF NOT EXISTS {ns}; USE NS {ns}; DEFINE DATABASE IF NOT EXISTS {db_name};"))
+        .await
+        .context("defining namespace")?
+        .check()
+        .context("defining namespace")?;
+    db.use_ns(ns).use_db(db_name).await.context("selecting database")?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+async fn migrate(db: &Db) -> anyhow::Result<()> {
+    db.query("DEFINE TABLE IF NOT EXISTS migration SCHEMALESS").await?.check()?;
+    let applied: Vec<serde_json::Value> = db
+        .query("SELECT version FROM migration")
+        .await?
+        .take(0)
+        .context("reading applied migrations")?;
+    let applied: Vec<u64> = applied.iter().filter_map(|v| v["version"].as_u64()).collect();
+    for (version, sql) in MIGRATIONS {
+        if applied.contains(&u64::from(*version)) {
+            continue;
+        }
+        tracing::info!(version, "applying migration");
+        db.query(format!(
+            "BEGIN TRANSACTION; {sql}; CREATE migration SET version = {version}, applied_at = time::now(); COMMIT TRANSACTION;"
+        ))
+        .await?
+        .check()
+        .with_context(|| format!("migration {version}"))?;
+    }
+    Ok(())
+}
+
+/// Now, as the fixed-width UTC timestamp the database stores.
+pub fn now() -> String {
+    ts(chrono::Utc::now())
+}
+
+/// A timestamp as the database stores it.
+pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Parses a stored timestamp.
+pub fn parse_ts(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_default()
+}
+
+/// Takes statement `idx` of a response as rows of `T`.
+pub fn rows<T: DeserializeOwned>(
+    resp: &mut surrealdb::IndexedResults,
+    idx: usize,
+) -> anyhow::Result<Vec<T>> {
+    let raw: Vec<serde_json::Value> = resp.take(idx).context("reading rows")?;
+    raw.into_iter()
+        .map(|v| serde_json::from_value(v).context("decoding row"))
+        .collect()
+}
+
+/// Takes the first row of statement `idx`, if any.
+pub fn first<T: DeserializeOwned>(
+    resp: &mut surrealdb::IndexedResults,
+    idx: usize,
+) -> anyhow::Result<Option<T>> {
+    Ok(rows(resp, idx)?.into_iter().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Row {
+        id: String,
+        title: String,
+        at: String,
+    }
+
+    #[tokio::test]
+    async fn migrations_apply_once_and_rows_decode() {
+        let db = connect("mem://", "t", "t", None).await.unwrap();
+        migrate(&db).await.unwrap();
+        let mut r = db
+            .query("CREATE video:abc SET title = 'x', at = $at; SELECT record::id(id) AS id, title, at FROM video;")
+            .bind(("at", now()))
+            .await
+            .unwrap();
+        let rows: Vec<Row> = rows(&mut r, 1).unwrap();
+        assert_eq!(rows[0].id, "abc");
+        assert_eq!(rows[0].title, "x");
+        assert!(rows[0].at.ends_with('Z'));
+        let mut r = db.query("SELECT count() AS n FROM migration GROUP ALL").await.unwrap();
+        let n: Vec<serde_json::Value> = r.take(0).unwrap();
+        assert_eq!(n[0]["n"], 1);
+    }
+}

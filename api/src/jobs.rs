@@ -1,0 +1,269 @@
+//! The transcode job queue, kept in the `job` table.
+//!
+//! Life of a job: `queued -> leased -> done`, or back to `queued` (a retryable failure or an
+//! expired lease, after a backoff) until `max_attempts`, then `dead` with the video `failed`.
+//! Leasing is a conditional update (`WHERE state = 'queued'`) inside a transaction, retried on
+//! a write conflict, so two workers never hold the same attempt. Completion and failure are
+//! compare-and-set on (job, attempt, job token): a worker whose lease expired and was handed
+//! to someone else cannot overwrite the newer attempt.
+
+use crate::accounts::{random_token, token_hash};
+use crate::db::{self, Db};
+use crate::error::ApiError;
+use crate::videos;
+use serde::Deserialize;
+use shared::VideoState;
+use std::time::Duration;
+
+/// A job as a worker holds it.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub job_id: String,
+    pub video_id: String,
+    pub attempt: u32,
+    pub job_token: String,
+    pub lease_until: String,
+    pub version: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct JobRow {
+    id: String,
+    video_id: String,
+    attempt: u32,
+}
+
+/// Queues a transcode of a video's source.
+pub async fn enqueue(db: &Db, video_id: &str) -> Result<String, ApiError> {
+    let id = ulid::Ulid::new().to_string();
+    db.query(
+        "CREATE type::record('job', $id) SET video_id = $video, state = 'queued', attempt = 0,
+            created_at = $now, available_at = $now",
+    )
+    .bind(("id", id.clone()))
+    .bind(("video", video_id.to_owned()))
+    .bind(("now", db::now()))
+    .await?
+    .check()?;
+    Ok(id)
+}
+
+/// Claims the oldest runnable job for a worker, if there is one.
+pub async fn try_lease(db: &Db, worker_id: &str, lease: Duration) -> Result<Option<Lease>, ApiError> {
+    for _ in 0..8 {
+        let token = random_token();
+        let now = db::now();
+        let until = db::ts(chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default());
+        let resp = db
+            .query(
+                "BEGIN TRANSACTION;
+                 LET $j = (SELECT id FROM job WHERE state = 'queued' AND available_at <= $now
+                           ORDER BY created_at LIMIT 1)[0].id;
+                 LET $claimed = IF $j != NONE {
+                     (UPDATE $j SET state = 'leased', attempt += 1, token_hash = $th,
+                         worker_id = $w, lease_until = $until, leased_at = $now, progress = 0
+                      WHERE state = 'queued'
+                      RETURN record::id(id) AS id, video_id, attempt)
+                 } ELSE { [] };
+                 RETURN $claimed;
+                 COMMIT TRANSACTION;",
+            )
+            .bind(("now", now))
+            .bind(("th", token_hash(&token)))
+            .bind(("w", worker_id.to_owned()))
+            .bind(("until", until.clone()))
+            .await;
+        let mut resp = match resp {
+            Ok(r) => r,
+            Err(e) if is_conflict(&e) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let errors = resp.take_errors();
+        if let Some(e) = errors.into_values().next() {
+            if is_conflict(&e) {
+                continue;
+            }
+            return Err(e.into());
+        }
+        let n = resp.num_statements();
+        let claimed: Vec<JobRow> = db::rows(&mut resp, n - 1).or_else(|_| db::rows(&mut resp, n - 2))?;
+        let Some(job) = claimed.into_iter().next() else {
+            return Ok(None);
+        };
+        let version = videos::next_version(db, &job.video_id).await?;
+        db.query("UPDATE type::record('job', $id) SET version = $v")
+            .bind(("id", job.id.clone()))
+            .bind(("v", version))
+            .await?
+            .check()?;
+        videos::set_state(db, &job.video_id, VideoState::Processing, None).await?;
+        return Ok(Some(Lease {
+            job_id: job.id,
+            video_id: job.video_id,
+            attempt: job.attempt,
+            job_token: token,
+            lease_until: until,
+            version,
+        }));
+    }
+    Ok(None)
+}
+
+fn is_conflict(e: &surrealdb::Error) -> bool {
+    let s = e.to_string().to_lowercase();
+    s.contains("conflict") || s.contains("retry")
+}
+
+/// Compare-and-set guard shared by heartbeat, complete and fail: the job must still be leased
+/// for this attempt by the holder of this token.
+async fn cas(db: &Db, job_id: &str, attempt: u32, token: &str, set: &str) -> Result<Option<String>, ApiError> {
+    if !shared::layout::is_safe_id(job_id) {
+        return Err(ApiError::not_found("job_not_found", format!("no job {job_id}")));
+    }
+    let mut r = db
+        .query(format!(
+            "UPDATE type::record('job', $id) SET {set}
+             WHERE state = 'leased' AND attempt = $attempt AND token_hash = $th
+             RETURN VALUE video_id"
+        ))
+        .bind(("id", job_id.to_owned()))
+        .bind(("attempt", attempt))
+        .bind(("th", token_hash(token)))
+        .bind(("now", db::now()))
+        .await?;
+    let v: Vec<serde_json::Value> = r.take(0)?;
+    Ok(v.into_iter().next().and_then(|v| v.as_str().map(str::to_owned)))
+}
+
+fn lease_lost(job_id: &str) -> ApiError {
+    ApiError::conflict("job_lease_lost", format!("job {job_id} is no longer leased to this attempt"))
+}
+
+/// Extends a lease and records progress (0-100).
+pub async fn heartbeat(db: &Db, job_id: &str, attempt: u32, token: &str, progress: f64, lease: Duration) -> Result<String, ApiError> {
+    let until = db::ts(chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default());
+    let set = format!("lease_until = '{until}', progress = {}", progress.clamp(0.0, 100.0));
+    cas(db, job_id, attempt, token, &set).await?.ok_or_else(|| lease_lost(job_id))?;
+    Ok(until)
+}
+
+/// Marks an attempt done and publishes its version.
+pub async fn complete(db: &Db, job_id: &str, attempt: u32, token: &str, duration_s: f64) -> Result<(), ApiError> {
+    let mut r = db
+        .query("SELECT VALUE version FROM type::record('job', $id)")
+        .bind(("id", job_id.to_owned()))
+        .await?;
+    let version: Option<u32> = r.take::<Vec<serde_json::Value>>(0)?.first().and_then(|v| v.as_u64()).map(|v| v as u32);
+    let video_id = cas(db, job_id, attempt, token, "state = 'done', finished_at = $now, progress = 100")
+        .await?
+        .ok_or_else(|| lease_lost(job_id))?;
+    let version = version.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {job_id} has no version")))?;
+    videos::publish(db, &video_id, version, duration_s).await
+}
+
+/// Records a failed attempt: retried later when `retryable` and attempts remain, otherwise the
+/// job is dead-lettered and the video fails with `reason`.
+pub async fn fail(
+    db: &Db,
+    job_id: &str,
+    attempt: u32,
+    token: &str,
+    reason: &str,
+    retryable: bool,
+    max_attempts: u32,
+) -> Result<(), ApiError> {
+    let retry = retryable && attempt < max_attempts;
+    let reason: String = reason.chars().take(2000).collect();
+    let set = if retry {
+        let backoff = 2i64.pow(attempt.min(8)) * 5;
+        let at = db::ts(chrono::Utc::now() + chrono::Duration::seconds(backoff));
+        format!("state = 'queued', available_at = '{at}', last_error = $reason")
+    } else {
+        "state = 'dead', finished_at = $now, last_error = $reason".to_owned()
+    };
+    let mut r = db
+        .query(format!(
+            "UPDATE type::record('job', $id) SET {set}
+             WHERE state = 'leased' AND attempt = $attempt AND token_hash = $th
+             RETURN VALUE video_id"
+        ))
+        .bind(("id", job_id.to_owned()))
+        .bind(("attempt", attempt))
+        .bind(("th", token_hash(token)))
+        .bind(("now", db::now()))
+        .bind(("reason", reason.clone()))
+        .await?;
+    let v: Vec<serde_json::Value> = r.take(0)?;
+    let video_id = v.first().and_then(|v| v.as_str()).ok_or_else(|| lease_lost(job_id))?.to_owned();
+    if retry {
+        videos::set_state(db, &video_id, VideoState::Queued, None).await
+    } else {
+        videos::set_state(db, &video_id, VideoState::Failed, Some(reason)).await
+    }
+}
+
+/// Re-queues jobs whose lease expired (their worker died or lost contact), or dead-letters
+/// them when they have used all their attempts. Returns how many it touched.
+pub async fn requeue_expired(db: &Db, max_attempts: u32) -> Result<usize, ApiError> {
+    let mut r = db
+        .query(
+            "UPDATE job SET state = IF attempt >= $max { 'dead' } ELSE { 'queued' },
+                available_at = $now, last_error = 'lease expired'
+             WHERE state = 'leased' AND lease_until < $now
+             RETURN record::id(id) AS id, video_id, state",
+        )
+        .bind(("now", db::now()))
+        .bind(("max", max_attempts))
+        .await?;
+    let rows: Vec<serde_json::Value> = r.take(0)?;
+    for row in &rows {
+        let (Some(video), Some(state)) = (row["video_id"].as_str(), row["state"].as_str()) else {
+            continue;
+        };
+        if state == "dead" {
+            let reason = "transcoding did not finish: its worker stopped responding".to_owned();
+            videos::set_state(db, video, VideoState::Failed, Some(reason)).await?;
+        } else {
+            videos::set_state(db, video, VideoState::Queued, None).await?;
+        }
+    }
+    Ok(rows.len())
+}
+
+/// Registers a worker and returns its id and bearer token.
+pub async fn register_worker(db: &Db, name: &str) -> Result<(String, String), ApiError> {
+    let id = ulid::Ulid::new().to_string();
+    let token = random_token();
+    db.query("CREATE type::record('worker', $id) SET name = $name, token_hash = $th, created_at = $now")
+        .bind(("id", id.clone()))
+        .bind(("name", name.to_owned()))
+        .bind(("th", token_hash(&token)))
+        .bind(("now", db::now()))
+        .await?
+        .check()?;
+    Ok((id, token))
+}
+
+/// The worker a token belongs to.
+pub async fn worker_by_token(db: &Db, token: &str) -> Result<Option<String>, ApiError> {
+    let mut r = db
+        .query("SELECT VALUE record::id(id) FROM worker WHERE token_hash = $th")
+        .bind(("th", token_hash(token)))
+        .await?;
+    let v: Vec<serde_json::Value> = r.take(0)?;
+    Ok(v.first().and_then(|v| v.as_str()).map(str::to_owned))
+}
+
+/// Cancels the queued or running jobs of a video (it was deleted). A worker still holding the
+/// lease finds out when its next heartbeat or completion is refused.
+pub async fn cancel_for_video(db: &Db, video_id: &str) -> Result<(), ApiError> {
+    db.query(
+        "UPDATE job SET state = 'cancelled', finished_at = $now
+         WHERE video_id = $v AND state IN ['queued', 'leased']",
+    )
+    .bind(("v", video_id.to_owned()))
+    .bind(("now", db::now()))
+    .await?
+    .check()?;
+    Ok(())
+}

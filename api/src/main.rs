@@ -1,0 +1,53 @@
+//! `kino`: the all-in-one server. See `kino --help`.
+
+use anyhow::Context;
+use api::config::{Cli, Settings};
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(dir) = &cli.export_schemas {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("kino.openapi.json"), api::openapi_json())?;
+        std::fs::write(dir.join("schema.graphql"), api::graphql_sdl())?;
+        return Ok(());
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,surrealdb=warn,surrealdb_core=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let settings = Settings::load(&cli).context("reading configuration")?;
+    // The embedded database engines recurse deeply; give every runtime thread room.
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(10 * 1024 * 1024)
+        .build()?
+        .block_on(async move {
+            std::fs::create_dir_all(&settings.data_dir)
+                .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
+            let app = api::Application::build(settings).await?;
+            let shutdown = CancellationToken::new();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                stop.cancel();
+            });
+            #[cfg(unix)]
+            {
+                let stop = shutdown.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut term) =
+                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        term.recv().await;
+                        stop.cancel();
+                    }
+                });
+            }
+            app.run(shutdown).await
+        })
+}

@@ -1,0 +1,162 @@
+//! Media delivery: `/media/{token}/{video}/v{n}/{path}` serves the files of one rendition
+//! version when the path token (an expiring HMAC over video and version) checks out.
+//! Playlists refer to their segments by relative URL, so every request inherits the token.
+//!
+//! Segments never change under a version (each transcode attempt writes a fresh version), so
+//! they are cacheable for a year; playlists get a short lifetime. Single byte ranges, ETag
+//! and `If-None-Match` are honoured so players and CDNs can do partial and conditional fetches.
+
+use crate::state::AppState;
+use futures::StreamExt;
+use poem::http::{HeaderMap, StatusCode, header};
+use poem::web::{Data, Path};
+use poem::{Body, IntoResponse, Response, handler};
+use shared::store::StoreError;
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "m3u8" => "application/vnd.apple.mpegurl",
+        "m4s" => "video/iso.segment",
+        "mp4" => "video/mp4",
+        "m4a" => "audio/mp4",
+        "ts" => "video/mp2t",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "vtt" => "text/vtt; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn plain(status: StatusCode, msg: &str) -> Response {
+    let code = match status {
+        StatusCode::NOT_FOUND => "media_not_found",
+        StatusCode::FORBIDDEN => "media_token_invalid",
+        StatusCode::RANGE_NOT_SATISFIABLE => "range_not_satisfiable",
+        _ => "internal",
+    };
+    poem::web::Json(serde_json::json!({"code": code, "message": msg}))
+        .with_status(status)
+        .into_response()
+}
+
+/// Parses a single `bytes=` range against an object of `size` bytes.
+fn parse_range(value: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = value.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None; // Multiple ranges: serve the whole object, as RFC 9110 allows.
+    }
+    let (a, b) = spec.split_once('-')?;
+    let range = match (a.trim(), b.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().ok()?;
+            if n == 0 || size == 0 {
+                return Some(Err(()));
+            }
+            (size.saturating_sub(n), size - 1)
+        }
+        (start, "") => (start.parse().ok()?, size.saturating_sub(1)),
+        (start, end) => {
+            let (s, e): (u64, u64) = (start.parse().ok()?, end.parse().ok()?);
+            if e < s {
+                return None;
+            }
+            (s, e.min(size.saturating_sub(1)))
+        }
+    };
+    if range.0 >= size { Some(Err(())) } else { Some(Ok(range)) }
+}
+
+#[handler]
+pub async fn serve(
+    state: Data<&AppState>,
+    Path((token, video_id, version, path)): Path<(String, String, String, String)>,
+    headers: &HeaderMap,
+) -> Response {
+    let Some(version) = version.strip_prefix('v').and_then(|v| v.parse::<u32>().ok()) else {
+        return plain(StatusCode::NOT_FOUND, "no such media");
+    };
+    if !shared::layout::is_safe_id(&video_id) || !shared::layout::is_safe_media_path(&path) {
+        return plain(StatusCode::NOT_FOUND, "no such media");
+    }
+    if !state.signer.verify_media_token(&token, &video_id, version) {
+        return plain(StatusCode::FORBIDDEN, "this media link is invalid or has expired");
+    }
+    let key = format!("{}/{path}", shared::layout::version_prefix(&video_id, version));
+    let meta = match state.store.head(&key).await {
+        Ok(m) => m,
+        Err(StoreError::NotFound(_)) => return plain(StatusCode::NOT_FOUND, "no such media"),
+        Err(e) => {
+            tracing::error!(error = %e, key, "reading media");
+            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    let cache = if path.ends_with(".m3u8") {
+        "public, max-age=60"
+    } else {
+        "public, max-age=31536000, immutable"
+    };
+    let base = Response::builder()
+        .header(header::ETAG, meta.etag.clone())
+        .header(header::CACHE_CONTROL, cache)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .header(header::CONTENT_TYPE, content_type(&path));
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == meta.etag || t.trim() == "*"));
+    if not_modified {
+        return base.status(StatusCode::NOT_MODIFIED).finish();
+    }
+    let if_range_ok = headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == meta.etag);
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| if_range_ok)
+        .and_then(|v| parse_range(v, meta.size));
+    let (status, start, len, base) = match range {
+        Some(Ok((s, e))) => (
+            StatusCode::PARTIAL_CONTENT,
+            s,
+            e - s + 1,
+            base.header(header::CONTENT_RANGE, format!("bytes {s}-{e}/{}", meta.size)),
+        ),
+        Some(Err(())) => {
+            return base
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{}", meta.size))
+                .finish();
+        }
+        None => (StatusCode::OK, 0, meta.size, base),
+    };
+    match state.store.read_range(&key, start, len).await {
+        Ok(stream) => base
+            .status(status)
+            .header(header::CONTENT_LENGTH, len)
+            .body(Body::from_bytes_stream(stream.map(|r| r.map_err(std::io::Error::other)))),
+        Err(e) => {
+            tracing::error!(error = %e, key, "reading media");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some(Ok((0, 9))));
+        assert_eq!(parse_range("bytes=90-", 100), Some(Ok((90, 99))));
+        assert_eq!(parse_range("bytes=-10", 100), Some(Ok((90, 99))));
+        assert_eq!(parse_range("bytes=50-500", 100), Some(Ok((50, 99))));
+        assert_eq!(parse_range("bytes=100-", 100), Some(Err(())));
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(parse_range("items=0-1", 100), None);
+    }
+}

@@ -1,0 +1,138 @@
+//! Sign-up, sign-in, sign-out and the current user; the bearer security schemes.
+
+use crate::accounts::{self, User};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
+use crate::rest::ApiTags;
+use crate::state::AppState;
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::auth::Bearer;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme};
+use shared::Role;
+
+/// A signed-in user (`Authorization: Bearer <token>` from `signup` or `login`).
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check_user")]
+pub struct UserAuth(pub User);
+
+async fn check_user(req: &Request, bearer: Bearer) -> poem::Result<User> {
+    let state = req.data::<AppState>().expect("state is attached to every route");
+    match accounts::authenticate(&state.db, &bearer.token).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(poem::Error::from_string("invalid or expired token", poem::http::StatusCode::UNAUTHORIZED)),
+        Err(e) => Err(poem::Error::from_string(e.to_string(), e.status())),
+    }
+}
+
+/// A signed-in user, or nobody.
+#[derive(SecurityScheme)]
+pub enum MaybeUser {
+    User(UserAuth),
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl MaybeUser {
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            MaybeUser::User(UserAuth(u)) => Some(u),
+            MaybeUser::Anonymous => None,
+        }
+    }
+}
+
+/// An account as clients see it.
+#[derive(Debug, Object)]
+#[oai(rename = "User")]
+pub struct UserDto {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+impl From<User> for UserDto {
+    fn from(u: User) -> Self {
+        UserDto { id: u.id, email: u.email, display_name: u.display_name, role: u.role }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct SignupRequest {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Object)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// A new session.
+#[derive(Debug, Object)]
+pub struct AuthResponse {
+    /// Bearer token for `Authorization: Bearer ...`.
+    pub token: String,
+    pub user: UserDto,
+}
+
+#[derive(ApiResponse)]
+pub enum SignupResponse {
+    /// Account created and signed in.
+    #[oai(status = 201)]
+    Created(Json<AuthResponse>),
+}
+
+#[derive(ApiResponse)]
+pub enum Empty {
+    /// Done.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+pub struct AuthApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Accounts")]
+impl AuthApi {
+    /// Create an account and sign in.
+    #[oai(path = "/auth/signup", method = "post", operation_id = "signup")]
+    async fn signup(&self, state: Data<&AppState>, body: Json<SignupRequest>) -> ApiResult<SignupResponse> {
+        let user = accounts::signup(&state.db, &body.email, &body.password, &body.display_name).await?;
+        let token = accounts::open_session(&state.db, &user.id).await?;
+        Ok(SignupResponse::Created(Json(AuthResponse { token, user: user.into() })))
+    }
+
+    /// Sign in with email and password.
+    #[oai(path = "/auth/login", method = "post", operation_id = "login")]
+    async fn login(&self, state: Data<&AppState>, body: Json<LoginRequest>) -> ApiResult<Json<AuthResponse>> {
+        let (token, user) = accounts::login(&state.db, &body.email, &body.password).await?;
+        Ok(Json(AuthResponse { token, user: user.into() }))
+    }
+
+    /// Revoke the token this request carries.
+    #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
+    async fn logout(&self, state: Data<&AppState>, req: &Request, _auth: UserAuth) -> ApiResult<Empty> {
+        let token = bearer_token(req).ok_or(ApiError::Unauthenticated).map_err(ErrorResponse::from)?;
+        accounts::logout(&state.db, token).await?;
+        Ok(Empty::NoContent)
+    }
+
+    /// The signed-in user.
+    #[oai(path = "/me", method = "get", operation_id = "get_me")]
+    async fn me(&self, auth: UserAuth) -> ApiResult<Json<UserDto>> {
+        Ok(Json(auth.0.into()))
+    }
+}
+
+/// The bearer token of a request, if it has one.
+pub fn bearer_token(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(poem::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}

@@ -1,0 +1,186 @@
+//! Reading and editing videos over REST.
+
+use crate::error::ApiResult;
+use crate::rest::auth::{Empty, MaybeUser, UserAuth};
+use crate::rest::ApiTags;
+use crate::state::AppState;
+use crate::videos::{self, ListQuery, Patch, Video};
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use shared::{VideoState, Visibility};
+
+/// Where and until when a published video can be played.
+#[derive(Debug, Object, Clone)]
+pub struct Playback {
+    /// Signed URL of the HLS master playlist.
+    pub master_url: String,
+    /// Signed URL of the poster image.
+    pub poster_url: String,
+    /// Signed URL of the storyboard WebVTT index, when there is one.
+    pub storyboard_url: Option<String>,
+    /// When the signed URLs stop working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A video as clients see it.
+#[derive(Debug, Object, Clone)]
+#[oai(rename = "Video")]
+pub struct VideoDto {
+    pub id: String,
+    pub owner_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub genres: Vec<String>,
+    pub tags: Vec<String>,
+    pub visibility: Visibility,
+    pub state: VideoState,
+    /// Why processing failed; shown to the owner.
+    pub failure_reason: Option<String>,
+    pub duration_s: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    /// Present once the video is published.
+    pub playback: Option<Playback>,
+}
+
+/// Signed playback URLs for a published version of a video.
+pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
+    let version = video.published_version?;
+    if video.state != VideoState::Published {
+        return None;
+    }
+    let expires = Utc::now() + chrono::Duration::seconds(state.settings.media_url_ttl_s as i64);
+    let token = state.signer.media_token(&video.id, version, expires.timestamp());
+    let base = format!(
+        "{}/media/{token}/{}/v{version}",
+        state.settings.public_url.as_deref().unwrap_or(""),
+        video.id
+    );
+    Some(Playback {
+        master_url: format!("{base}/{}", shared::layout::MASTER_PLAYLIST),
+        poster_url: format!("{base}/{}", shared::layout::POSTER),
+        storyboard_url: None,
+        expires_at: expires,
+    })
+}
+
+impl VideoDto {
+    pub fn new(state: &AppState, v: Video) -> Self {
+        let playback = playback(state, &v);
+        VideoDto {
+            id: v.id,
+            owner_id: v.owner_id,
+            title: v.title,
+            description: v.description,
+            genres: v.genres,
+            tags: v.tags,
+            visibility: v.visibility,
+            state: v.state,
+            failure_reason: v.failure_reason,
+            duration_s: v.duration_s,
+            created_at: crate::db::parse_ts(&v.created_at),
+            published_at: v.published_at.as_deref().map(crate::db::parse_ts),
+            playback,
+        }
+    }
+}
+
+/// One page of videos.
+#[derive(Debug, Object)]
+pub struct VideoPage {
+    pub items: Vec<VideoDto>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Metadata changes; absent fields stay as they are.
+#[derive(Debug, Object)]
+pub struct UpdateVideoRequest {
+    pub title: Option<String>,
+    /// An empty string clears the description.
+    pub description: Option<String>,
+    pub genres: Option<Vec<String>>,
+    pub tags: Option<Vec<String>>,
+    pub visibility: Option<Visibility>,
+}
+
+pub struct VideosApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Videos")]
+impl VideosApi {
+    /// Published public videos, newest first.
+    #[oai(path = "/videos", method = "get", operation_id = "list_videos")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        /// Words the title must contain.
+        q: Query<Option<String>>,
+        /// Only videos in this genre.
+        genre: Query<Option<String>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// Page size, 1 to 100 (default 24).
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<VideoPage>> {
+        let query = ListQuery {
+            q: q.0.filter(|s| !s.trim().is_empty()),
+            genre: genre.0.map(|g| g.trim().to_lowercase()).filter(|g| !g.is_empty()),
+            cursor: cursor.0.filter(|c| shared::layout::is_safe_id(c)),
+            limit: limit.0.unwrap_or(24),
+        };
+        let (items, next_cursor) = videos::list_public(&state.db, &query).await?;
+        let items = items.into_iter().map(|v| VideoDto::new(&state, v)).collect();
+        Ok(Json(VideoPage { items, next_cursor }))
+    }
+
+    /// One video. Owners and admins see it in every state; others once it is published and
+    /// not private.
+    #[oai(path = "/videos/:video_id", method = "get", operation_id = "get_video")]
+    async fn get(&self, state: Data<&AppState>, auth: MaybeUser, video_id: Path<String>) -> ApiResult<Json<VideoDto>> {
+        let v = videos::get_visible(&state.db, &video_id, auth.user()).await?;
+        Ok(Json(VideoDto::new(&state, v)))
+    }
+
+    /// Edit a video's metadata (owner or admin).
+    #[oai(path = "/videos/:video_id", method = "patch", operation_id = "update_video")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        video_id: Path<String>,
+        body: Json<UpdateVideoRequest>,
+    ) -> ApiResult<Json<VideoDto>> {
+        let v = videos::get_managed(&state.db, &video_id, &auth.0).await?;
+        let body = body.0;
+        let patch = Patch {
+            title: body.title,
+            description: body.description.map(Some),
+            genres: body.genres,
+            tags: body.tags,
+            visibility: body.visibility,
+        };
+        let v = videos::update(&state.db, &v, patch).await?;
+        Ok(Json(VideoDto::new(&state, v)))
+    }
+
+    /// Delete a video (owner or admin): it disappears at once; its files are removed.
+    #[oai(path = "/videos/:video_id", method = "delete", operation_id = "delete_video")]
+    async fn delete(&self, state: Data<&AppState>, auth: UserAuth, video_id: Path<String>) -> ApiResult<Empty> {
+        let v = videos::get_managed(&state.db, &video_id, &auth.0).await?;
+        videos::set_state(&state.db, &v.id, VideoState::Deleted, None).await?;
+        crate::jobs::cancel_for_video(&state.db, &v.id).await?;
+        let store = state.store.clone();
+        let id = v.id.clone();
+        tokio::spawn(async move {
+            for prefix in [shared::layout::video_prefix(&id), format!("sources/{id}/")] {
+                if let Err(e) = store.delete_prefix(&prefix).await {
+                    tracing::warn!(video = %id, error = %e, "removing a deleted video's files");
+                }
+            }
+        });
+        Ok(Empty::NoContent)
+    }
+}

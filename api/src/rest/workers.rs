@@ -1,0 +1,193 @@
+//! The job protocol transcoder workers speak: register, lease (long-poll), heartbeat,
+//! complete, fail. Workers authenticate with worker tokens, never user tokens.
+
+use crate::error::{ApiError, ApiResult};
+use crate::jobs;
+use crate::rest::ApiTags;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::auth::Bearer;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme};
+use std::time::Duration;
+
+/// A registered transcoder worker (`Authorization: Bearer <worker token>`).
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check_worker")]
+pub struct WorkerAuth(pub String);
+
+async fn check_worker(req: &Request, bearer: Bearer) -> poem::Result<String> {
+    let state = req.data::<AppState>().expect("state is attached to every route");
+    match jobs::worker_by_token(&state.db, &bearer.token).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(poem::Error::from_string("unknown worker token", poem::http::StatusCode::UNAUTHORIZED)),
+        Err(e) => Err(poem::Error::from_string(e.to_string(), e.status())),
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct RegisterWorkerRequest {
+    /// A name for logs, e.g. the host name.
+    pub name: String,
+    /// The installation's worker registration token.
+    pub registration_token: String,
+}
+
+#[derive(Debug, Object)]
+pub struct WorkerRegistered {
+    pub worker_id: String,
+    /// Bearer token for the job endpoints.
+    pub token: String,
+}
+
+#[derive(Debug, Object)]
+pub struct LeaseRequest {
+    /// Seconds to wait for a job before answering 204 (0 to 60, default 25).
+    pub wait_s: Option<u32>,
+}
+
+/// A job leased to a worker.
+#[derive(Debug, Object)]
+pub struct JobLease {
+    pub job_id: String,
+    pub video_id: String,
+    /// Attempt number, from 1; echo it back with the job token.
+    pub attempt: u32,
+    /// Proves this attempt's lease in heartbeat, complete and fail.
+    pub job_token: String,
+    /// Heartbeat before this or lose the job.
+    pub lease_expires_at: DateTime<Utc>,
+    /// Object-store key of the source.
+    pub source_key: String,
+    /// Rendition version; write outputs under `output_prefix`.
+    pub version: u32,
+    /// Object-store prefix for this attempt's outputs.
+    pub output_prefix: String,
+}
+
+/// The answer to a lease request.
+#[derive(Debug, Object)]
+pub struct LeaseResponse {
+    /// The leased job; absent when none arrived while waiting (ask again).
+    pub job: Option<JobLease>,
+}
+
+#[derive(Debug, Object)]
+pub struct HeartbeatRequest {
+    pub attempt: u32,
+    pub job_token: String,
+    /// Percent done, 0 to 100.
+    pub progress: f64,
+}
+
+#[derive(Debug, Object)]
+pub struct HeartbeatResponse {
+    pub lease_expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct CompleteJobRequest {
+    pub attempt: u32,
+    pub job_token: String,
+    /// Duration of the source in seconds.
+    pub duration_s: f64,
+}
+
+#[derive(Debug, Object)]
+pub struct FailJobRequest {
+    pub attempt: u32,
+    pub job_token: String,
+    /// Why, in words the video's owner can act on.
+    pub reason: String,
+    /// False when trying again cannot help (the input is not a video).
+    pub retryable: bool,
+}
+
+#[derive(ApiResponse)]
+pub enum Done {
+    /// Recorded.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+pub struct WorkersApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Workers")]
+impl WorkersApi {
+    /// Register a worker with the installation's registration token.
+    #[oai(path = "/workers", method = "post", operation_id = "register_worker")]
+    async fn register(&self, state: Data<&AppState>, body: Json<RegisterWorkerRequest>) -> ApiResult<Json<WorkerRegistered>> {
+        let ok = crate::signing::constant_time_eq(body.registration_token.as_bytes(), state.registration_token.as_bytes());
+        if !ok {
+            return Err(ApiError::Forbidden("wrong registration token".into()).into());
+        }
+        let name: String = body.name.trim().chars().take(100).collect();
+        let (worker_id, token) = jobs::register_worker(&state.db, &name).await?;
+        Ok(Json(WorkerRegistered { worker_id, token }))
+    }
+
+    /// Wait for a queued job and lease it.
+    #[oai(path = "/jobs/lease", method = "post", operation_id = "lease_job")]
+    async fn lease(&self, state: Data<&AppState>, auth: WorkerAuth, body: Json<LeaseRequest>) -> ApiResult<Json<LeaseResponse>> {
+        let wait = Duration::from_secs(u64::from(body.wait_s.unwrap_or(25).min(60)));
+        let deadline = tokio::time::Instant::now() + wait;
+        let lease_for = Duration::from_secs(state.settings.job_lease_s);
+        loop {
+            // Register interest before looking, so a job queued in between still wakes us.
+            let woken = state.job_wake.notified();
+            if let Some(l) = jobs::try_lease(&state.db, &auth.0, lease_for).await? {
+                return Ok(Json(LeaseResponse { job: Some(JobLease {
+                    source_key: shared::layout::source_key(&l.video_id),
+                    output_prefix: shared::layout::version_prefix(&l.video_id, l.version),
+                    job_id: l.job_id,
+                    video_id: l.video_id,
+                    attempt: l.attempt,
+                    job_token: l.job_token,
+                    lease_expires_at: crate::db::parse_ts(&l.lease_until),
+                    version: l.version,
+                }) }));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(Json(LeaseResponse { job: None }));
+            }
+            // Jobs queued by another replica, or retries coming off their backoff, do not ring
+            // this process's bell: look again at least every few seconds.
+            let nap = (deadline - now).min(Duration::from_secs(3));
+            let _ = tokio::time::timeout(nap, woken).await;
+        }
+    }
+
+    /// Report progress and extend the lease.
+    #[oai(path = "/jobs/:job_id/heartbeat", method = "post", operation_id = "heartbeat_job")]
+    async fn heartbeat(
+        &self,
+        state: Data<&AppState>,
+        _auth: WorkerAuth,
+        job_id: Path<String>,
+        body: Json<HeartbeatRequest>,
+    ) -> ApiResult<Json<HeartbeatResponse>> {
+        let lease = Duration::from_secs(state.settings.job_lease_s);
+        let until = jobs::heartbeat(&state.db, &job_id, body.attempt, &body.job_token, body.progress, lease).await?;
+        Ok(Json(HeartbeatResponse { lease_expires_at: crate::db::parse_ts(&until) }))
+    }
+
+    /// Finish an attempt: its outputs are complete under `output_prefix`; publish them.
+    #[oai(path = "/jobs/:job_id/complete", method = "post", operation_id = "complete_job")]
+    async fn complete(&self, state: Data<&AppState>, _auth: WorkerAuth, job_id: Path<String>, body: Json<CompleteJobRequest>) -> ApiResult<Done> {
+        jobs::complete(&state.db, &job_id, body.attempt, &body.job_token, body.duration_s).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Give up an attempt, with the reason.
+    #[oai(path = "/jobs/:job_id/fail", method = "post", operation_id = "fail_job")]
+    async fn fail(&self, state: Data<&AppState>, _auth: WorkerAuth, job_id: Path<String>, body: Json<FailJobRequest>) -> ApiResult<Done> {
+        let max = state.settings.job_max_attempts;
+        jobs::fail(&state.db, &job_id, body.attempt, &body.job_token, &body.reason, body.retryable, max).await?;
+        state.job_wake.notify_waiters();
+        Ok(Done::NoContent)
+    }
+}

@@ -1,0 +1,37 @@
+//! The handles every request needs, built once at start-up and passed in (no globals).
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::signing::Signer;
+use shared::store::Store;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Shared application state; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub db: Db,
+    pub store: Store,
+    pub signer: Signer,
+    pub settings: Settings,
+    /// The secret workers present to register.
+    pub registration_token: String,
+    /// Woken whenever a job is queued, so long-polling workers pick it up at once.
+    pub job_wake: Notify,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

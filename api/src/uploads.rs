@@ -1,0 +1,172 @@
+//! Multipart uploads: a creator opens one, PUTs the parts to the URLs it is given (in any
+//! order, in parallel, again after a crash), then completes it, which joins the parts into the
+//! video's source object and queues the transcode.
+
+use crate::accounts::User;
+use crate::db::{self, Db};
+use crate::error::ApiError;
+use crate::videos::{self, Video};
+use serde::Deserialize;
+
+/// Smallest part size (also S3's practical minimum for fast multipart uploads).
+pub const MIN_PART_SIZE: u64 = 8 * 1024 * 1024;
+/// S3's limit on parts per upload.
+pub const MAX_PARTS: u64 = 10_000;
+
+/// An upload as stored.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Upload {
+    pub id: String,
+    pub video_id: String,
+    pub owner_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub part_size: u64,
+    pub part_count: u32,
+    /// `open`, `completing`, `completed` or `aborted`.
+    pub state: String,
+    pub expires_at: String,
+}
+
+const FIELDS: &str = "record::id(id) AS id, video_id, owner_id, filename, content_type, size, part_size, \
+                      part_count, state, expires_at";
+
+/// The part size for an upload of `size` bytes: at least 8 MiB, a whole number of MiB, and
+/// large enough that no upload needs more than 10,000 parts.
+pub fn part_size_for(size: u64) -> u64 {
+    const MIB: u64 = 1024 * 1024;
+    let needed = size.div_ceil(MAX_PARTS);
+    needed.div_ceil(MIB).max(MIN_PART_SIZE / MIB) * MIB
+}
+
+/// What a creator asks for when opening an upload.
+pub struct NewUpload {
+    pub filename: String,
+    pub size: u64,
+    pub content_type: String,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+/// Opens an upload and the video it will become.
+pub async fn create(db: &Db, owner: &User, req: NewUpload, max_size: u64, ttl_s: u64) -> Result<(Upload, Video), ApiError> {
+    let filename = req.filename.trim();
+    if filename.is_empty() || filename.chars().count() > 255 || filename.contains(['/', '\\', '\0']) {
+        return Err(ApiError::bad("invalid_filename", "file names are 1 to 255 characters without slashes"));
+    }
+    if req.size == 0 {
+        return Err(ApiError::bad("empty_upload", "the file is empty"));
+    }
+    if req.size > max_size {
+        return Err(ApiError::TooLarge(
+            "upload_too_large",
+            format!("the file is {} bytes; the limit is {max_size}", req.size),
+        ));
+    }
+    let content_type = req.content_type.trim().to_lowercase();
+    if content_type.len() > 100 {
+        return Err(ApiError::bad("invalid_content_type", "content type too long"));
+    }
+    let title = videos::check_title(&req.title)?;
+    let description = videos::check_description(req.description)?;
+    let video = videos::create(db, owner, title, description).await?;
+    let part_size = part_size_for(req.size);
+    let part_count = req.size.div_ceil(part_size) as u32;
+    let id = ulid::Ulid::new().to_string();
+    let expires = chrono::Utc::now() + chrono::Duration::seconds(ttl_s as i64);
+    db.query(
+        "CREATE type::record('upload', $id) SET video_id = $video, owner_id = $owner, filename = $filename,
+            content_type = $ct, size = $size, part_size = $ps, part_count = $pc, state = 'open',
+            created_at = $now, expires_at = $exp",
+    )
+    .bind(("id", id.clone()))
+    .bind(("video", video.id.clone()))
+    .bind(("owner", owner.id.clone()))
+    .bind(("filename", filename.to_owned()))
+    .bind(("ct", content_type))
+    .bind(("size", req.size))
+    .bind(("ps", part_size))
+    .bind(("pc", part_count))
+    .bind(("now", db::now()))
+    .bind(("exp", db::ts(expires)))
+    .await?
+    .check()?;
+    let upload = get(db, &id).await?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("upload vanished")))?;
+    Ok((upload, video))
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<Upload>, ApiError> {
+    if !shared::layout::is_safe_id(id) {
+        return Ok(None);
+    }
+    let mut r = db
+        .query(format!("SELECT {FIELDS} FROM type::record('upload', $id)"))
+        .bind(("id", id.to_owned()))
+        .await?;
+    Ok(db::first(&mut r, 0)?)
+}
+
+/// An upload the user owns (admins may see every upload).
+pub async fn get_owned(db: &Db, id: &str, user: &User) -> Result<Upload, ApiError> {
+    match get(db, id).await? {
+        Some(u) if u.owner_id == user.id || user.role == shared::Role::Admin => Ok(u),
+        _ => Err(ApiError::not_found("upload_not_found", format!("no upload {id}"))),
+    }
+}
+
+impl Upload {
+    pub fn is_expired(&self) -> bool {
+        self.expires_at < db::now()
+    }
+
+    /// Checks the upload still takes parts.
+    pub fn check_open(&self) -> Result<(), ApiError> {
+        match self.state.as_str() {
+            "open" if self.is_expired() => Err(ApiError::conflict("upload_expired", "this upload has expired; start a new one")),
+            "open" => Ok(()),
+            "completing" => Err(ApiError::conflict("upload_completing", "this upload is being completed")),
+            "completed" => Err(ApiError::conflict("upload_already_completed", "this upload is already complete")),
+            _ => Err(ApiError::conflict("upload_aborted", "this upload was aborted")),
+        }
+    }
+
+    /// The expected size of part `number` (1-based).
+    pub fn expected_part_size(&self, number: u32) -> Option<u64> {
+        if number == 0 || number > self.part_count {
+            return None;
+        }
+        if number < self.part_count {
+            Some(self.part_size)
+        } else {
+            Some(self.size - self.part_size * u64::from(self.part_count - 1))
+        }
+    }
+}
+
+/// Moves an upload from one state to another if it is still in the first; false if it was not.
+pub async fn transition(db: &Db, id: &str, from: &str, to: &str) -> Result<bool, ApiError> {
+    let mut r = db
+        .query("UPDATE type::record('upload', $id) SET state = $to, updated_at = $now WHERE state = $from RETURN VALUE state")
+        .bind(("id", id.to_owned()))
+        .bind(("from", from.to_owned()))
+        .bind(("to", to.to_owned()))
+        .bind(("now", db::now()))
+        .await?;
+    let v: Vec<serde_json::Value> = r.take(0)?;
+    Ok(!v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_sizes_respect_both_limits() {
+        const MIB: u64 = 1024 * 1024;
+        assert_eq!(part_size_for(1), 8 * MIB);
+        assert_eq!(part_size_for(80 * 1024 * MIB), 9 * MIB);
+        let fifty_gib = 50 * 1024 * MIB;
+        assert!(fifty_gib.div_ceil(part_size_for(fifty_gib)) <= MAX_PARTS);
+    }
+}

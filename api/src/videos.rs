@@ -1,0 +1,257 @@
+//! Videos: the catalogue rows, who may see them, and the state changes of their life.
+
+use crate::accounts::User;
+use crate::db::{self, Db};
+use crate::error::ApiError;
+use serde::Deserialize;
+use shared::{Role, VideoState, Visibility};
+
+/// A video as stored.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Video {
+    pub id: String,
+    pub owner_id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub genres: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub visibility: Visibility,
+    pub state: VideoState,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    #[serde(default)]
+    pub duration_s: Option<f64>,
+    pub created_at: String,
+    #[serde(default)]
+    pub published_at: Option<String>,
+    /// The rendition version viewers are served, once published.
+    #[serde(default)]
+    pub published_version: Option<u32>,
+}
+
+const FIELDS: &str = "record::id(id) AS id, owner_id, title, description, genres, tags, visibility, state, \
+                      failure_reason, duration_s, created_at, published_at, published_version";
+
+impl Video {
+    /// Owners and admins manage a video.
+    pub fn managed_by(&self, user: Option<&User>) -> bool {
+        user.is_some_and(|u| u.id == self.owner_id || u.role == Role::Admin)
+    }
+
+    /// Whether `user` may see this video at all: managers always; others only when it is
+    /// published and not private.
+    pub fn visible_to(&self, user: Option<&User>) -> bool {
+        if self.state == VideoState::Deleted {
+            return false;
+        }
+        self.managed_by(user)
+            || (self.state == VideoState::Published && self.visibility != Visibility::Private)
+    }
+}
+
+/// Validates a title.
+pub fn check_title(title: &str) -> Result<String, ApiError> {
+    let t = title.trim();
+    if t.is_empty() || t.chars().count() > 200 {
+        return Err(ApiError::bad("invalid_title", "titles are 1 to 200 characters"));
+    }
+    Ok(t.to_owned())
+}
+
+/// Validates a description.
+pub fn check_description(d: Option<String>) -> Result<Option<String>, ApiError> {
+    match d {
+        Some(d) if d.chars().count() > 10_000 => {
+            Err(ApiError::bad("invalid_description", "descriptions are at most 10000 characters"))
+        }
+        Some(d) if d.trim().is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
+/// Creates a video in `uploading` state.
+pub async fn create(db: &Db, owner: &User, title: String, description: Option<String>) -> Result<Video, ApiError> {
+    let id = ulid::Ulid::new().to_string();
+    db.query(
+        "CREATE type::record('video', $id) SET owner_id = $owner, title = $title, description = $desc,
+             genres = [], tags = [], visibility = 'public', state = 'uploading', created_at = $now,
+             version_seq = 0",
+    )
+    .bind(("id", id.clone()))
+    .bind(("owner", owner.id.clone()))
+    .bind(("title", title))
+    .bind(("desc", description))
+    .bind(("now", db::now()))
+    .await?
+    .check()?;
+    get(db, &id).await?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("video vanished")))
+}
+
+/// A video by id, whatever its state.
+pub async fn get(db: &Db, id: &str) -> Result<Option<Video>, ApiError> {
+    if !shared::layout::is_safe_id(id) {
+        return Ok(None);
+    }
+    let mut r = db
+        .query(format!("SELECT {FIELDS} FROM type::record('video', $id)"))
+        .bind(("id", id.to_owned()))
+        .await?;
+    Ok(db::first(&mut r, 0)?)
+}
+
+/// A video by id that `user` may see, or `video_not_found`.
+pub async fn get_visible(db: &Db, id: &str, user: Option<&User>) -> Result<Video, ApiError> {
+    match get(db, id).await? {
+        Some(v) if v.visible_to(user) => Ok(v),
+        _ => Err(ApiError::not_found("video_not_found", format!("no video {id}"))),
+    }
+}
+
+/// A video by id that `user` may manage; others get `video_not_found` (so ids do not leak)
+/// unless they can see it, in which case `forbidden`.
+pub async fn get_managed(db: &Db, id: &str, user: &User) -> Result<Video, ApiError> {
+    match get(db, id).await? {
+        Some(v) if v.managed_by(Some(user)) && v.state != VideoState::Deleted => Ok(v),
+        Some(v) if v.visible_to(Some(user)) => {
+            Err(ApiError::Forbidden("only the owner or an admin may change this video".into()))
+        }
+        _ => Err(ApiError::not_found("video_not_found", format!("no video {id}"))),
+    }
+}
+
+/// Filters for the public listing.
+#[derive(Debug, Default, Clone)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub genre: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: u32,
+}
+
+/// Published public videos, newest first, paged by id (ids are time-ordered ULIDs, so the
+/// cursor stays stable when new videos arrive).
+pub async fn list_public(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<String>), ApiError> {
+    let limit = q.limit.clamp(1, 100);
+    let mut sql = format!(
+        "SELECT {FIELDS} FROM video WHERE state = 'published' AND visibility = 'public'"
+    );
+    if q.cursor.is_some() {
+        sql.push_str(" AND record::id(id) < $cursor");
+    }
+    if q.genre.is_some() {
+        sql.push_str(" AND $genre IN genres");
+    }
+    if q.q.is_some() {
+        sql.push_str(" AND string::contains(string::lowercase(title), $q)");
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT $limit");
+    let mut r = db
+        .query(sql)
+        .bind(("cursor", q.cursor.clone()))
+        .bind(("genre", q.genre.clone()))
+        .bind(("q", q.q.as_ref().map(|s| s.trim().to_lowercase())))
+        .bind(("limit", i64::from(limit) + 1))
+        .await?;
+    let mut items: Vec<Video> = db::rows(&mut r, 0)?;
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|v| v.id.clone())
+    } else {
+        None
+    };
+    Ok((items, next))
+}
+
+/// Metadata changes from an owner.
+#[derive(Debug, Default)]
+pub struct Patch {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub genres: Option<Vec<String>>,
+    pub tags: Option<Vec<String>>,
+    pub visibility: Option<Visibility>,
+}
+
+fn clean_labels(kind: &'static str, labels: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let mut out: Vec<String> = Vec::new();
+    for l in labels {
+        let l = l.trim().to_lowercase();
+        if l.is_empty() || l.chars().count() > 40 {
+            return Err(ApiError::bad("invalid_label", format!("{kind} are 1 to 40 characters")));
+        }
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    if out.len() > 20 {
+        return Err(ApiError::bad("invalid_label", format!("at most 20 {kind}")));
+    }
+    Ok(out)
+}
+
+pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiError> {
+    let title = patch.title.map(|t| check_title(&t)).transpose()?;
+    let description = patch.description.map(check_description).transpose()?;
+    let genres = patch.genres.map(|g| clean_labels("genres", g)).transpose()?;
+    let tags = patch.tags.map(|t| clean_labels("tags", t)).transpose()?;
+    db.query(
+        "UPDATE type::record('video', $id) SET
+            title = $title ?? title,
+            description = IF $set_desc { $desc } ELSE { description },
+            genres = $genres ?? genres,
+            tags = $tags ?? tags,
+            visibility = $vis ?? visibility",
+    )
+    .bind(("id", video.id.clone()))
+    .bind(("title", title))
+    .bind(("set_desc", description.is_some()))
+    .bind(("desc", description.flatten()))
+    .bind(("genres", genres))
+    .bind(("tags", tags))
+    .bind(("vis", patch.visibility.map(|v| v.as_str().to_owned())))
+    .await?
+    .check()?;
+    get(db, &video.id).await?.ok_or_else(|| ApiError::not_found("video_not_found", "video vanished"))
+}
+
+/// Moves a video to a new state, recording a failure reason when there is one.
+pub async fn set_state(db: &Db, id: &str, state: VideoState, reason: Option<String>) -> Result<(), ApiError> {
+    db.query("UPDATE type::record('video', $id) SET state = $state, failure_reason = $reason")
+        .bind(("id", id.to_owned()))
+        .bind(("state", state.as_str().to_owned()))
+        .bind(("reason", reason))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// Reserves the next rendition version number of a video.
+pub async fn next_version(db: &Db, id: &str) -> Result<u32, ApiError> {
+    let mut r = db
+        .query("UPDATE type::record('video', $id) SET version_seq += 1 RETURN VALUE version_seq")
+        .bind(("id", id.to_owned()))
+        .await?;
+    let v: Option<serde_json::Value> = r.take(0)?;
+    v.and_then(|v| v.as_u64())
+        .map(|v| v as u32)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("video {id} has no version counter")))
+}
+
+/// Publishes a version: the one pointer flip that makes new renditions visible.
+pub async fn publish(db: &Db, id: &str, version: u32, duration_s: f64) -> Result<(), ApiError> {
+    db.query(
+        "UPDATE type::record('video', $id) SET state = 'published', published_version = $v,
+            duration_s = $d, failure_reason = NONE, published_at = published_at ?? $now
+         WHERE state != 'deleted'",
+    )
+    .bind(("id", id.to_owned()))
+    .bind(("v", version))
+    .bind(("d", duration_s))
+    .bind(("now", db::now()))
+    .await?
+    .check()?;
+    Ok(())
+}

@@ -1,0 +1,147 @@
+use shared::client::{self, Client, Error, types};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// A running api with its own database and data directory.
+pub struct TestApp {
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    stop: CancellationToken,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        if let Some(h) = self.handle.take() {
+            h.abort();
+        }
+    }
+}
+
+/// Starts the api with `workers` in-process transcoder workers.
+pub async fn spawn_app(workers: u32) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = api::Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        db: Some("mem://".into()),
+        db_namespace: format!("t{}", ulid::Ulid::new()),
+        workers,
+        ..api::Settings::default()
+    };
+    let app = api::Application::build(settings).await.expect("app builds");
+    let base = format!("http://{}", app.addr());
+    let stop = CancellationToken::new();
+    let s = stop.clone();
+    let handle = tokio::spawn(async move {
+        app.run(s).await.expect("app runs");
+    });
+    TestApp { base, dir, stop, handle: Some(handle) }
+}
+
+impl TestApp {
+    pub fn anon(&self) -> Client {
+        client::connect(&self.base, None)
+    }
+
+    pub fn as_user(&self, token: &str) -> Client {
+        client::connect(&self.base, Some(token))
+    }
+
+    /// Signs up a fresh user and returns its token and id.
+    pub async fn user(&self, name: &str) -> (String, String) {
+        let r = self
+            .anon()
+            .signup(&types::SignupRequest {
+                email: format!("{name}-{}@example.com", ulid::Ulid::new()),
+                password: "correct horse battery".into(),
+                display_name: name.into(),
+            })
+            .await
+            .expect("signup")
+            .into_inner();
+        (r.token, r.user.id)
+    }
+
+    /// Uploads `file` in parts as `token` and completes it; returns the video id.
+    pub async fn upload(&self, token: &str, file: &Path, title: &str) -> String {
+        let c = self.as_user(token);
+        let data = std::fs::read(file).unwrap();
+        let up = c
+            .create_upload(&types::CreateUploadRequest {
+                filename: file.file_name().unwrap().to_string_lossy().into_owned(),
+                size: data.len() as u64,
+                content_type: "video/mp4".into(),
+                title: title.into(),
+                description: None,
+            })
+            .await
+            .expect("create_upload")
+            .into_inner();
+        let parts = put_parts(&up.parts, up.part_size, &data).await;
+        c.complete_upload(&up.upload_id, &types::CompleteUploadRequest { parts })
+            .await
+            .expect("complete_upload");
+        up.video_id
+    }
+
+    /// Polls a video until it reaches a terminal state.
+    pub async fn wait_terminal(&self, token: &str, video_id: &str) -> types::Video {
+        let c = self.as_user(token);
+        for _ in 0..600 {
+            let v = c.get_video(video_id).await.expect("get_video").into_inner();
+            if matches!(v.state, types::VideoState::Published | types::VideoState::Failed) {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("video {video_id} never finished processing");
+    }
+}
+
+/// PUTs each part to its URL and returns the parts list `complete_upload` wants.
+pub async fn put_parts(urls: &[types::PartUrl], part_size: u64, data: &[u8]) -> Vec<types::CompletedPart> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::new();
+    for p in urls {
+        let start = (u64::from(p.number) - 1) * part_size;
+        let end = (start + part_size).min(data.len() as u64);
+        let r = http.put(&p.url).body(data[start as usize..end as usize].to_vec()).send().await.unwrap();
+        assert_eq!(r.status(), 200, "part {} upload: {}", p.number, r.text().await.unwrap_or_default());
+        let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+        out.push(types::CompletedPart { number: p.number, etag });
+    }
+    out
+}
+
+/// The HTTP status and stable code of a failed call.
+pub fn code<T: std::fmt::Debug>(r: Result<T, Error<types::ErrorBody>>) -> (u16, String) {
+    let e = r.expect_err("the call should fail");
+    let (status, code, _) = client::error_code(&e);
+    (status.unwrap_or(0), code)
+}
+
+/// A clip made by ffmpeg from its test sources, cached per shape for the test run.
+pub fn clip(width: u32, height: u32, seconds: u32) -> PathBuf {
+    let dir = std::env::temp_dir().join("kino-test-clips");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("clip-{width}x{height}-{seconds}s.mp4"));
+    if !path.exists() {
+        let tmp = dir.join(format!("{}.tmp.mp4", ulid::Ulid::new()));
+        let st = Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg(format!("testsrc2=size={width}x{height}:rate=30:duration={seconds}"))
+            .args(["-f", "lavfi", "-i"])
+            .arg(format!("sine=frequency=440:duration={seconds}"))
+            .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+            .arg(&tmp)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(st.success());
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}

@@ -1,0 +1,8 @@
+//! The api, in-process on port 0 with a fresh in-memory database per test, driven through the
+//! generated REST client.
+
+mod accounts;
+mod helpers;
+mod media;
+mod schemas;
+mod uploads;

@@ -1,0 +1,104 @@
+//! Small closed sets of the domain, with their stable wire names.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// An unknown name for one of the closed sets below.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown {kind} `{value}`")]
+pub struct UnknownName {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident, $kind:literal, { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "openapi", derive(poem_openapi::Enum), oai(rename_all = "snake_case"))]
+        #[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in lifecycle order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownName;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err(UnknownName { kind: $kind, value: s.to_owned() }),
+                }
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Where a video is in its life: `uploading -> uploaded -> queued -> processing -> published`,
+    /// or `failed` (with a reason kept for the owner), or `deleted`.
+    VideoState, "video state", {
+        Uploading => "uploading",
+        Uploaded => "uploaded",
+        Queued => "queued",
+        Processing => "processing",
+        Published => "published",
+        Failed => "failed",
+        Deleted => "deleted",
+    }
+);
+
+wire_enum!(
+    /// Who may see a video: everyone and in listings, anyone with the link, or only its owner.
+    Visibility, "visibility", {
+        Public => "public",
+        Unlisted => "unlisted",
+        Private => "private",
+    }
+);
+
+wire_enum!(
+    /// What an account may do.
+    Role, "role", {
+        Viewer => "viewer",
+        Creator => "creator",
+        Admin => "admin",
+    }
+);
+
+impl VideoState {
+    /// True once nothing more will happen to the video without a new upload or an edit.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, VideoState::Published | VideoState::Failed | VideoState::Deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_round_trip() {
+        for s in VideoState::ALL {
+            assert_eq!(s.as_str().parse::<VideoState>(), Ok(*s));
+            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.as_str()));
+        }
+        for v in Visibility::ALL {
+            assert_eq!(v.as_str().parse::<Visibility>(), Ok(*v));
+        }
+        assert!("Published".parse::<VideoState>().is_err());
+    }
+}

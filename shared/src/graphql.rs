@@ -1,0 +1,1 @@
+//! GraphQL queries typed against the committed schema.

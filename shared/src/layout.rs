@@ -1,0 +1,63 @@
+//! Where things live in the object store. Every crate builds keys through these functions so
+//! the layout is defined once: `sources/{video}/source` for the uploaded original,
+//! `uploads/{upload}/...` for parts in flight and `videos/{video}/v{n}/...` for each published
+//! rendition set (one fresh version per transcode attempt, so a retry never overwrites what a
+//! viewer may be streaming).
+
+/// Checks that an id is safe to embed in a key and a URL path: 1-64 chars of `[0-9A-Za-z_-]`.
+pub fn is_safe_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The uploaded original of a video.
+pub fn source_key(video_id: &str) -> String {
+    format!("sources/{video_id}/source")
+}
+
+/// The prefix under which one transcode version of a video is stored.
+pub fn version_prefix(video_id: &str, version: u32) -> String {
+    format!("videos/{video_id}/v{version}")
+}
+
+/// Everything stored for a video's renditions.
+pub fn video_prefix(video_id: &str) -> String {
+    format!("videos/{video_id}/")
+}
+
+/// The master playlist inside a version prefix.
+pub const MASTER_PLAYLIST: &str = "master.m3u8";
+/// The poster image inside a version prefix.
+pub const POSTER: &str = "poster.jpg";
+
+/// Checks a path below a version prefix as it arrives in a media URL: relative, no `..`, no
+/// empty or hidden segments, only characters the transcoder writes.
+pub fn is_safe_media_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 200
+        && path.split('/').all(|seg| {
+            !seg.is_empty()
+                && !seg.starts_with('.')
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_traversal_and_odd_ids() {
+        assert!(is_safe_id("01HZX3K2ABCD"));
+        assert!(!is_safe_id("../etc"));
+        assert!(!is_safe_id(""));
+        assert!(is_safe_media_path("720p/seg_00001.m4s"));
+        assert!(!is_safe_media_path("../x"));
+        assert!(!is_safe_media_path("a//b"));
+        assert!(!is_safe_media_path("/abs"));
+        assert!(!is_safe_media_path(".hidden"));
+    }
+}

@@ -1,0 +1,197 @@
+//! The ladder encode: one ffmpeg process, one decode, `split` into one scaled branch per rung
+//! plus a poster branch, libx264 with keyframes forced every 2 s on every rung (so segment
+//! boundaries align across rungs and players can switch anywhere), 6 s fMP4 segments, stereo
+//! AAC as a separate audio rendition, and a master playlist written from the measured segments
+//! (ffmpeg's own lacks AVERAGE-BANDWIDTH and FRAME-RATE and lists audio as a variant).
+
+use crate::probe::SourceInfo;
+use shared::ladder::{self, Rung};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Directory and playlist of the audio rendition.
+pub const AUDIO_DIR: &str = "audio";
+
+/// Output frame rate: the source's, capped at 60.
+pub fn output_fps(info: &SourceInfo) -> f64 {
+    info.fps.min(60.0)
+}
+
+/// The ffmpeg arguments (after the global flags) that encode `input` into `out`.
+pub fn ladder_args(input: &Path, out: &Path, info: &SourceInfo, rungs: &[Rung], preset: &str) -> Vec<String> {
+    let fps = output_fps(info);
+    let gop = (fps * f64::from(ladder::GOP_SECONDS)).round().max(1.0) as u32;
+    let n = rungs.len();
+    let mut graph = String::new();
+    // Frame-rate normalisation once, before the split: VFR and >60 fps sources become CFR.
+    let _ = write!(graph, "[0:v:0]fps={fps:.3},split={}", n + 1);
+    for i in 0..n {
+        let _ = write!(graph, "[s{i}]");
+    }
+    graph.push_str("[sp];");
+    for (i, r) in rungs.iter().enumerate() {
+        let _ = write!(graph, "[s{i}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}];", r.width, r.height);
+    }
+    // Poster: a frame a tenth of the way in (past intros and fades), at most 1280 wide.
+    let at = (info.duration_s * 0.1).min(30.0);
+    let _ = write!(graph, "[sp]trim=start={at:.3},setpts=PTS-STARTPTS,scale='min(1280,iw)':-2,setsar=1[poster]");
+
+    let mut a: Vec<String> = vec!["-protocol_whitelist".into(), "file,pipe".into(), "-y".into(), "-i".into()];
+    a.push(input.display().to_string());
+    a.extend(["-filter_complex".into(), graph]);
+    for i in 0..n {
+        a.extend(["-map".into(), format!("[v{i}]")]);
+    }
+    if info.has_audio {
+        a.extend(["-map".into(), "0:a:0".into()]);
+    }
+    a.extend([
+        "-c:v".into(), "libx264".into(),
+        "-preset".into(), preset.into(),
+        "-profile:v".into(), "high".into(),
+        "-g".into(), gop.to_string(),
+        "-keyint_min".into(), gop.to_string(),
+        "-sc_threshold".into(), "0".into(),
+        "-force_key_frames".into(), format!("expr:gte(t,n_forced*{})", ladder::GOP_SECONDS),
+    ]);
+    for (i, r) in rungs.iter().enumerate() {
+        a.extend([
+            format!("-b:v:{i}"), format!("{}k", r.video_kbps),
+            format!("-maxrate:v:{i}"), format!("{}k", r.video_kbps * 107 / 100),
+            format!("-bufsize:v:{i}"), format!("{}k", r.video_kbps * 3 / 2),
+            format!("-level:v:{i}"), r.level.to_owned(),
+        ]);
+    }
+    if info.has_audio {
+        a.extend([
+            "-c:a".into(), "aac".into(),
+            "-b:a".into(), format!("{}k", ladder::AUDIO_KBPS),
+            "-ac".into(), "2".into(),
+            "-ar".into(), "48000".into(),
+        ]);
+    }
+    let mut map = rungs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("v:{i},name:{}", r.name))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if info.has_audio {
+        let _ = write!(map, " a:0,name:{AUDIO_DIR}");
+    }
+    a.extend([
+        "-f".into(), "hls".into(),
+        "-hls_time".into(), ladder::SEGMENT_SECONDS.to_string(),
+        "-hls_playlist_type".into(), "vod".into(),
+        "-hls_segment_type".into(), "fmp4".into(),
+        "-hls_flags".into(), "independent_segments".into(),
+        "-hls_fmp4_init_filename".into(), "init.mp4".into(),
+        "-hls_segment_filename".into(), out.join("%v/seg_%05d.m4s").display().to_string(),
+        "-var_stream_map".into(), map,
+        out.join("%v/index.m3u8").display().to_string(),
+    ]);
+    a.extend([
+        "-map".into(), "[poster]".into(),
+        "-frames:v".into(), "1".into(),
+        "-q:v".into(), "3".into(),
+        out.join(shared::layout::POSTER).display().to_string(),
+    ]);
+    a
+}
+
+/// Measured bitrates of one rendition.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Measured {
+    /// Highest segment bitrate, bit/s.
+    pub peak: u64,
+    /// Whole-rendition average, bit/s.
+    pub average: u64,
+    pub segments: usize,
+}
+
+/// Normalises one rendition directory: ffmpeg names init segments `init_{n}.mp4` under a
+/// variant map; rename to `init.mp4` and point the playlist at it. Returns measured bitrates.
+pub fn finish_rendition(dir: &Path) -> std::io::Result<Measured> {
+    let playlist_path = dir.join("index.m3u8");
+    let mut playlist = std::fs::read_to_string(&playlist_path)?;
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.starts_with("init") && name.ends_with(".mp4") && name != "init.mp4" {
+            std::fs::rename(dir.join(&name), dir.join("init.mp4"))?;
+            playlist = playlist.replace(&format!("URI=\"{name}\""), "URI=\"init.mp4\"");
+        }
+    }
+    std::fs::write(&playlist_path, &playlist)?;
+    let mut m = Measured::default();
+    let (mut bits, mut secs) = (0u64, 0f64);
+    let mut dur = None;
+    for line in playlist.lines() {
+        if let Some(d) = line.strip_prefix("#EXTINF:") {
+            dur = d.trim_end_matches(',').split(',').next().and_then(|d| d.parse::<f64>().ok());
+        } else if !line.starts_with('#') && !line.trim().is_empty() {
+            let size = std::fs::metadata(dir.join(line.trim()))?.len() * 8;
+            let d = dur.take().unwrap_or(f64::from(ladder::SEGMENT_SECONDS)).max(0.1);
+            m.peak = m.peak.max((size as f64 / d) as u64);
+            bits += size;
+            secs += d;
+            m.segments += 1;
+        }
+    }
+    m.average = if secs > 0.0 { (bits as f64 / secs) as u64 } else { 0 };
+    Ok(m)
+}
+
+/// The master playlist for the rungs (with their measurements) and optional audio.
+pub fn master_playlist(rungs: &[(Rung, Measured)], audio: Option<Measured>, fps: f64) -> String {
+    let mut s = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    if audio.is_some() {
+        let _ = writeln!(
+            s,
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"Default\",LANGUAGE=\"und\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\",URI=\"{AUDIO_DIR}/index.m3u8\""
+        );
+    }
+    let mut sorted: Vec<_> = rungs.iter().collect();
+    sorted.sort_by_key(|(_, m)| m.peak);
+    for (r, m) in sorted {
+        let (a_peak, a_avg) = audio.map(|a| (a.peak, a.average)).unwrap_or((0, 0));
+        let codecs = if audio.is_some() {
+            format!("{},{}", r.video_codec(), ladder::AUDIO_CODEC)
+        } else {
+            r.video_codec()
+        };
+        let _ = write!(
+            s,
+            "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={},CODECS=\"{codecs}\",RESOLUTION={}x{},FRAME-RATE={fps:.3}",
+            m.peak + a_peak,
+            m.average + a_avg,
+            r.width,
+            r.height,
+        );
+        if audio.is_some() {
+            s.push_str(",AUDIO=\"aud\"");
+        }
+        let _ = writeln!(s, "\n{}/index.m3u8", r.name);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_lists_rungs_by_bandwidth_with_every_attribute() {
+        let rungs = shared::ladder::for_source(1280, 720);
+        let with: Vec<_> = rungs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.clone(), Measured { peak: 1000 * (3 - i as u64), average: 500, segments: 2 }))
+            .collect();
+        let m = master_playlist(&with, Some(Measured { peak: 130_000, average: 128_000, segments: 2 }), 30.0);
+        assert!(m.contains("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\""));
+        let first = m.lines().find(|l| l.starts_with("#EXT-X-STREAM-INF")).unwrap();
+        assert!(first.contains("BANDWIDTH=131000,AVERAGE-BANDWIDTH=128500"));
+        assert!(first.contains("CODECS=\"avc1.64001f,mp4a.40.2\""));
+        assert!(first.contains("RESOLUTION=1280x720,FRAME-RATE=30.000,AUDIO=\"aud\""));
+    }
+}

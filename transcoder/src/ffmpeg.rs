@@ -1,0 +1,100 @@
+//! The only place that starts processes: `ffprobe` and `ffmpeg`, hardened.
+//!
+//! Every run gets `-nostdin`, a protocol whitelist of `file,pipe` (so a hostile input such as a
+//! playlist that names a URL cannot make a network request), a wall-clock limit, a lowered
+//! scheduling priority where `nice` exists, and is killed if its future is dropped.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::Command;
+
+/// A failed run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{program} could not start: {source}")]
+    Spawn { program: &'static str, source: std::io::Error },
+    #[error("{program} ran longer than {limit:?}")]
+    TimedOut { program: &'static str, limit: Duration },
+    #[error("{program} failed ({status}): {stderr}")]
+    Failed { program: &'static str, status: String, stderr: String },
+}
+
+fn command(program: &'static str) -> Command {
+    // Run at low priority so a busy transcoder leaves the api responsive on a shared host.
+    let mut cmd = if Path::new("/usr/bin/nice").exists() {
+        let mut c = Command::new("/usr/bin/nice");
+        c.args(["-n", "10", program]);
+        c
+    } else {
+        Command::new(program)
+    };
+    cmd.kill_on_drop(true).stdin(Stdio::null());
+    cmd
+}
+
+fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(6)..].join("\n")
+}
+
+/// Runs ffprobe on a local file and returns its JSON report.
+pub async fn probe(input: &Path, limit: Duration) -> Result<String, RunError> {
+    let mut cmd = command("ffprobe");
+    cmd.args(["-v", "error", "-protocol_whitelist", "file", "-print_format", "json", "-show_format", "-show_streams"])
+        .arg(input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().map_err(|source| RunError::Spawn { program: "ffprobe", source })?;
+    let out = tokio::time::timeout(limit, child.wait_with_output())
+        .await
+        .map_err(|_| RunError::TimedOut { program: "ffprobe", limit })?
+        .map_err(|source| RunError::Spawn { program: "ffprobe", source })?;
+    if !out.status.success() {
+        return Err(RunError::Failed {
+            program: "ffprobe",
+            status: out.status.to_string(),
+            stderr: tail(&String::from_utf8_lossy(&out.stderr)),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs ffmpeg with `args` (input and outputs included), reporting the encoded position in
+/// seconds through `on_progress` as ffmpeg's `-progress` stream announces it.
+pub async fn run(args: &[String], limit: Duration, mut on_progress: impl FnMut(f64) + Send) -> Result<(), RunError> {
+    let mut cmd = command("ffmpeg");
+    cmd.args(["-nostdin", "-hide_banner", "-v", "error", "-progress", "pipe:1", "-nostats"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|source| RunError::Spawn { program: "ffmpeg", source })?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let err_task = tokio::spawn(async move {
+        let mut buf = String::new();
+        let _ = stderr.read_to_string(&mut buf).await;
+        buf
+    });
+    let work = async {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(us) = line.strip_prefix("out_time_us=").or_else(|| line.strip_prefix("out_time_ms=")) {
+                if let Ok(us) = us.trim().parse::<i64>() {
+                    on_progress(us.max(0) as f64 / 1e6);
+                }
+            }
+        }
+        child.wait().await
+    };
+    let status = match tokio::time::timeout(limit, work).await {
+        Ok(s) => s.map_err(|source| RunError::Spawn { program: "ffmpeg", source })?,
+        Err(_) => return Err(RunError::TimedOut { program: "ffmpeg", limit }),
+    };
+    let stderr = err_task.await.unwrap_or_default();
+    if !status.success() {
+        return Err(RunError::Failed { program: "ffmpeg", status: status.to_string(), stderr: tail(&stderr) });
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! `kino-transcoder`: a standalone worker process. It needs the api's URL, the installation's
+//! worker registration token and the same object store URL as the api.
+
+use clap::Parser;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "kino-transcoder", version, about = "Kino transcoder worker")]
+struct Cli {
+    /// Base URL of the api.
+    #[arg(long, env = "KINO_API", default_value = "http://127.0.0.1:8080")]
+    api: String,
+    /// The installation's worker registration token.
+    #[arg(long, env = "KINO_WORKER_REGISTRATION_TOKEN")]
+    registration_token: String,
+    /// Object store URL (the api's `--store`).
+    #[arg(long, env = "KINO_STORE")]
+    store: String,
+    /// Scratch directory for sources and outputs in progress.
+    #[arg(long, env = "KINO_SCRATCH_DIR", default_value = "scratch")]
+    scratch_dir: PathBuf,
+    /// Jobs to run at once.
+    #[arg(long, env = "KINO_CONCURRENCY", default_value_t = 1)]
+    concurrency: u32,
+    /// x264 preset.
+    #[arg(long, env = "KINO_PRESET", default_value = "veryfast")]
+    preset: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let cli = Cli::parse();
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stop.cancel();
+    });
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "transcoder".into());
+    let mut tasks = Vec::new();
+    for i in 0..cli.concurrency.max(1) {
+        let cfg = transcoder::WorkerConfig {
+            api_url: cli.api.clone(),
+            registration_token: cli.registration_token.clone(),
+            store_url: cli.store.clone(),
+            scratch_dir: cli.scratch_dir.join(format!("w{i}")),
+            name: format!("{host}-{i}"),
+            preset: cli.preset.clone(),
+        };
+        tasks.push(tokio::spawn(transcoder::run_worker(cfg, cancel.clone())));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! One transcode, independent of where jobs come from: probe the local source, encode the
+//! ladder into an output directory, write the master playlist.
+
+use crate::encode::{self, Measured};
+use crate::ffmpeg::{self, RunError};
+use crate::probe::{self, Rejection, SourceInfo};
+use shared::ladder::{self, Rung};
+use std::path::Path;
+use std::time::Duration;
+
+/// Why a transcode failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscodeError {
+    /// The input is unusable; retrying cannot help.
+    #[error("{0}")]
+    Rejected(#[from] Rejection),
+    /// ffprobe could not make sense of the file.
+    #[error("the file is not a video we can read ({0})")]
+    Unreadable(String),
+    /// The encode failed; maybe transient.
+    #[error("encoding failed: {0}")]
+    Encode(#[from] RunError),
+    #[error("writing outputs: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl TranscodeError {
+    /// Whether another attempt could succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(self, TranscodeError::Encode(_) | TranscodeError::Io(_))
+    }
+}
+
+/// What a finished transcode produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub info: SourceInfo,
+    pub rungs: Vec<(Rung, Measured)>,
+    pub audio: Option<Measured>,
+}
+
+/// Probes `source` and refuses what is not a transcodable video.
+pub async fn inspect(source: &Path) -> Result<SourceInfo, TranscodeError> {
+    let json = ffmpeg::probe(source, Duration::from_secs(60)).await.map_err(|e| match e {
+        RunError::Failed { stderr, .. } => TranscodeError::Unreadable(stderr.lines().last().unwrap_or("").to_owned()),
+        other => TranscodeError::Encode(other),
+    })?;
+    Ok(probe::parse(&json)?)
+}
+
+/// Encodes `source` into `out` (which must be empty). `on_progress` receives percent done.
+pub async fn transcode(
+    source: &Path,
+    out: &Path,
+    preset: &str,
+    mut on_progress: impl FnMut(f64) + Send,
+) -> Result<Outcome, TranscodeError> {
+    let info = inspect(source).await?;
+    let rungs = ladder::for_source(info.width, info.height);
+    for r in &rungs {
+        std::fs::create_dir_all(out.join(&r.name))?;
+    }
+    if info.has_audio {
+        std::fs::create_dir_all(out.join(encode::AUDIO_DIR))?;
+    }
+    let args = encode::ladder_args(source, out, &info, &rungs, preset);
+    // Generous: slow presets on big sources run well below real time on small machines.
+    let limit = Duration::from_secs_f64((info.duration_s * 20.0).max(300.0));
+    let duration = info.duration_s;
+    ffmpeg::run(&args, limit, |t| on_progress((t / duration * 100.0).clamp(0.0, 100.0))).await?;
+    let mut measured = Vec::new();
+    for r in rungs {
+        let m = encode::finish_rendition(&out.join(&r.name))?;
+        measured.push((r, m));
+    }
+    let audio = if info.has_audio { Some(encode::finish_rendition(&out.join(encode::AUDIO_DIR))?) } else { None };
+    let master = encode::master_playlist(&measured, audio, encode::output_fps(&info));
+    std::fs::write(out.join(shared::layout::MASTER_PLAYLIST), master)?;
+    Ok(Outcome { info, rungs: measured, audio })
+}

@@ -1,0 +1,224 @@
+//! The worker loop: register, lease a job (long-poll), run it with heartbeats, report.
+//!
+//! `execute` handles exactly one leased job and is separate from the loop, so tests can drive
+//! the queue one job at a time. Scratch space is per attempt and removed on every exit path.
+
+use crate::pipeline::{self, TranscodeError};
+use anyhow::Context;
+use shared::client::{Client, types};
+use shared::store::Store;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How a worker finds the api and the store.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Base URL of the api, e.g. `http://127.0.0.1:8080`.
+    pub api_url: String,
+    pub registration_token: String,
+    pub store_url: String,
+    pub scratch_dir: PathBuf,
+    /// A name for the api's records and logs.
+    pub name: String,
+    /// x264 preset.
+    pub preset: String,
+}
+
+/// A registered worker.
+pub struct Worker {
+    client: Client,
+    store: Store,
+    cfg: WorkerConfig,
+}
+
+fn http(token: Option<&str>) -> anyhow::Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(t) = token {
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {t}").parse()?);
+    }
+    Ok(reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        // Long enough for the lease long-poll.
+        .timeout(Duration::from_secs(90))
+        .default_headers(headers)
+        .build()?)
+}
+
+impl Worker {
+    /// Registers with the api, retrying while it comes up.
+    pub async fn register(cfg: WorkerConfig, cancel: &CancellationToken) -> anyhow::Result<Worker> {
+        let anon = Client::new_with_client(&cfg.api_url, http(None)?);
+        let body = types::RegisterWorkerRequest { name: cfg.name.clone(), registration_token: cfg.registration_token.clone() };
+        let mut delay = Duration::from_millis(200);
+        let reg = loop {
+            match anon.register_worker(&body).await {
+                Ok(r) => break r.into_inner(),
+                Err(e) if e.status().is_some_and(|s| s.is_client_error()) => {
+                    anyhow::bail!("the api refused this worker's registration: {e}")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "registering with the api; retrying");
+                    tokio::select! {
+                        _ = cancel.cancelled() => anyhow::bail!("stopped before registering"),
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        };
+        let client = Client::new_with_client(&cfg.api_url, http(Some(&reg.token))?);
+        let store = Store::open(&cfg.store_url).await.context("opening the object store")?;
+        tokio::fs::create_dir_all(&cfg.scratch_dir).await.context("creating the scratch dir")?;
+        tracing::info!(worker = %reg.worker_id, name = %cfg.name, "worker registered");
+        Ok(Worker { client, store, cfg })
+    }
+
+    /// Leases and runs jobs until cancelled.
+    pub async fn run(&self, cancel: CancellationToken) {
+        let mut backoff = Duration::from_millis(500);
+        while !cancel.is_cancelled() {
+            let lease = tokio::select! {
+                _ = cancel.cancelled() => break,
+                r = self.client.lease_job(&types::LeaseRequest { wait_s: Some(20) }) => r,
+            };
+            match lease {
+                Ok(r) => {
+                    backoff = Duration::from_millis(500);
+                    if let Some(job) = r.into_inner().job {
+                        self.execute(job, &cancel).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "leasing a job");
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(15));
+                }
+            }
+        }
+    }
+
+    /// Runs one leased job to completion or failure and reports the outcome.
+    pub async fn execute(&self, job: types::JobLease, cancel: &CancellationToken) {
+        let scratch = self.cfg.scratch_dir.join(format!("{}-{}", job.job_id, job.attempt));
+        let progress = Arc::new(AtomicU64::new(0f64.to_bits()));
+        let lost = CancellationToken::new();
+        let beat = tokio::spawn(heartbeat(self.client.clone(), job.clone(), progress.clone(), lost.clone()));
+        let started = std::time::Instant::now();
+        let result = tokio::select! {
+            r = self.attempt(&job, &scratch, &progress) => Some(r),
+            _ = lost.cancelled() => None,
+            _ = cancel.cancelled() => None,
+        };
+        beat.abort();
+        let _ = tokio::fs::remove_dir_all(&scratch).await;
+        let report = match result {
+            None if lost.is_cancelled() => {
+                tracing::warn!(job = %job.job_id, "lease lost; abandoned the attempt");
+                return;
+            }
+            None => {
+                // Shutting down: hand the job back so another worker takes it at once.
+                self.fail(&job, "the worker shut down during the job", true).await
+            }
+            Some(Ok(duration_s)) => {
+                tracing::info!(job = %job.job_id, video = %job.video_id, secs = started.elapsed().as_secs_f64(), "job done");
+                let body = types::CompleteJobRequest { attempt: job.attempt, job_token: job.job_token.clone(), duration_s };
+                self.client.complete_job(&job.job_id, &body).await.map(|_| ())
+            }
+            Some(Err(e)) => {
+                tracing::warn!(job = %job.job_id, error = %e, "job failed");
+                self.fail(&job, &e.to_string(), e.retryable()).await
+            }
+        };
+        if let Err(e) = report {
+            tracing::error!(job = %job.job_id, error = %e, "reporting the job's outcome");
+        }
+    }
+
+    async fn fail(&self, job: &types::JobLease, reason: &str, retryable: bool) -> Result<(), shared::client::Error<types::ErrorBody>> {
+        let body = types::FailJobRequest {
+            attempt: job.attempt,
+            job_token: job.job_token.clone(),
+            reason: reason.to_owned(),
+            retryable,
+        };
+        self.client.fail_job(&job.job_id, &body).await.map(|_| ())
+    }
+
+    async fn attempt(&self, job: &types::JobLease, scratch: &Path, progress: &AtomicU64) -> Result<f64, TranscodeError> {
+        let _ = tokio::fs::remove_dir_all(scratch).await;
+        tokio::fs::create_dir_all(scratch.join("out")).await?;
+        let source = scratch.join("source");
+        self.store
+            .get_to_file(&job.source_key, &source)
+            .await
+            .map_err(|e| TranscodeError::Io(std::io::Error::other(e)))?;
+        let out = scratch.join("out");
+        let outcome = pipeline::transcode(&source, &out, &self.cfg.preset, |p| {
+            progress.store(p.to_bits(), Ordering::Relaxed)
+        })
+        .await?;
+        upload_dir(&self.store, &out, &job.output_prefix).await?;
+        Ok(outcome.info.duration_s)
+    }
+}
+
+/// Copies every file under `dir` to `prefix/<relative path>`; the master playlist last, so a
+/// reader that finds it finds everything it references.
+async fn upload_dir(store: &Store, dir: &Path, prefix: &str) -> Result<(), TranscodeError> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let mut rd = tokio::fs::read_dir(&d).await?;
+        while let Some(e) = rd.next_entry().await? {
+            if e.file_type().await?.is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(e.path());
+            }
+        }
+    }
+    files.sort_by_key(|p| p.ends_with(shared::layout::MASTER_PLAYLIST));
+    for f in files {
+        let rel = f.strip_prefix(dir).expect("walked from dir").to_string_lossy().replace('\\', "/");
+        store
+            .put_file(&format!("{prefix}/{rel}"), &f)
+            .await
+            .map_err(|e| TranscodeError::Io(std::io::Error::other(e)))?;
+    }
+    Ok(())
+}
+
+async fn heartbeat(client: Client, job: types::JobLease, progress: Arc<AtomicU64>, lost: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let body = types::HeartbeatRequest {
+            attempt: job.attempt,
+            job_token: job.job_token.clone(),
+            progress: f64::from_bits(progress.load(Ordering::Relaxed)),
+        };
+        match client.heartbeat_job(&job.job_id, &body).await {
+            Ok(_) => {}
+            Err(e) if e.status() == Some(reqwest::StatusCode::CONFLICT) => {
+                lost.cancel();
+                return;
+            }
+            Err(e) => tracing::warn!(job = %job.job_id, error = %e, "heartbeat"),
+        }
+    }
+}
+
+/// Registers and runs one worker until `cancel` fires.
+pub async fn run_worker(cfg: WorkerConfig, cancel: CancellationToken) -> anyhow::Result<()> {
+    let worker = Worker::register(cfg, &cancel).await?;
+    worker.run(cancel).await;
+    Ok(())
+}
