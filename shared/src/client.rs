@@ -2,7 +2,7 @@
 //! (regenerate that file with `cargo xtask codegen`). Method names are the spec's operation ids
 //! (`signup`, `create_upload`, `get_video`, ...).
 
-progenitor::generate_api!(spec = "../openapi/kino.openapi.json");
+progenitor::generate_api!(spec = "../openapi/kino.openapi.json", derives = [PartialEq]);
 
 /// A client for the api at `base` (absolute URL, no trailing slash), signed in with `token`.
 pub fn connect(base: &str, token: Option<&str>) -> Client {

@@ -1,1 +1,102 @@
-fn main() {}
+//! Kino's automation, in Rust so it runs wherever cargo does.
+//!
+//! - `cargo xtask up`: install what is missing, build the web app, start `kino` on :8080.
+//! - `cargo xtask test`: install what is missing (tests also need Chromium), build the web
+//!   app and the `kino` binary, then run every test of the workspace.
+//! - `cargo xtask codegen`: rewrite `openapi/kino.openapi.json` and `openapi/schema.graphql`.
+//! - `cargo xtask lint`: rustfmt and clippy, warnings as errors.
+//! - `cargo xtask bench [transcode]`: the benchmarks.
+
+mod bench;
+mod prereqs;
+mod sh;
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("up") => up(&root),
+        Some("test") => test(&root, &args[1..]),
+        Some("codegen") => codegen(),
+        Some("lint") => lint(),
+        Some("web") => build_web(&root).map(|dir| println!("{}", dir.display())),
+        Some("bench") => bench::run(&root, &args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <up|test|codegen|lint|web|bench>");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// The cargo target directory in use.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
+}
+
+/// Builds the web app in release with `dx` and returns the directory holding index.html.
+fn build_web(root: &Path) -> Result<PathBuf> {
+    prereqs::web_toolchain(root)?;
+    sh::run(
+        sh::cmd("dx")
+            .args(["build", "--platform", "web", "--release", "--package", "web"])
+            .env("NO_DOWNLOADS", "1")
+            .env("PATH", prereqs::path_with_tools()),
+    )
+    .context("building the web app")?;
+    let dir = target_dir(root).join("dx/web/release/web/public");
+    if !dir.join("index.html").is_file() {
+        bail!("dx finished but {} holds no index.html", dir.display());
+    }
+    Ok(dir)
+}
+
+fn up(root: &Path) -> Result<()> {
+    prereqs::media_tools()?;
+    let web = build_web(root)?;
+    sh::run(sh::cmd("cargo").args(["build", "--release", "--package", "api", "--bin", "kino"]))?;
+    let kino = target_dir(root).join("release/kino");
+    println!("Kino: http://localhost:8080 (data under ./data; Ctrl-C stops it)");
+    sh::run(
+        sh::cmd(kino)
+            .args(["--listen", "127.0.0.1:8080", "--data-dir", "data", "--web-dir"])
+            .arg(&web),
+    )
+}
+
+fn test(root: &Path, extra: &[String]) -> Result<()> {
+    prereqs::media_tools()?;
+    prereqs::browser()?;
+    prereqs::native_libs()?;
+    sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"])).context("code is not formatted: run cargo fmt")?;
+    let web = build_web(root)?;
+    sh::run(sh::cmd("cargo").args(["build", "--package", "api", "--bin", "kino"]))?;
+    let kino = target_dir(root).join("debug/kino");
+    sh::run(
+        sh::cmd("cargo")
+            .args(["test", "--workspace", "--all-targets"])
+            .args(extra)
+            .env("KINO_BIN", &kino)
+            .env("KINO_WEB_DIR", &web),
+    )
+}
+
+fn codegen() -> Result<()> {
+    sh::run(sh::cmd("cargo").args(["run", "--quiet", "--package", "api", "--bin", "kino", "--", "--export-schemas", "openapi"]))?;
+    println!("wrote openapi/kino.openapi.json and openapi/schema.graphql");
+    Ok(())
+}
+
+fn lint() -> Result<()> {
+    prereqs::native_libs()?;
+    sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))?;
+    sh::run(sh::cmd("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    sh::run(sh::cmd("cargo").args(["clippy", "--package", "web", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))
+}

@@ -1,0 +1,149 @@
+//! The real ffmpeg on a generated 10-second 720p clip: every rung is checked with ffprobe and
+//! the master playlist decodes end to end.
+
+use std::path::Path;
+use std::process::Command;
+use transcoder::pipeline::{self, TranscodeError};
+
+fn make_clip(dir: &Path, args: &str) -> std::path::PathBuf {
+    let out = dir.join("clip.mp4");
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-v", "error", "-y"]);
+    cmd.args(args.split_whitespace());
+    cmd.arg(&out);
+    assert!(cmd.status().unwrap().success(), "generating {args}");
+    out
+}
+
+fn ffprobe(args: &[&str], file: &Path) -> serde_json::Value {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json"])
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_clip(
+        dir.path(),
+        "-f lavfi -i testsrc2=size=1280x720:rate=30:duration=10 -f lavfi -i sine=frequency=440:duration=10 \
+         -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest",
+    );
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let started = std::time::Instant::now();
+    let mut last = 0.0;
+    let outcome = pipeline::transcode(&src, &out, "veryfast", |p| last = p).await.unwrap();
+    let took = started.elapsed().as_secs_f64();
+    eprintln!("transcoded 10.0 s of 720p30 in {took:.2} s ({:.2}x real time)", 10.0 / took);
+    assert!(last > 90.0, "progress reached {last}");
+
+    let expected = [("360p", 640, 360), ("540p", 960, 540), ("720p", 1280, 720)];
+    assert_eq!(outcome.rungs.len(), 3, "never upscaled, nothing missing");
+    for (name, w, h) in expected {
+        let playlist = std::fs::read_to_string(out.join(name).join("index.m3u8")).unwrap();
+        assert!(playlist.contains("#EXT-X-PLAYLIST-TYPE:VOD"));
+        assert!(playlist.contains("#EXT-X-MAP:URI=\"init.mp4\""));
+        let segments: Vec<&str> = playlist.lines().filter(|l| l.ends_with(".m4s")).collect();
+        assert_eq!(segments.len(), 2, "10 s in 6 s segments");
+        let durations: Vec<f64> = playlist
+            .lines()
+            .filter_map(|l| l.strip_prefix("#EXTINF:"))
+            .map(|d| d.trim_end_matches(',').parse().unwrap())
+            .collect();
+        assert!((durations[0] - 6.0).abs() < 0.05, "{name}: first segment {durations:?}");
+
+        // Size and codec of the rung, through the init segment plus its first media segment.
+        let joined = dir.path().join(format!("{name}.mp4"));
+        let mut bytes = std::fs::read(out.join(name).join("init.mp4")).unwrap();
+        for s in &segments {
+            bytes.extend(std::fs::read(out.join(name).join(s)).unwrap());
+        }
+        std::fs::write(&joined, bytes).unwrap();
+        let info = ffprobe(&["-show_streams"], &joined);
+        let v = &info["streams"][0];
+        assert_eq!(v["codec_name"], "h264", "{name}");
+        assert_eq!(v["profile"], "High", "{name}");
+        assert_eq!((v["width"].as_u64().unwrap(), v["height"].as_u64().unwrap()), (w, h), "{name}");
+
+        // A keyframe every 2 s, so each segment (and each 2 s GOP) starts on one.
+        let frames = ffprobe(
+            &["-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time", "-show_frames"],
+            &joined,
+        );
+        let keys: Vec<f64> = frames["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["pts_time"].as_str().unwrap().parse().unwrap())
+            .collect();
+        let first = keys[0];
+        let rel: Vec<f64> = keys.iter().map(|k| k - first).collect();
+        assert_eq!(rel.len(), 5, "{name}: keyframes at {rel:?}");
+        for (i, k) in rel.iter().enumerate() {
+            assert!((k - 2.0 * i as f64).abs() < 0.05, "{name}: keyframes at {rel:?}");
+        }
+    }
+    let audio = std::fs::read_to_string(out.join("audio/index.m3u8")).unwrap();
+    assert!(audio.contains("seg_00000.m4s"));
+
+    let master = std::fs::read_to_string(out.join("master.m3u8")).unwrap();
+    assert!(master.contains("#EXT-X-INDEPENDENT-SEGMENTS"));
+    assert_eq!(master.matches("#EXT-X-STREAM-INF").count(), 3);
+    for attr in ["BANDWIDTH=", "AVERAGE-BANDWIDTH=", "CODECS=\"avc1.64001", "RESOLUTION=", "FRAME-RATE=30.000", "AUDIO=\"aud\""] {
+        assert!(master.contains(attr), "master lacks {attr}:\n{master}");
+    }
+    assert!(out.join("poster.jpg").metadata().unwrap().len() > 1000);
+
+    // The whole ladder decodes through the master playlist without a single error.
+    let decode = Command::new("ffmpeg")
+        .args(["-v", "error", "-xerror", "-allowed_extensions", "ALL", "-i"])
+        .arg(out.join("master.m3u8"))
+        .args(["-map", "0", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(decode.status.success() && decode.stderr.is_empty(), "{}", String::from_utf8_lossy(&decode.stderr));
+}
+
+#[tokio::test]
+async fn portrait_sources_without_audio_get_portrait_rungs() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_clip(dir.path(), "-f lavfi -i testsrc2=size=540x960:rate=25:duration=3 -c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let outcome = pipeline::transcode(&src, &out, "ultrafast", |_| {}).await.unwrap();
+    let sizes: Vec<_> = outcome.rungs.iter().map(|(r, _)| (r.width, r.height)).collect();
+    assert_eq!(sizes, [(360, 640), (540, 960)]);
+    assert!(outcome.audio.is_none());
+    let master = std::fs::read_to_string(out.join("master.m3u8")).unwrap();
+    assert!(!master.contains("AUDIO="));
+    assert!(master.contains("FRAME-RATE=25.000"));
+}
+
+#[tokio::test]
+async fn things_that_are_not_videos_are_rejected_without_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.mp4");
+    std::fs::write(&text, "just some text\n".repeat(100)).unwrap();
+    let empty = dir.path().join("empty.mp4");
+    std::fs::write(&empty, b"").unwrap();
+    let audio = dir.path().join("tone.m4a");
+    let st = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac"])
+        .arg(&audio)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    for f in [&text, &empty, &audio] {
+        let out = dir.path().join("out");
+        let err = pipeline::transcode(f, &out, "ultrafast", |_| {}).await.unwrap_err();
+        assert!(matches!(err, TranscodeError::Rejected(_) | TranscodeError::Unreadable(_)), "{f:?}: {err:?}");
+        assert!(!err.retryable());
+        assert!(err.to_string().contains("not a video") || err.to_string().contains("no video"), "{err}");
+    }
+}
