@@ -5,8 +5,8 @@
 
 use crate::db::{self, Db};
 use crate::error::ApiError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -37,7 +37,12 @@ struct UserRow {
 
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
-        User { id: r.id, email: r.email, display_name: r.display_name, role: r.role }
+        User {
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            role: r.role,
+        }
     }
 }
 
@@ -58,10 +63,20 @@ pub fn normalise_email(email: &str) -> Result<String, ApiError> {
     let e = email.trim().to_lowercase();
     let valid = e.len() <= 254
         && e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         })
         && !e.contains(char::is_whitespace);
-    if valid { Ok(e) } else { Err(ApiError::bad("invalid_email", "that does not look like an email address")) }
+    if valid {
+        Ok(e)
+    } else {
+        Err(ApiError::bad(
+            "invalid_email",
+            "that does not look like an email address",
+        ))
+    }
 }
 
 fn hash_password(password: &str) -> Result<String, ApiError> {
@@ -74,22 +89,40 @@ fn hash_password(password: &str) -> Result<String, ApiError> {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 /// Creates an account. The first account of a fresh install becomes admin, later ones creators.
-pub async fn signup(db: &Db, email: &str, password: &str, display_name: &str) -> Result<User, ApiError> {
+pub async fn signup(
+    db: &Db,
+    email: &str,
+    password: &str,
+    display_name: &str,
+) -> Result<User, ApiError> {
     let email = normalise_email(email)?;
     if password.chars().count() < 8 {
-        return Err(ApiError::bad("weak_password", "passwords need at least 8 characters"));
+        return Err(ApiError::bad(
+            "weak_password",
+            "passwords need at least 8 characters",
+        ));
     }
     if password.len() > 1024 {
-        return Err(ApiError::bad("invalid_password", "passwords are at most 1024 bytes"));
+        return Err(ApiError::bad(
+            "invalid_password",
+            "passwords are at most 1024 bytes",
+        ));
     }
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > 80 {
-        return Err(ApiError::bad("invalid_display_name", "display names are 1 to 80 characters"));
+        return Err(ApiError::bad(
+            "invalid_display_name",
+            "display names are 1 to 80 characters",
+        ));
     }
     let hash = {
         let password = password.to_owned();
@@ -117,12 +150,17 @@ pub async fn signup(db: &Db, email: &str, password: &str, display_name: &str) ->
         let msg = e.to_string();
         msg.contains("user_email") || msg.contains("already contains")
     }) {
-        return Err(ApiError::conflict("email_taken", "an account with that email exists"));
+        return Err(ApiError::conflict(
+            "email_taken",
+            "an account with that email exists",
+        ));
     }
     if let Some(e) = errors.into_values().next() {
         return Err(e.into());
     }
-    user_by_id(db, &id).await?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("user vanished")))
+    user_by_id(db, &id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("user vanished")))
 }
 
 /// Checks credentials and opens a session; returns the token and the user.
@@ -156,13 +194,15 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<(String, User
 pub async fn open_session(db: &Db, user_id: &str) -> Result<String, ApiError> {
     let token = random_token();
     let expires = chrono::Utc::now() + chrono::Duration::days(SESSION_DAYS);
-    db.query("CREATE session SET token_hash = $h, user_id = $u, created_at = $now, expires_at = $exp")
-        .bind(("h", token_hash(&token)))
-        .bind(("u", user_id.to_owned()))
-        .bind(("now", db::now()))
-        .bind(("exp", db::ts(expires)))
-        .await?
-        .check()?;
+    db.query(
+        "CREATE session SET token_hash = $h, user_id = $u, created_at = $now, expires_at = $exp",
+    )
+    .bind(("h", token_hash(&token)))
+    .bind(("u", user_id.to_owned()))
+    .bind(("now", db::now()))
+    .bind(("exp", db::ts(expires)))
+    .await?
+    .check()?;
     Ok(token)
 }
 
@@ -191,7 +231,9 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Option<User>, ApiError
 
 pub async fn user_by_id(db: &Db, id: &str) -> Result<Option<User>, ApiError> {
     let mut resp = db
-        .query("SELECT record::id(id) AS id, email, display_name, role FROM type::record('user', $id)")
+        .query(
+            "SELECT record::id(id) AS id, email, display_name, role FROM type::record('user', $id)",
+        )
         .bind(("id", id.to_owned()))
         .await?;
     Ok(db::first(&mut resp, 0)?)
@@ -203,7 +245,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(normalise_email("  Ann@Example.COM ").unwrap(), "ann@example.com");
+        assert_eq!(
+            normalise_email("  Ann@Example.COM ").unwrap(),
+            "ann@example.com"
+        );
         assert!(normalise_email("nope").is_err());
         assert!(normalise_email("a@b").is_err());
         assert!(normalise_email("a b@c.d").is_err());

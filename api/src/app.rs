@@ -46,10 +46,15 @@ async fn readyz(state: poem::web::Data<&AppState>) -> poem::Response {
 /// replica on one database signs and checks with the same keys.
 async fn secrets(db: &db::Db, settings: &Settings) -> anyhow::Result<(String, String)> {
     for _ in 0..3 {
-        let mut r = db.query("SELECT signing, registration FROM type::record('config', 'secrets')").await?;
+        let mut r = db
+            .query("SELECT signing, registration FROM type::record('config', 'secrets')")
+            .await?;
         let row: Option<serde_json::Value> = db::first(&mut r, 0)?;
         if let Some(row) = row {
-            let signing = settings.signing_secret.clone().or_else(|| row["signing"].as_str().map(str::to_owned));
+            let signing = settings
+                .signing_secret
+                .clone()
+                .or_else(|| row["signing"].as_str().map(str::to_owned));
             let reg = settings
                 .worker_registration_token
                 .clone()
@@ -74,7 +79,13 @@ impl Application {
             (Some(u), Some(p)) => Some((u.clone(), p.clone())),
             _ => None,
         };
-        let db = db::connect(&settings.db_url(), &settings.db_namespace, &settings.db_database, root).await?;
+        let db = db::connect(
+            &settings.db_url(),
+            &settings.db_namespace,
+            &settings.db_database,
+            root,
+        )
+        .await?;
         let store = Store::open(&settings.store_url())
             .await
             .with_context(|| format!("opening object store {}", settings.store_url()))?;
@@ -96,7 +107,11 @@ impl Application {
             registration_token,
             job_wake: tokio::sync::Notify::new(),
         });
-        Ok(Application { acceptor, addr, state })
+        Ok(Application {
+            acceptor,
+            addr,
+            state,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -125,7 +140,10 @@ impl Application {
             .nest("/api/docs", docs)
             .at("/parts/:upload_id/:number", put(parts::put_part))
             .at("/media/:token/:video/:version/*path", get(media::serve))
-            .at("/graphql", get(graphql::graphiql).post(graphql::execute).data(schema))
+            .at(
+                "/graphql",
+                get(graphql::graphiql).post(graphql::execute).data(schema),
+            )
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
             .nest("/", web::endpoint(state.settings.web_dir.as_deref()))
@@ -181,7 +199,11 @@ impl Application {
         let server = Server::new_with_acceptor(self.acceptor);
         let stop = shutdown.clone();
         server
-            .run_with_graceful_shutdown(app, async move { stop.cancelled().await }, Some(Duration::from_secs(10)))
+            .run_with_graceful_shutdown(
+                app,
+                async move { stop.cancelled().await },
+                Some(Duration::from_secs(10)),
+            )
             .await?;
         shutdown.cancel();
         let _ = watchdog.await;

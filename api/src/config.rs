@@ -106,14 +106,14 @@ impl Default for Settings {
 
 impl Settings {
     /// Layers defaults, file, environment and flags.
-    pub fn load(cli: &Cli) -> Result<Settings, figment::Error> {
+    pub fn load(cli: &Cli) -> Result<Settings, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         match &cli.config {
             Some(path) => fig = fig.merge(Toml::file_exact(path)),
             None => fig = fig.merge(Toml::file("kino.toml")),
         }
         fig = fig.merge(Env::prefixed("KINO_").ignore(&["config", "export_schemas"]));
-        let mut s: Settings = fig.extract()?;
+        let mut s: Settings = fig.extract().map_err(Box::new)?;
         if let Some(v) = cli.listen {
             s.listen = v;
         }
@@ -140,9 +140,9 @@ impl Settings {
 
     /// The database URL, defaulting to SurrealKV under the data dir.
     pub fn db_url(&self) -> String {
-        self.db.clone().unwrap_or_else(|| {
-            format!("surrealkv://{}", self.data_dir.join("db").display())
-        })
+        self.db
+            .clone()
+            .unwrap_or_else(|| format!("surrealkv://{}", self.data_dir.join("db").display()))
     }
 
     /// The object store URL, defaulting to a directory under the data dir.

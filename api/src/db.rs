@@ -51,24 +51,34 @@ pub async fn connect(
             .await
             .context("signing in to the database")?;
     }
-    db.query(format!("DEFINE NAMESPACE IF NOT EXISTS {ns}; USE NS {ns}; DEFINE DATABASE IF NOT EXISTS {db_name};"))
+    db.query(format!(
+        "DEFINE NAMESPACE IF NOT EXISTS {ns}; USE NS {ns}; DEFINE DATABASE IF NOT EXISTS {db_name};"
+    ))
+    .await
+    .context("defining namespace")?
+    .check()
+    .context("defining namespace")?;
+    db.use_ns(ns)
+        .use_db(db_name)
         .await
-        .context("defining namespace")?
-        .check()
-        .context("defining namespace")?;
-    db.use_ns(ns).use_db(db_name).await.context("selecting database")?;
+        .context("selecting database")?;
     migrate(&db).await?;
     Ok(db)
 }
 
 async fn migrate(db: &Db) -> anyhow::Result<()> {
-    db.query("DEFINE TABLE IF NOT EXISTS migration SCHEMALESS").await?.check()?;
+    db.query("DEFINE TABLE IF NOT EXISTS migration SCHEMALESS")
+        .await?
+        .check()?;
     let applied: Vec<serde_json::Value> = db
         .query("SELECT version FROM migration")
         .await?
         .take(0)
         .context("reading applied migrations")?;
-    let applied: Vec<u64> = applied.iter().filter_map(|v| v["version"].as_u64()).collect();
+    let applied: Vec<u64> = applied
+        .iter()
+        .filter_map(|v| v["version"].as_u64())
+        .collect();
     for (version, sql) in MIGRATIONS {
         if applied.contains(&u64::from(*version)) {
             continue;
@@ -144,7 +154,10 @@ mod tests {
         assert_eq!(rows[0].id, "abc");
         assert_eq!(rows[0].title, "x");
         assert!(rows[0].at.ends_with('Z'));
-        let mut r = db.query("SELECT count() AS n FROM migration GROUP ALL").await.unwrap();
+        let mut r = db
+            .query("SELECT count() AS n FROM migration GROUP ALL")
+            .await
+            .unwrap();
         let n: Vec<serde_json::Value> = r.take(0).unwrap();
         assert_eq!(n[0]["n"], 1);
     }

@@ -75,7 +75,10 @@ impl ApiError {
             }
             other => other.to_string(),
         };
-        ErrorBody { code: self.code().to_owned(), message }
+        ErrorBody {
+            code: self.code().to_owned(),
+            message,
+        }
     }
 }
 
@@ -89,11 +92,17 @@ impl From<shared::store::StoreError> for ApiError {
     fn from(e: shared::store::StoreError) -> Self {
         use shared::store::StoreError as S;
         match e {
-            S::NotFound(k) => ApiError::not_found("object_not_found", format!("object {k} not found")),
-            S::MissingPart(n) => ApiError::bad("upload_part_missing", format!("part {n} was never uploaded")),
-            S::EtagMismatch { number, .. } => {
-                ApiError::bad("upload_etag_mismatch", format!("part {number} does not match its ETag"))
+            S::NotFound(k) => {
+                ApiError::not_found("object_not_found", format!("object {k} not found"))
             }
+            S::MissingPart(n) => ApiError::bad(
+                "upload_part_missing",
+                format!("part {n} was never uploaded"),
+            ),
+            S::EtagMismatch { number, .. } => ApiError::bad(
+                "upload_etag_mismatch",
+                format!("part {number} does not match its ETag"),
+            ),
             other => ApiError::Internal(anyhow::Error::new(other).context("object store")),
         }
     }

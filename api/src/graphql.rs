@@ -8,7 +8,9 @@ use crate::rest::videos::playback;
 use crate::state::AppState;
 use crate::videos::{self, ListQuery, Video};
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Object, Schema, SimpleObject, ID};
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ErrorExtensions, ID, Object, Schema, SimpleObject,
+};
 use poem::web::{Data, Html};
 use poem::{IntoResponse, Request, handler};
 use shared::{VideoState, Visibility};
@@ -141,12 +143,19 @@ impl Query {
         let state = ctx.data_unchecked::<AppState>();
         let query = ListQuery {
             q: q.filter(|s| !s.trim().is_empty()),
-            genre: genre.map(|g| g.trim().to_lowercase()).filter(|g| !g.is_empty()),
+            genre: genre
+                .map(|g| g.trim().to_lowercase())
+                .filter(|g| !g.is_empty()),
             cursor: cursor.filter(|c| shared::layout::is_safe_id(c)),
             limit,
         };
-        let (items, next_cursor) = videos::list_public(&state.db, &query).await.map_err(gql_error)?;
-        Ok(GqlVideoPage { items: items.into_iter().map(GqlVideo).collect(), next_cursor })
+        let (items, next_cursor) = videos::list_public(&state.db, &query)
+            .await
+            .map_err(gql_error)?;
+        Ok(GqlVideoPage {
+            items: items.into_iter().map(GqlVideo).collect(),
+            next_cursor,
+        })
     }
 
     /// One video, if the caller may see it.

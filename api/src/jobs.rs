@@ -49,11 +49,16 @@ pub async fn enqueue(db: &Db, video_id: &str) -> Result<String, ApiError> {
 }
 
 /// Claims the oldest runnable job for a worker, if there is one.
-pub async fn try_lease(db: &Db, worker_id: &str, lease: Duration) -> Result<Option<Lease>, ApiError> {
+pub async fn try_lease(
+    db: &Db,
+    worker_id: &str,
+    lease: Duration,
+) -> Result<Option<Lease>, ApiError> {
     for _ in 0..8 {
         let token = random_token();
         let now = db::now();
-        let until = db::ts(chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default());
+        let until =
+            db::ts(chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default());
         let resp = db
             .query(
                 "BEGIN TRANSACTION;
@@ -86,7 +91,8 @@ pub async fn try_lease(db: &Db, worker_id: &str, lease: Duration) -> Result<Opti
             return Err(e.into());
         }
         let n = resp.num_statements();
-        let claimed: Vec<JobRow> = db::rows(&mut resp, n - 1).or_else(|_| db::rows(&mut resp, n - 2))?;
+        let claimed: Vec<JobRow> =
+            db::rows(&mut resp, n - 1).or_else(|_| db::rows(&mut resp, n - 2))?;
         let Some(job) = claimed.into_iter().next() else {
             return Ok(None);
         };
@@ -116,9 +122,18 @@ fn is_conflict(e: &surrealdb::Error) -> bool {
 
 /// Compare-and-set guard shared by heartbeat, complete and fail: the job must still be leased
 /// for this attempt by the holder of this token.
-async fn cas(db: &Db, job_id: &str, attempt: u32, token: &str, set: &str) -> Result<Option<String>, ApiError> {
+async fn cas(
+    db: &Db,
+    job_id: &str,
+    attempt: u32,
+    token: &str,
+    set: &str,
+) -> Result<Option<String>, ApiError> {
     if !shared::layout::is_safe_id(job_id) {
-        return Err(ApiError::not_found("job_not_found", format!("no job {job_id}")));
+        return Err(ApiError::not_found(
+            "job_not_found",
+            format!("no job {job_id}"),
+        ));
     }
     let mut r = db
         .query(format!(
@@ -132,32 +147,66 @@ async fn cas(db: &Db, job_id: &str, attempt: u32, token: &str, set: &str) -> Res
         .bind(("now", db::now()))
         .await?;
     let v: Vec<serde_json::Value> = r.take(0)?;
-    Ok(v.into_iter().next().and_then(|v| v.as_str().map(str::to_owned)))
+    Ok(v.into_iter()
+        .next()
+        .and_then(|v| v.as_str().map(str::to_owned)))
 }
 
 fn lease_lost(job_id: &str) -> ApiError {
-    ApiError::conflict("job_lease_lost", format!("job {job_id} is no longer leased to this attempt"))
+    ApiError::conflict(
+        "job_lease_lost",
+        format!("job {job_id} is no longer leased to this attempt"),
+    )
 }
 
 /// Extends a lease and records progress (0-100).
-pub async fn heartbeat(db: &Db, job_id: &str, attempt: u32, token: &str, progress: f64, lease: Duration) -> Result<String, ApiError> {
+pub async fn heartbeat(
+    db: &Db,
+    job_id: &str,
+    attempt: u32,
+    token: &str,
+    progress: f64,
+    lease: Duration,
+) -> Result<String, ApiError> {
     let until = db::ts(chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default());
-    let set = format!("lease_until = '{until}', progress = {}", progress.clamp(0.0, 100.0));
-    cas(db, job_id, attempt, token, &set).await?.ok_or_else(|| lease_lost(job_id))?;
+    let set = format!(
+        "lease_until = '{until}', progress = {}",
+        progress.clamp(0.0, 100.0)
+    );
+    cas(db, job_id, attempt, token, &set)
+        .await?
+        .ok_or_else(|| lease_lost(job_id))?;
     Ok(until)
 }
 
 /// Marks an attempt done and publishes its version.
-pub async fn complete(db: &Db, job_id: &str, attempt: u32, token: &str, duration_s: f64) -> Result<(), ApiError> {
+pub async fn complete(
+    db: &Db,
+    job_id: &str,
+    attempt: u32,
+    token: &str,
+    duration_s: f64,
+) -> Result<(), ApiError> {
     let mut r = db
         .query("SELECT VALUE version FROM type::record('job', $id)")
         .bind(("id", job_id.to_owned()))
         .await?;
-    let version: Option<u32> = r.take::<Vec<serde_json::Value>>(0)?.first().and_then(|v| v.as_u64()).map(|v| v as u32);
-    let video_id = cas(db, job_id, attempt, token, "state = 'done', finished_at = $now, progress = 100")
-        .await?
-        .ok_or_else(|| lease_lost(job_id))?;
-    let version = version.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {job_id} has no version")))?;
+    let version: Option<u32> = r
+        .take::<Vec<serde_json::Value>>(0)?
+        .first()
+        .and_then(|v| v.as_u64())
+        .map(|v| v as u32);
+    let video_id = cas(
+        db,
+        job_id,
+        attempt,
+        token,
+        "state = 'done', finished_at = $now, progress = 100",
+    )
+    .await?
+    .ok_or_else(|| lease_lost(job_id))?;
+    let version = version
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {job_id} has no version")))?;
     videos::publish(db, &video_id, version, duration_s).await
 }
 
@@ -194,7 +243,11 @@ pub async fn fail(
         .bind(("reason", reason.clone()))
         .await?;
     let v: Vec<serde_json::Value> = r.take(0)?;
-    let video_id = v.first().and_then(|v| v.as_str()).ok_or_else(|| lease_lost(job_id))?.to_owned();
+    let video_id = v
+        .first()
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| lease_lost(job_id))?
+        .to_owned();
     if retry {
         videos::set_state(db, &video_id, VideoState::Queued, None).await
     } else {
@@ -234,13 +287,15 @@ pub async fn requeue_expired(db: &Db, max_attempts: u32) -> Result<usize, ApiErr
 pub async fn register_worker(db: &Db, name: &str) -> Result<(String, String), ApiError> {
     let id = ulid::Ulid::new().to_string();
     let token = random_token();
-    db.query("CREATE type::record('worker', $id) SET name = $name, token_hash = $th, created_at = $now")
-        .bind(("id", id.clone()))
-        .bind(("name", name.to_owned()))
-        .bind(("th", token_hash(&token)))
-        .bind(("now", db::now()))
-        .await?
-        .check()?;
+    db.query(
+        "CREATE type::record('worker', $id) SET name = $name, token_hash = $th, created_at = $now",
+    )
+    .bind(("id", id.clone()))
+    .bind(("name", name.to_owned()))
+    .bind(("th", token_hash(&token)))
+    .bind(("now", db::now()))
+    .await?
+    .check()?;
     Ok((id, token))
 }
 

@@ -64,7 +64,11 @@ fn parse_range(value: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
             (s, e.min(size.saturating_sub(1)))
         }
     };
-    if range.0 >= size { Some(Err(())) } else { Some(Ok(range)) }
+    if range.0 >= size {
+        Some(Err(()))
+    } else {
+        Some(Ok(range))
+    }
 }
 
 #[handler]
@@ -73,16 +77,25 @@ pub async fn serve(
     Path((token, video_id, version, path)): Path<(String, String, String, String)>,
     headers: &HeaderMap,
 ) -> Response {
-    let Some(version) = version.strip_prefix('v').and_then(|v| v.parse::<u32>().ok()) else {
+    let Some(version) = version
+        .strip_prefix('v')
+        .and_then(|v| v.parse::<u32>().ok())
+    else {
         return plain(StatusCode::NOT_FOUND, "no such media");
     };
     if !shared::layout::is_safe_id(&video_id) || !shared::layout::is_safe_media_path(&path) {
         return plain(StatusCode::NOT_FOUND, "no such media");
     }
     if !state.signer.verify_media_token(&token, &video_id, version) {
-        return plain(StatusCode::FORBIDDEN, "this media link is invalid or has expired");
+        return plain(
+            StatusCode::FORBIDDEN,
+            "this media link is invalid or has expired",
+        );
     }
-    let key = format!("{}/{path}", shared::layout::version_prefix(&video_id, version));
+    let key = format!(
+        "{}/{path}",
+        shared::layout::version_prefix(&video_id, version)
+    );
     let meta = match state.store.head(&key).await {
         Ok(m) => m,
         Err(StoreError::NotFound(_)) => return plain(StatusCode::NOT_FOUND, "no such media"),
@@ -105,7 +118,10 @@ pub async fn serve(
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == meta.etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == meta.etag || t.trim() == "*")
+        });
     if not_modified {
         return base.status(StatusCode::NOT_MODIFIED).finish();
     }
@@ -123,7 +139,10 @@ pub async fn serve(
             StatusCode::PARTIAL_CONTENT,
             s,
             e - s + 1,
-            base.header(header::CONTENT_RANGE, format!("bytes {s}-{e}/{}", meta.size)),
+            base.header(
+                header::CONTENT_RANGE,
+                format!("bytes {s}-{e}/{}", meta.size),
+            ),
         ),
         Some(Err(())) => {
             return base
@@ -137,7 +156,9 @@ pub async fn serve(
         Ok(stream) => base
             .status(status)
             .header(header::CONTENT_LENGTH, len)
-            .body(Body::from_bytes_stream(stream.map(|r| r.map_err(std::io::Error::other)))),
+            .body(Body::from_bytes_stream(
+                stream.map(|r| r.map_err(std::io::Error::other)),
+            )),
         Err(e) => {
             tracing::error!(error = %e, key, "reading media");
             plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

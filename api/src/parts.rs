@@ -20,7 +20,9 @@ pub struct PartQuery {
 
 fn error(e: ApiError) -> Response {
     let status = e.status();
-    poem::web::Json(e.body()).with_status(status).into_response()
+    poem::web::Json(e.body())
+        .with_status(status)
+        .into_response()
 }
 
 #[handler]
@@ -36,39 +38,68 @@ pub async fn put_part(
     }
 }
 
-async fn store_part(state: &AppState, upload_id: &str, number: u32, q: &PartQuery, body: Body) -> Result<String, ApiError> {
-    if !state.signer.verify(&Signer::part_message(upload_id, number), q.expires, &q.sig) {
-        return Err(ApiError::Forbidden("this part URL is invalid or has expired".into()));
+async fn store_part(
+    state: &AppState,
+    upload_id: &str,
+    number: u32,
+    q: &PartQuery,
+    body: Body,
+) -> Result<String, ApiError> {
+    if !state
+        .signer
+        .verify(&Signer::part_message(upload_id, number), q.expires, &q.sig)
+    {
+        return Err(ApiError::Forbidden(
+            "this part URL is invalid or has expired".into(),
+        ));
     }
     let upload = uploads::get(&state.db, upload_id)
         .await?
         .ok_or_else(|| ApiError::not_found("upload_not_found", format!("no upload {upload_id}")))?;
     upload.check_open()?;
-    let expected = upload
-        .expected_part_size(number)
-        .ok_or_else(|| ApiError::bad("upload_part_invalid", format!("part numbers run from 1 to {}", upload.part_count)))?;
+    let expected = upload.expected_part_size(number).ok_or_else(|| {
+        ApiError::bad(
+            "upload_part_invalid",
+            format!("part numbers run from 1 to {}", upload.part_count),
+        )
+    })?;
     // Count bytes as they stream so an oversized part is cut off instead of filling the disk.
     let mut seen = 0u64;
-    let stream = body.into_bytes_stream().map_err(io::Error::other).and_then(move |chunk| {
-        seen += chunk.len() as u64;
-        let result = if seen > expected {
-            Err(io::Error::new(io::ErrorKind::InvalidData, "part larger than its slot"))
-        } else {
-            Ok(chunk)
-        };
-        std::future::ready(result)
-    });
-    let stored = state.store.put_part(upload_id, number, Box::pin(stream)).await.map_err(|e| match e {
-        shared::store::StoreError::Io(io) if io.kind() == io::ErrorKind::InvalidData => ApiError::TooLarge(
-            "upload_part_too_large",
-            format!("part {number} must be exactly {expected} bytes"),
-        ),
-        other => other.into(),
-    })?;
+    let stream = body
+        .into_bytes_stream()
+        .map_err(io::Error::other)
+        .and_then(move |chunk| {
+            seen += chunk.len() as u64;
+            let result = if seen > expected {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "part larger than its slot",
+                ))
+            } else {
+                Ok(chunk)
+            };
+            std::future::ready(result)
+        });
+    let stored = state
+        .store
+        .put_part(upload_id, number, Box::pin(stream))
+        .await
+        .map_err(|e| match e {
+            shared::store::StoreError::Io(io) if io.kind() == io::ErrorKind::InvalidData => {
+                ApiError::TooLarge(
+                    "upload_part_too_large",
+                    format!("part {number} must be exactly {expected} bytes"),
+                )
+            }
+            other => other.into(),
+        })?;
     if stored.size != expected {
         return Err(ApiError::bad(
             "upload_size_mismatch",
-            format!("part {number} has {} bytes, expected {expected}", stored.size),
+            format!(
+                "part {number} has {} bytes, expected {expected}",
+                stored.size
+            ),
         ));
     }
     Ok(stored.etag)

@@ -22,7 +22,9 @@ impl std::fmt::Debug for Signer {
 
 impl Signer {
     pub fn new(secret: &str) -> Self {
-        Signer { key: secret.as_bytes().to_vec() }
+        Signer {
+            key: secret.as_bytes().to_vec(),
+        }
     }
 
     fn mac(&self, message: &str, expires: i64) -> Hmac<Sha256> {
@@ -47,12 +49,18 @@ impl Signer {
         let Ok(raw) = URL_SAFE_NO_PAD.decode(sig) else {
             return false;
         };
-        self.mac(message, expires).verify_truncated_left(&raw).is_ok() && raw.len() == 16
+        self.mac(message, expires)
+            .verify_truncated_left(&raw)
+            .is_ok()
+            && raw.len() == 16
     }
 
     /// A path token `{expires}.{sig}` granting read access to one version of one video.
     pub fn media_token(&self, video_id: &str, version: u32, expires: i64) -> String {
-        format!("{expires}.{}", self.sign(&format!("media:{video_id}/v{version}"), expires))
+        format!(
+            "{expires}.{}",
+            self.sign(&format!("media:{video_id}/v{version}"), expires)
+        )
     }
 
     /// Checks a media path token.

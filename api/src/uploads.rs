@@ -50,10 +50,20 @@ pub struct NewUpload {
 }
 
 /// Opens an upload and the video it will become.
-pub async fn create(db: &Db, owner: &User, req: NewUpload, max_size: u64, ttl_s: u64) -> Result<(Upload, Video), ApiError> {
+pub async fn create(
+    db: &Db,
+    owner: &User,
+    req: NewUpload,
+    max_size: u64,
+    ttl_s: u64,
+) -> Result<(Upload, Video), ApiError> {
     let filename = req.filename.trim();
-    if filename.is_empty() || filename.chars().count() > 255 || filename.contains(['/', '\\', '\0']) {
-        return Err(ApiError::bad("invalid_filename", "file names are 1 to 255 characters without slashes"));
+    if filename.is_empty() || filename.chars().count() > 255 || filename.contains(['/', '\\', '\0'])
+    {
+        return Err(ApiError::bad(
+            "invalid_filename",
+            "file names are 1 to 255 characters without slashes",
+        ));
     }
     if req.size == 0 {
         return Err(ApiError::bad("empty_upload", "the file is empty"));
@@ -66,7 +76,10 @@ pub async fn create(db: &Db, owner: &User, req: NewUpload, max_size: u64, ttl_s:
     }
     let content_type = req.content_type.trim().to_lowercase();
     if content_type.len() > 100 {
-        return Err(ApiError::bad("invalid_content_type", "content type too long"));
+        return Err(ApiError::bad(
+            "invalid_content_type",
+            "content type too long",
+        ));
     }
     let title = videos::check_title(&req.title)?;
     let description = videos::check_description(req.description)?;
@@ -92,7 +105,9 @@ pub async fn create(db: &Db, owner: &User, req: NewUpload, max_size: u64, ttl_s:
     .bind(("exp", db::ts(expires)))
     .await?
     .check()?;
-    let upload = get(db, &id).await?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("upload vanished")))?;
+    let upload = get(db, &id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("upload vanished")))?;
     Ok((upload, video))
 }
 
@@ -111,7 +126,10 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Upload>, ApiError> {
 pub async fn get_owned(db: &Db, id: &str, user: &User) -> Result<Upload, ApiError> {
     match get(db, id).await? {
         Some(u) if u.owner_id == user.id || user.role == shared::Role::Admin => Ok(u),
-        _ => Err(ApiError::not_found("upload_not_found", format!("no upload {id}"))),
+        _ => Err(ApiError::not_found(
+            "upload_not_found",
+            format!("no upload {id}"),
+        )),
     }
 }
 
@@ -123,11 +141,23 @@ impl Upload {
     /// Checks the upload still takes parts.
     pub fn check_open(&self) -> Result<(), ApiError> {
         match self.state.as_str() {
-            "open" if self.is_expired() => Err(ApiError::conflict("upload_expired", "this upload has expired; start a new one")),
+            "open" if self.is_expired() => Err(ApiError::conflict(
+                "upload_expired",
+                "this upload has expired; start a new one",
+            )),
             "open" => Ok(()),
-            "completing" => Err(ApiError::conflict("upload_completing", "this upload is being completed")),
-            "completed" => Err(ApiError::conflict("upload_already_completed", "this upload is already complete")),
-            _ => Err(ApiError::conflict("upload_aborted", "this upload was aborted")),
+            "completing" => Err(ApiError::conflict(
+                "upload_completing",
+                "this upload is being completed",
+            )),
+            "completed" => Err(ApiError::conflict(
+                "upload_already_completed",
+                "this upload is already complete",
+            )),
+            _ => Err(ApiError::conflict(
+                "upload_aborted",
+                "this upload was aborted",
+            )),
         }
     }
 

@@ -56,7 +56,10 @@ impl Video {
 pub fn check_title(title: &str) -> Result<String, ApiError> {
     let t = title.trim();
     if t.is_empty() || t.chars().count() > 200 {
-        return Err(ApiError::bad("invalid_title", "titles are 1 to 200 characters"));
+        return Err(ApiError::bad(
+            "invalid_title",
+            "titles are 1 to 200 characters",
+        ));
     }
     Ok(t.to_owned())
 }
@@ -64,16 +67,22 @@ pub fn check_title(title: &str) -> Result<String, ApiError> {
 /// Validates a description.
 pub fn check_description(d: Option<String>) -> Result<Option<String>, ApiError> {
     match d {
-        Some(d) if d.chars().count() > 10_000 => {
-            Err(ApiError::bad("invalid_description", "descriptions are at most 10000 characters"))
-        }
+        Some(d) if d.chars().count() > 10_000 => Err(ApiError::bad(
+            "invalid_description",
+            "descriptions are at most 10000 characters",
+        )),
         Some(d) if d.trim().is_empty() => Ok(None),
         other => Ok(other),
     }
 }
 
 /// Creates a video in `uploading` state.
-pub async fn create(db: &Db, owner: &User, title: String, description: Option<String>) -> Result<Video, ApiError> {
+pub async fn create(
+    db: &Db,
+    owner: &User,
+    title: String,
+    description: Option<String>,
+) -> Result<Video, ApiError> {
     let id = ulid::Ulid::new().to_string();
     db.query(
         "CREATE type::record('video', $id) SET owner_id = $owner, title = $title, description = $desc,
@@ -87,7 +96,9 @@ pub async fn create(db: &Db, owner: &User, title: String, description: Option<St
     .bind(("now", db::now()))
     .await?
     .check()?;
-    get(db, &id).await?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("video vanished")))
+    get(db, &id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("video vanished")))
 }
 
 /// A video by id, whatever its state.
@@ -106,7 +117,10 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Video>, ApiError> {
 pub async fn get_visible(db: &Db, id: &str, user: Option<&User>) -> Result<Video, ApiError> {
     match get(db, id).await? {
         Some(v) if v.visible_to(user) => Ok(v),
-        _ => Err(ApiError::not_found("video_not_found", format!("no video {id}"))),
+        _ => Err(ApiError::not_found(
+            "video_not_found",
+            format!("no video {id}"),
+        )),
     }
 }
 
@@ -115,10 +129,13 @@ pub async fn get_visible(db: &Db, id: &str, user: Option<&User>) -> Result<Video
 pub async fn get_managed(db: &Db, id: &str, user: &User) -> Result<Video, ApiError> {
     match get(db, id).await? {
         Some(v) if v.managed_by(Some(user)) && v.state != VideoState::Deleted => Ok(v),
-        Some(v) if v.visible_to(Some(user)) => {
-            Err(ApiError::Forbidden("only the owner or an admin may change this video".into()))
-        }
-        _ => Err(ApiError::not_found("video_not_found", format!("no video {id}"))),
+        Some(v) if v.visible_to(Some(user)) => Err(ApiError::Forbidden(
+            "only the owner or an admin may change this video".into(),
+        )),
+        _ => Err(ApiError::not_found(
+            "video_not_found",
+            format!("no video {id}"),
+        )),
     }
 }
 
@@ -135,9 +152,8 @@ pub struct ListQuery {
 /// cursor stays stable when new videos arrive).
 pub async fn list_public(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<String>), ApiError> {
     let limit = q.limit.clamp(1, 100);
-    let mut sql = format!(
-        "SELECT {FIELDS} FROM video WHERE state = 'published' AND visibility = 'public'"
-    );
+    let mut sql =
+        format!("SELECT {FIELDS} FROM video WHERE state = 'published' AND visibility = 'public'");
     if q.cursor.is_some() {
         sql.push_str(" AND record::id(id) < $cursor");
     }
@@ -180,7 +196,10 @@ fn clean_labels(kind: &'static str, labels: Vec<String>) -> Result<Vec<String>, 
     for l in labels {
         let l = l.trim().to_lowercase();
         if l.is_empty() || l.chars().count() > 40 {
-            return Err(ApiError::bad("invalid_label", format!("{kind} are 1 to 40 characters")));
+            return Err(ApiError::bad(
+                "invalid_label",
+                format!("{kind} are 1 to 40 characters"),
+            ));
         }
         if !out.contains(&l) {
             out.push(l);
@@ -195,7 +214,10 @@ fn clean_labels(kind: &'static str, labels: Vec<String>) -> Result<Vec<String>, 
 pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiError> {
     let title = patch.title.map(|t| check_title(&t)).transpose()?;
     let description = patch.description.map(check_description).transpose()?;
-    let genres = patch.genres.map(|g| clean_labels("genres", g)).transpose()?;
+    let genres = patch
+        .genres
+        .map(|g| clean_labels("genres", g))
+        .transpose()?;
     let tags = patch.tags.map(|t| clean_labels("tags", t)).transpose()?;
     db.query(
         "UPDATE type::record('video', $id) SET
@@ -214,11 +236,18 @@ pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiEr
     .bind(("vis", patch.visibility.map(|v| v.as_str().to_owned())))
     .await?
     .check()?;
-    get(db, &video.id).await?.ok_or_else(|| ApiError::not_found("video_not_found", "video vanished"))
+    get(db, &video.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("video_not_found", "video vanished"))
 }
 
 /// Moves a video to a new state, recording a failure reason when there is one.
-pub async fn set_state(db: &Db, id: &str, state: VideoState, reason: Option<String>) -> Result<(), ApiError> {
+pub async fn set_state(
+    db: &Db,
+    id: &str,
+    state: VideoState,
+    reason: Option<String>,
+) -> Result<(), ApiError> {
     db.query("UPDATE type::record('video', $id) SET state = $state, failure_reason = $reason")
         .bind(("id", id.to_owned()))
         .bind(("state", state.as_str().to_owned()))

@@ -7,10 +7,8 @@ progenitor::generate_api!(spec = "../openapi/kino.openapi.json", derives = [Part
 /// A client for the api at `base` (absolute URL, no trailing slash), signed in with `token`.
 pub fn connect(base: &str, token: Option<&str>) -> Client {
     let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(t) = token {
-        if let Ok(v) = format!("Bearer {t}").parse() {
-            headers.insert(reqwest::header::AUTHORIZATION, v);
-        }
+    if let Some(Ok(v)) = token.map(|t| format!("Bearer {t}").parse()) {
+        headers.insert(reqwest::header::AUTHORIZATION, v);
     }
     let builder = reqwest::Client::builder().default_headers(headers);
     #[cfg(not(target_arch = "wasm32"))]
@@ -25,6 +23,10 @@ pub fn connect(base: &str, token: Option<&str>) -> Client {
 pub fn error_code(e: &Error<types::ErrorBody>) -> (Option<u16>, String, String) {
     match e {
         Error::ErrorResponse(r) => (Some(r.status().as_u16()), r.code.clone(), r.message.clone()),
-        other => (other.status().map(|s| s.as_u16()), "transport".to_owned(), other.to_string()),
+        other => (
+            other.status().map(|s| s.as_u16()),
+            "transport".to_owned(),
+            other.to_string(),
+        ),
     }
 }

@@ -82,7 +82,10 @@ wire_enum!(
 impl VideoState {
     /// True once nothing more will happen to the video without a new upload or an edit.
     pub fn is_terminal(self) -> bool {
-        matches!(self, VideoState::Published | VideoState::Failed | VideoState::Deleted)
+        matches!(
+            self,
+            VideoState::Published | VideoState::Failed | VideoState::Deleted
+        )
     }
 }
 
@@ -94,7 +97,10 @@ mod tests {
     fn wire_names_round_trip() {
         for s in VideoState::ALL {
             assert_eq!(s.as_str().parse::<VideoState>(), Ok(*s));
-            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.as_str()));
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
         }
         for v in Visibility::ALL {
             assert_eq!(v.as_str().parse::<Visibility>(), Ok(*v));

@@ -77,7 +77,13 @@ pub fn for_source(width: u32, height: u32) -> Vec<Rung> {
             } else {
                 (h, even(h as f64 / aspect))
             };
-            Rung { name: format!("{h}p"), width: w, height: hh, video_kbps: kbps, level }
+            Rung {
+                name: format!("{h}p"),
+                width: w,
+                height: hh,
+                video_kbps: kbps,
+                level,
+            }
         })
         .collect();
     if rungs.is_empty() {

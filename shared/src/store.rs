@@ -28,7 +28,11 @@ pub enum StoreError {
     #[error("part {0} is missing")]
     MissingPart(u32),
     #[error("part {number} has ETag {found}, not {expected}")]
-    EtagMismatch { number: u32, expected: String, found: String },
+    EtagMismatch {
+        number: u32,
+        expected: String,
+        found: String,
+    },
     #[error("store I/O: {0}")]
     Io(#[from] io::Error),
 }
@@ -116,7 +120,12 @@ impl Store {
     }
 
     /// Stores one part of a multipart upload from a byte stream and returns its ETag.
-    pub async fn put_part<S>(&self, upload_id: &str, number: u32, body: S) -> Result<StoredPart, StoreError>
+    pub async fn put_part<S>(
+        &self,
+        upload_id: &str,
+        number: u32,
+        body: S,
+    ) -> Result<StoredPart, StoreError>
     where
         S: Stream<Item = io::Result<Bytes>> + Send + Unpin,
     {
@@ -161,8 +170,14 @@ pub struct FsStore {
 fn check_key(key: &str) -> Result<(), StoreError> {
     let ok = !key.is_empty()
         && !key.starts_with('/')
-        && key.split('/').all(|s| !s.is_empty() && s != "." && s != "..");
-    if ok { Ok(()) } else { Err(StoreError::InvalidKey(key.to_owned())) }
+        && key
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..");
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidKey(key.to_owned()))
+    }
 }
 
 fn not_found(key: &str) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -181,7 +196,11 @@ fn meta_of(m: &std::fs::Metadata) -> ObjectMeta {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    ObjectMeta { size: m.len(), etag: format!("\"{:x}-{:x}\"", m.len(), nanos), modified }
+    ObjectMeta {
+        size: m.len(),
+        etag: format!("\"{:x}-{:x}\"", m.len(), nanos),
+        modified,
+    }
 }
 
 impl FsStore {
@@ -234,7 +253,10 @@ impl FsStore {
         let p = self.path(key)?;
         let mut f = fs::File::open(&p).await.map_err(not_found(key))?;
         f.seek(io::SeekFrom::Start(offset)).await?;
-        Ok(tokio_util::io::ReaderStream::with_capacity(f.take(len), 64 * 1024))
+        Ok(tokio_util::io::ReaderStream::with_capacity(
+            f.take(len),
+            64 * 1024,
+        ))
     }
 
     pub async fn put_file(&self, key: &str, src: &Path) -> Result<ObjectMeta, StoreError> {
@@ -268,7 +290,12 @@ impl FsStore {
         }
     }
 
-    pub async fn put_part<S>(&self, upload_id: &str, number: u32, mut body: S) -> Result<StoredPart, StoreError>
+    pub async fn put_part<S>(
+        &self,
+        upload_id: &str,
+        number: u32,
+        mut body: S,
+    ) -> Result<StoredPart, StoreError>
     where
         S: Stream<Item = io::Result<Bytes>> + Send + Unpin,
     {
@@ -296,8 +323,16 @@ impl FsStore {
         // The ETag travels with the part in its file name, so listing parts needs no reads.
         let name = format!("{number:05}.{}.part", etag.trim_matches('"'));
         // A re-sent part replaces the earlier copy.
-        for old in self.list_parts(upload_id).await?.into_iter().filter(|p| p.number == number) {
-            let _ = fs::remove_file(dir.join(format!("{number:05}.{}.part", old.etag.trim_matches('"')))).await;
+        for old in self
+            .list_parts(upload_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.number == number)
+        {
+            let _ = fs::remove_file(
+                dir.join(format!("{number:05}.{}.part", old.etag.trim_matches('"'))),
+            )
+            .await;
         }
         fs::rename(&tmp, dir.join(name)).await?;
         Ok(StoredPart { number, size, etag })
@@ -320,7 +355,11 @@ impl FsStore {
             };
             let Ok(number) = num.parse() else { continue };
             let size = entry.metadata().await?.len();
-            out.push(StoredPart { number, size, etag: format!("\"{tag}\"") });
+            out.push(StoredPart {
+                number,
+                size,
+                etag: format!("\"{tag}\""),
+            });
         }
         out.sort_by_key(|p| p.number);
         Ok(out)
@@ -385,7 +424,9 @@ fn rand_u64() -> u64 {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
-    nanos ^ (u64::from(std::process::id()) << 48) ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(32)
+    nanos
+        ^ (u64::from(std::process::id()) << 48)
+        ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(32)
 }
 
 #[cfg(test)]
@@ -394,7 +435,10 @@ mod tests {
 
     async fn collect(s: impl Stream<Item = io::Result<Bytes>>) -> Vec<u8> {
         let chunks: Vec<_> = s.collect().await;
-        chunks.into_iter().flat_map(|c| c.unwrap().to_vec()).collect()
+        chunks
+            .into_iter()
+            .flat_map(|c| c.unwrap().to_vec())
+            .collect()
     }
 
     fn body(data: &'static [u8]) -> impl Stream<Item = io::Result<Bytes>> + Send + Unpin {
@@ -412,7 +456,10 @@ mod tests {
         let bad = store
             .complete_upload("up1", &[(1, p2.etag.clone())], "sources/v/source")
             .await;
-        assert!(matches!(bad, Err(StoreError::EtagMismatch { number: 1, .. })));
+        assert!(matches!(
+            bad,
+            Err(StoreError::EtagMismatch { number: 1, .. })
+        ));
         let meta = store
             .complete_upload("up1", &[(1, p1.etag), (2, p2.etag)], "sources/v/source")
             .await
@@ -429,8 +476,17 @@ mod tests {
     async fn keys_cannot_escape_the_root() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
-        assert!(matches!(store.head("../x").await, Err(StoreError::InvalidKey(_))));
-        assert!(matches!(store.head("/etc/passwd").await, Err(StoreError::InvalidKey(_))));
-        assert!(matches!(store.head("videos/none").await, Err(StoreError::NotFound(_))));
+        assert!(matches!(
+            store.head("../x").await,
+            Err(StoreError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            store.head("/etc/passwd").await,
+            Err(StoreError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            store.head("videos/none").await,
+            Err(StoreError::NotFound(_))
+        ));
     }
 }

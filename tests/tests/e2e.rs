@@ -34,7 +34,11 @@ fn web_dir() -> PathBuf {
     let dir = std::env::var_os("KINO_WEB_DIR")
         .map(PathBuf::from)
         .expect("KINO_WEB_DIR must name the built web app: run the tests with `cargo xtask test`");
-    assert!(dir.join("index.html").is_file(), "{} holds no index.html", dir.display());
+    assert!(
+        dir.join("index.html").is_file(),
+        "{} holds no index.html",
+        dir.display()
+    );
     dir
 }
 
@@ -42,9 +46,21 @@ fn web_dir() -> PathBuf {
 /// prints once it listens.
 fn start_kino(data: &Path) -> (Guard, String) {
     let bin = kino_bin();
-    assert!(bin.is_file(), "{} is missing: build it with `cargo build -p api --bin kino`", bin.display());
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build -p api --bin kino`",
+        bin.display()
+    );
     let mut child = Command::new(&bin)
-        .args(["--listen", "127.0.0.1:0", "--db", "mem://", "--workers", "1", "--data-dir"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            "mem://",
+            "--workers",
+            "1",
+            "--data-dir",
+        ])
         .arg(data)
         .arg("--web-dir")
         .arg(web_dir())
@@ -57,12 +73,19 @@ fn start_kino(data: &Path) -> (Guard, String) {
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
     let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "kino printed {line:?}");
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "kino printed {line:?}"
+    );
     (guard, url)
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start_browser() -> (Guard, Browser) {
@@ -90,7 +113,12 @@ async fn start_browser() -> (Guard, Browser) {
     let url = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        match ClientBuilder::rustls().unwrap().capabilities(caps.clone()).connect(&url).await {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
             Ok(b) => return (guard, b),
             Err(e) if Instant::now() < deadline => {
                 let _ = e;
@@ -104,9 +132,27 @@ async fn start_browser() -> (Guard, Browser) {
 fn clip(dir: &Path) -> PathBuf {
     let out = dir.join("clip.mp4");
     let st = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=8"])
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=30:duration=8",
+        ])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=8"])
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ])
         .arg(&out)
         .status()
         .unwrap();
@@ -132,11 +178,21 @@ async fn upload(api: &client::Client, file: &Path) -> String {
     for p in &up.parts {
         let start = ((p.number - 1) as u64 * up.part_size) as usize;
         let end = (start + up.part_size as usize).min(data.len());
-        let r = http.put(&p.url).body(data[start..end].to_vec()).send().await.unwrap();
+        let r = http
+            .put(&p.url)
+            .body(data[start..end].to_vec())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
-        parts.push(types::CompletedPart { number: p.number, etag: r.headers()["etag"].to_str().unwrap().into() });
+        parts.push(types::CompletedPart {
+            number: p.number,
+            etag: r.headers()["etag"].to_str().unwrap().into(),
+        });
     }
-    api.complete_upload(&up.upload_id, &types::CompleteUploadRequest { parts }).await.unwrap();
+    api.complete_upload(&up.upload_id, &types::CompleteUploadRequest { parts })
+        .await
+        .unwrap();
     up.video_id
 }
 
@@ -163,11 +219,16 @@ async fn an_uploaded_clip_is_published_and_plays_in_the_browser() {
         match v.state {
             types::VideoState::Published => break v,
             types::VideoState::Failed => panic!("transcode failed: {:?}", v.failure_reason),
-            _ if started.elapsed() > Duration::from_secs(180) => panic!("still {:?} after 3 minutes", v.state),
+            _ if started.elapsed() > Duration::from_secs(180) => {
+                panic!("still {:?} after 3 minutes", v.state)
+            }
             _ => tokio::time::sleep(Duration::from_millis(250)).await,
         }
     };
-    eprintln!("8 s clip published {:.1} s after upload", started.elapsed().as_secs_f64());
+    eprintln!(
+        "8 s clip published {:.1} s after upload",
+        started.elapsed().as_secs_f64()
+    );
     assert!(video.playback.is_some());
 
     let (_driver, browser) = start_browser().await;
@@ -182,7 +243,10 @@ async fn an_uploaded_clip_is_published_and_plays_in_the_browser() {
     assert_eq!(card.text().await.unwrap(), "Test pattern in the browser");
 
     // The watch page plays it: the playhead moves.
-    browser.goto(&format!("{base}/watch/{video_id}")).await.unwrap();
+    browser
+        .goto(&format!("{base}/watch/{video_id}"))
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut last = serde_json::Value::Null;
     loop {
@@ -197,11 +261,23 @@ async fn an_uploaded_clip_is_published_and_plays_in_the_browser() {
         if last["t"].as_f64().unwrap_or(0.0) > 1.5 {
             break;
         }
-        assert!(Instant::now() < deadline, "playback did not advance: {last}");
+        assert!(
+            Instant::now() < deadline,
+            "playback did not advance: {last}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert!(last["h"].as_u64().unwrap_or(0) >= 360, "decoded video: {last}");
-    let title = browser.find(fantoccini::Locator::Css(".watch h1")).await.unwrap().text().await.unwrap();
+    assert!(
+        last["h"].as_u64().unwrap_or(0) >= 360,
+        "decoded video: {last}"
+    );
+    let title = browser
+        .find(fantoccini::Locator::Css(".watch h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(title, "Test pattern in the browser");
     browser.close().await.unwrap();
 }

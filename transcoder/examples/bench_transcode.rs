@@ -13,10 +13,22 @@ use transcoder::{encode, ffmpeg, pipeline};
 fn generate(path: &Path, seconds: u32) {
     let st = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size=1920x1080:rate=30:duration={seconds}"))
+        .arg(format!(
+            "testsrc2=size=1920x1080:rate=30:duration={seconds}"
+        ))
         .args(["-f", "lavfi", "-i"])
         .arg(format!("sine=frequency=440:duration={seconds}"))
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ])
         .arg(path)
         .status()
         .expect("ffmpeg runs");
@@ -32,7 +44,10 @@ fn fresh(dir: &Path, name: &str) -> std::path::PathBuf {
 
 #[tokio::main]
 async fn main() {
-    let seconds: u32 = std::env::var("KINO_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let seconds: u32 = std::env::var("KINO_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
     let preset = "veryfast";
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("source.mp4");
@@ -40,12 +55,23 @@ async fn main() {
     let info = pipeline::inspect(&src).await.unwrap();
     let rungs = shared::ladder::for_source(info.width, info.height);
     let limit = Duration::from_secs(3600);
-    println!("clip: {seconds} s of {}x{} at {} fps; rungs: {}", info.width, info.height, info.fps,
-        rungs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
+    println!(
+        "clip: {seconds} s of {}x{} at {} fps; rungs: {}",
+        info.width,
+        info.height,
+        info.fps,
+        rungs
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 
     let out = fresh(dir.path(), "pipeline");
     let t = Instant::now();
-    pipeline::transcode(&src, &out, preset, |_| {}).await.unwrap();
+    pipeline::transcode(&src, &out, preset, |_| {})
+        .await
+        .unwrap();
     let whole = t.elapsed().as_secs_f64();
 
     let out = fresh(dir.path(), "bare");
@@ -72,7 +98,16 @@ async fn main() {
     println!("one-process ladder        {bare:8.2} s");
     println!("one process per rung      {per_rung:8.2} s");
     println!("transcoder pipeline       {whole:8.2} s");
-    println!("ladder / per-rung         {:8.2}x   (goal <= 0.60)", bare / per_rung);
-    println!("pipeline / bare ffmpeg    {:8.2}x   (goal <= 1.10)", whole / bare);
-    println!("real-time factor          {:8.2}x   (clip seconds per wall second)", f64::from(seconds) / whole);
+    println!(
+        "ladder / per-rung         {:8.2}x   (goal <= 0.60)",
+        bare / per_rung
+    );
+    println!(
+        "pipeline / bare ffmpeg    {:8.2}x   (goal <= 1.10)",
+        whole / bare
+    );
+    println!(
+        "real-time factor          {:8.2}x   (clip seconds per wall second)",
+        f64::from(seconds) / whole
+    );
 }

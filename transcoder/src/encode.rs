@@ -18,7 +18,13 @@ pub fn output_fps(info: &SourceInfo) -> f64 {
 }
 
 /// The ffmpeg arguments (after the global flags) that encode `input` into `out`.
-pub fn ladder_args(input: &Path, out: &Path, info: &SourceInfo, rungs: &[Rung], preset: &str) -> Vec<String> {
+pub fn ladder_args(
+    input: &Path,
+    out: &Path,
+    info: &SourceInfo,
+    rungs: &[Rung],
+    preset: &str,
+) -> Vec<String> {
     let fps = output_fps(info);
     let gop = (fps * f64::from(ladder::GOP_SECONDS)).round().max(1.0) as u32;
     let n = rungs.len();
@@ -30,13 +36,25 @@ pub fn ladder_args(input: &Path, out: &Path, info: &SourceInfo, rungs: &[Rung], 
     }
     graph.push_str("[sp];");
     for (i, r) in rungs.iter().enumerate() {
-        let _ = write!(graph, "[s{i}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}];", r.width, r.height);
+        let _ = write!(
+            graph,
+            "[s{i}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}];",
+            r.width, r.height
+        );
     }
     // Poster: a frame a tenth of the way in (past intros and fades), at most 1280 wide.
     let at = (info.duration_s * 0.1).min(30.0);
-    let _ = write!(graph, "[sp]trim=start={at:.3},setpts=PTS-STARTPTS,scale='min(1280,iw)':-2,setsar=1[poster]");
+    let _ = write!(
+        graph,
+        "[sp]trim=start={at:.3},setpts=PTS-STARTPTS,scale='min(1280,iw)':-2,setsar=1[poster]"
+    );
 
-    let mut a: Vec<String> = vec!["-protocol_whitelist".into(), "file,pipe".into(), "-y".into(), "-i".into()];
+    let mut a: Vec<String> = vec![
+        "-protocol_whitelist".into(),
+        "file,pipe".into(),
+        "-y".into(),
+        "-i".into(),
+    ];
     a.push(input.display().to_string());
     a.extend(["-filter_complex".into(), graph]);
     for i in 0..n {
@@ -46,28 +64,43 @@ pub fn ladder_args(input: &Path, out: &Path, info: &SourceInfo, rungs: &[Rung], 
         a.extend(["-map".into(), "0:a:0".into()]);
     }
     a.extend([
-        "-c:v".into(), "libx264".into(),
-        "-preset".into(), preset.into(),
-        "-profile:v".into(), "high".into(),
-        "-g".into(), gop.to_string(),
-        "-keyint_min".into(), gop.to_string(),
-        "-sc_threshold".into(), "0".into(),
-        "-force_key_frames".into(), format!("expr:gte(t,n_forced*{})", ladder::GOP_SECONDS),
+        "-c:v".into(),
+        "libx264".into(),
+        "-preset".into(),
+        preset.into(),
+        "-profile:v".into(),
+        "high".into(),
+        "-g".into(),
+        gop.to_string(),
+        "-keyint_min".into(),
+        gop.to_string(),
+        "-sc_threshold".into(),
+        "0".into(),
+        "-force_key_frames".into(),
+        format!("expr:gte(t,n_forced*{})", ladder::GOP_SECONDS),
     ]);
     for (i, r) in rungs.iter().enumerate() {
         a.extend([
-            format!("-b:v:{i}"), format!("{}k", r.video_kbps),
-            format!("-maxrate:v:{i}"), format!("{}k", r.video_kbps * 107 / 100),
-            format!("-bufsize:v:{i}"), format!("{}k", r.video_kbps * 3 / 2),
-            format!("-level:v:{i}"), r.level.to_owned(),
+            format!("-b:v:{i}"),
+            format!("{}k", r.video_kbps),
+            format!("-maxrate:v:{i}"),
+            format!("{}k", r.video_kbps * 107 / 100),
+            format!("-bufsize:v:{i}"),
+            format!("{}k", r.video_kbps * 3 / 2),
+            format!("-level:v:{i}"),
+            r.level.to_owned(),
         ]);
     }
     if info.has_audio {
         a.extend([
-            "-c:a".into(), "aac".into(),
-            "-b:a".into(), format!("{}k", ladder::AUDIO_KBPS),
-            "-ac".into(), "2".into(),
-            "-ar".into(), "48000".into(),
+            "-c:a".into(),
+            "aac".into(),
+            "-b:a".into(),
+            format!("{}k", ladder::AUDIO_KBPS),
+            "-ac".into(),
+            "2".into(),
+            "-ar".into(),
+            "48000".into(),
         ]);
     }
     let mut map = rungs
@@ -80,20 +113,31 @@ pub fn ladder_args(input: &Path, out: &Path, info: &SourceInfo, rungs: &[Rung], 
         let _ = write!(map, " a:0,name:{AUDIO_DIR}");
     }
     a.extend([
-        "-f".into(), "hls".into(),
-        "-hls_time".into(), ladder::SEGMENT_SECONDS.to_string(),
-        "-hls_playlist_type".into(), "vod".into(),
-        "-hls_segment_type".into(), "fmp4".into(),
-        "-hls_flags".into(), "independent_segments".into(),
-        "-hls_fmp4_init_filename".into(), "init.mp4".into(),
-        "-hls_segment_filename".into(), out.join("%v/seg_%05d.m4s").display().to_string(),
-        "-var_stream_map".into(), map,
+        "-f".into(),
+        "hls".into(),
+        "-hls_time".into(),
+        ladder::SEGMENT_SECONDS.to_string(),
+        "-hls_playlist_type".into(),
+        "vod".into(),
+        "-hls_segment_type".into(),
+        "fmp4".into(),
+        "-hls_flags".into(),
+        "independent_segments".into(),
+        "-hls_fmp4_init_filename".into(),
+        "init.mp4".into(),
+        "-hls_segment_filename".into(),
+        out.join("%v/seg_%05d.m4s").display().to_string(),
+        "-var_stream_map".into(),
+        map,
         out.join("%v/index.m3u8").display().to_string(),
     ]);
     a.extend([
-        "-map".into(), "[poster]".into(),
-        "-frames:v".into(), "1".into(),
-        "-q:v".into(), "3".into(),
+        "-map".into(),
+        "[poster]".into(),
+        "-frames:v".into(),
+        "1".into(),
+        "-q:v".into(),
+        "3".into(),
         out.join(shared::layout::POSTER).display().to_string(),
     ]);
     a
@@ -127,17 +171,28 @@ pub fn finish_rendition(dir: &Path) -> std::io::Result<Measured> {
     let mut dur = None;
     for line in playlist.lines() {
         if let Some(d) = line.strip_prefix("#EXTINF:") {
-            dur = d.trim_end_matches(',').split(',').next().and_then(|d| d.parse::<f64>().ok());
+            dur = d
+                .trim_end_matches(',')
+                .split(',')
+                .next()
+                .and_then(|d| d.parse::<f64>().ok());
         } else if !line.starts_with('#') && !line.trim().is_empty() {
             let size = std::fs::metadata(dir.join(line.trim()))?.len() * 8;
-            let d = dur.take().unwrap_or(f64::from(ladder::SEGMENT_SECONDS)).max(0.1);
+            let d = dur
+                .take()
+                .unwrap_or(f64::from(ladder::SEGMENT_SECONDS))
+                .max(0.1);
             m.peak = m.peak.max((size as f64 / d) as u64);
             bits += size;
             secs += d;
             m.segments += 1;
         }
     }
-    m.average = if secs > 0.0 { (bits as f64 / secs) as u64 } else { 0 };
+    m.average = if secs > 0.0 {
+        (bits as f64 / secs) as u64
+    } else {
+        0
+    };
     Ok(m)
 }
 
@@ -185,11 +240,31 @@ mod tests {
         let with: Vec<_> = rungs
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.clone(), Measured { peak: 1000 * (3 - i as u64), average: 500, segments: 2 }))
+            .map(|(i, r)| {
+                (
+                    r.clone(),
+                    Measured {
+                        peak: 1000 * (3 - i as u64),
+                        average: 500,
+                        segments: 2,
+                    },
+                )
+            })
             .collect();
-        let m = master_playlist(&with, Some(Measured { peak: 130_000, average: 128_000, segments: 2 }), 30.0);
+        let m = master_playlist(
+            &with,
+            Some(Measured {
+                peak: 130_000,
+                average: 128_000,
+                segments: 2,
+            }),
+            30.0,
+        );
         assert!(m.contains("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\""));
-        let first = m.lines().find(|l| l.starts_with("#EXT-X-STREAM-INF")).unwrap();
+        let first = m
+            .lines()
+            .find(|l| l.starts_with("#EXT-X-STREAM-INF"))
+            .unwrap();
         assert!(first.contains("BANDWIDTH=131000,AVERAGE-BANDWIDTH=128500"));
         assert!(first.contains("CODECS=\"avc1.64001f,mp4a.40.2\""));
         assert!(first.contains("RESOLUTION=1280x720,FRAME-RATE=30.000,AUDIO=\"aud\""));

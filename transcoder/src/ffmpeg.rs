@@ -14,11 +14,21 @@ use tokio::process::Command;
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("{program} could not start: {source}")]
-    Spawn { program: &'static str, source: std::io::Error },
+    Spawn {
+        program: &'static str,
+        source: std::io::Error,
+    },
     #[error("{program} ran longer than {limit:?}")]
-    TimedOut { program: &'static str, limit: Duration },
+    TimedOut {
+        program: &'static str,
+        limit: Duration,
+    },
     #[error("{program} failed ({status}): {stderr}")]
-    Failed { program: &'static str, status: String, stderr: String },
+    Failed {
+        program: &'static str,
+        status: String,
+        stderr: String,
+    },
 }
 
 fn command(program: &'static str) -> Command {
@@ -42,15 +52,33 @@ fn tail(s: &str) -> String {
 /// Runs ffprobe on a local file and returns its JSON report.
 pub async fn probe(input: &Path, limit: Duration) -> Result<String, RunError> {
     let mut cmd = command("ffprobe");
-    cmd.args(["-v", "error", "-protocol_whitelist", "file", "-print_format", "json", "-show_format", "-show_streams"])
-        .arg(input)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = cmd.spawn().map_err(|source| RunError::Spawn { program: "ffprobe", source })?;
+    cmd.args([
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        "file",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+    ])
+    .arg(input)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let child = cmd.spawn().map_err(|source| RunError::Spawn {
+        program: "ffprobe",
+        source,
+    })?;
     let out = tokio::time::timeout(limit, child.wait_with_output())
         .await
-        .map_err(|_| RunError::TimedOut { program: "ffprobe", limit })?
-        .map_err(|source| RunError::Spawn { program: "ffprobe", source })?;
+        .map_err(|_| RunError::TimedOut {
+            program: "ffprobe",
+            limit,
+        })?
+        .map_err(|source| RunError::Spawn {
+            program: "ffprobe",
+            source,
+        })?;
     if !out.status.success() {
         return Err(RunError::Failed {
             program: "ffprobe",
@@ -63,13 +91,28 @@ pub async fn probe(input: &Path, limit: Duration) -> Result<String, RunError> {
 
 /// Runs ffmpeg with `args` (input and outputs included), reporting the encoded position in
 /// seconds through `on_progress` as ffmpeg's `-progress` stream announces it.
-pub async fn run(args: &[String], limit: Duration, mut on_progress: impl FnMut(f64) + Send) -> Result<(), RunError> {
+pub async fn run(
+    args: &[String],
+    limit: Duration,
+    mut on_progress: impl FnMut(f64) + Send,
+) -> Result<(), RunError> {
     let mut cmd = command("ffmpeg");
-    cmd.args(["-nostdin", "-hide_banner", "-v", "error", "-progress", "pipe:1", "-nostats"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|source| RunError::Spawn { program: "ffmpeg", source })?;
+    cmd.args([
+        "-nostdin",
+        "-hide_banner",
+        "-v",
+        "error",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+    ])
+    .args(args)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
+        program: "ffmpeg",
+        source,
+    })?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let err_task = tokio::spawn(async move {
@@ -80,21 +123,36 @@ pub async fn run(args: &[String], limit: Duration, mut on_progress: impl FnMut(f
     let work = async {
         let mut lines = BufReader::new(stdout).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(us) = line.strip_prefix("out_time_us=").or_else(|| line.strip_prefix("out_time_ms=")) {
-                if let Ok(us) = us.trim().parse::<i64>() {
-                    on_progress(us.max(0) as f64 / 1e6);
-                }
+            // `out_time_ms` is in microseconds too, despite its name.
+            let value = line
+                .strip_prefix("out_time_us=")
+                .or_else(|| line.strip_prefix("out_time_ms="))
+                .and_then(|us| us.trim().parse::<i64>().ok());
+            if let Some(us) = value {
+                on_progress(us.max(0) as f64 / 1e6);
             }
         }
         child.wait().await
     };
     let status = match tokio::time::timeout(limit, work).await {
-        Ok(s) => s.map_err(|source| RunError::Spawn { program: "ffmpeg", source })?,
-        Err(_) => return Err(RunError::TimedOut { program: "ffmpeg", limit }),
+        Ok(s) => s.map_err(|source| RunError::Spawn {
+            program: "ffmpeg",
+            source,
+        })?,
+        Err(_) => {
+            return Err(RunError::TimedOut {
+                program: "ffmpeg",
+                limit,
+            });
+        }
     };
     let stderr = err_task.await.unwrap_or_default();
     if !status.success() {
-        return Err(RunError::Failed { program: "ffmpeg", status: status.to_string(), stderr: tail(&stderr) });
+        return Err(RunError::Failed {
+            program: "ffmpeg",
+            status: status.to_string(),
+            stderr: tail(&stderr),
+        });
     }
     Ok(())
 }

@@ -41,10 +41,14 @@ pub struct Outcome {
 
 /// Probes `source` and refuses what is not a transcodable video.
 pub async fn inspect(source: &Path) -> Result<SourceInfo, TranscodeError> {
-    let json = ffmpeg::probe(source, Duration::from_secs(60)).await.map_err(|e| match e {
-        RunError::Failed { stderr, .. } => TranscodeError::Unreadable(stderr.lines().last().unwrap_or("").to_owned()),
-        other => TranscodeError::Encode(other),
-    })?;
+    let json = ffmpeg::probe(source, Duration::from_secs(60))
+        .await
+        .map_err(|e| match e {
+            RunError::Failed { stderr, .. } => {
+                TranscodeError::Unreadable(stderr.lines().last().unwrap_or("").to_owned())
+            }
+            other => TranscodeError::Encode(other),
+        })?;
     Ok(probe::parse(&json)?)
 }
 
@@ -67,14 +71,25 @@ pub async fn transcode(
     // Generous: slow presets on big sources run well below real time on small machines.
     let limit = Duration::from_secs_f64((info.duration_s * 20.0).max(300.0));
     let duration = info.duration_s;
-    ffmpeg::run(&args, limit, |t| on_progress((t / duration * 100.0).clamp(0.0, 100.0))).await?;
+    ffmpeg::run(&args, limit, |t| {
+        on_progress((t / duration * 100.0).clamp(0.0, 100.0))
+    })
+    .await?;
     let mut measured = Vec::new();
     for r in rungs {
         let m = encode::finish_rendition(&out.join(&r.name))?;
         measured.push((r, m));
     }
-    let audio = if info.has_audio { Some(encode::finish_rendition(&out.join(encode::AUDIO_DIR))?) } else { None };
+    let audio = if info.has_audio {
+        Some(encode::finish_rendition(&out.join(encode::AUDIO_DIR))?)
+    } else {
+        None
+    };
     let master = encode::master_playlist(&measured, audio, encode::output_fps(&info));
     std::fs::write(out.join(shared::layout::MASTER_PLAYLIST), master)?;
-    Ok(Outcome { info, rungs: measured, audio })
+    Ok(Outcome {
+        info,
+        rungs: measured,
+        audio,
+    })
 }

@@ -79,7 +79,12 @@ pub fn parse(json: &str) -> Result<SourceInfo, Rejection> {
         .iter()
         .find(|s| {
             s.codec_type.as_deref() == Some("video")
-                && s.disposition.as_ref().and_then(|d| d.get("attached_pic")).copied().unwrap_or(0) == 0
+                && s.disposition
+                    .as_ref()
+                    .and_then(|d| d.get("attached_pic"))
+                    .copied()
+                    .unwrap_or(0)
+                    == 0
         })
         .ok_or(Rejection::NoVideo)?;
     let (mut w, mut h) = (video.width.unwrap_or(0), video.height.unwrap_or(0));
@@ -112,8 +117,17 @@ pub fn parse(json: &str) -> Result<SourceInfo, Rejection> {
         .or_else(|| rate(video.r_frame_rate.as_deref()))
         .unwrap_or(30.0)
         .clamp(1.0, 120.0);
-    let has_audio = report.streams.iter().any(|s| s.codec_type.as_deref() == Some("audio"));
-    Ok(SourceInfo { width: w, height: h, duration_s: duration, fps, has_audio })
+    let has_audio = report
+        .streams
+        .iter()
+        .any(|s| s.codec_type.as_deref() == Some("audio"));
+    Ok(SourceInfo {
+        width: w,
+        height: h,
+        duration_s: duration,
+        fps,
+        has_audio,
+    })
 }
 
 #[cfg(test)]
@@ -132,7 +146,8 @@ mod tests {
 
     #[test]
     fn refuses_audio_only_and_images() {
-        let audio = r#"{"streams":[{"codec_type":"audio"}],"format":{"duration":"3","format_name":"mp3"}}"#;
+        let audio =
+            r#"{"streams":[{"codec_type":"audio"}],"format":{"duration":"3","format_name":"mp3"}}"#;
         assert_eq!(parse(audio), Err(Rejection::NoVideo));
         let png = r#"{"streams":[{"codec_type":"video","width":10,"height":10}],"format":{"format_name":"png_pipe"}}"#;
         assert_eq!(parse(png), Err(Rejection::NoVideo));

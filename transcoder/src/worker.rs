@@ -37,7 +37,10 @@ pub struct Worker {
 fn http(token: Option<&str>) -> anyhow::Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Some(t) = token {
-        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {t}").parse()?);
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {t}").parse()?,
+        );
     }
     Ok(reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
@@ -51,7 +54,10 @@ impl Worker {
     /// Registers with the api, retrying while it comes up.
     pub async fn register(cfg: WorkerConfig, cancel: &CancellationToken) -> anyhow::Result<Worker> {
         let anon = Client::new_with_client(&cfg.api_url, http(None)?);
-        let body = types::RegisterWorkerRequest { name: cfg.name.clone(), registration_token: cfg.registration_token.clone() };
+        let body = types::RegisterWorkerRequest {
+            name: cfg.name.clone(),
+            registration_token: cfg.registration_token.clone(),
+        };
         let mut delay = Duration::from_millis(200);
         let reg = loop {
             match anon.register_worker(&body).await {
@@ -70,8 +76,12 @@ impl Worker {
             }
         };
         let client = Client::new_with_client(&cfg.api_url, http(Some(&reg.token))?);
-        let store = Store::open(&cfg.store_url).await.context("opening the object store")?;
-        tokio::fs::create_dir_all(&cfg.scratch_dir).await.context("creating the scratch dir")?;
+        let store = Store::open(&cfg.store_url)
+            .await
+            .context("opening the object store")?;
+        tokio::fs::create_dir_all(&cfg.scratch_dir)
+            .await
+            .context("creating the scratch dir")?;
         tracing::info!(worker = %reg.worker_id, name = %cfg.name, "worker registered");
         Ok(Worker { client, store, cfg })
     }
@@ -105,10 +115,18 @@ impl Worker {
 
     /// Runs one leased job to completion or failure and reports the outcome.
     pub async fn execute(&self, job: types::JobLease, cancel: &CancellationToken) {
-        let scratch = self.cfg.scratch_dir.join(format!("{}-{}", job.job_id, job.attempt));
+        let scratch = self
+            .cfg
+            .scratch_dir
+            .join(format!("{}-{}", job.job_id, job.attempt));
         let progress = Arc::new(AtomicU64::new(0f64.to_bits()));
         let lost = CancellationToken::new();
-        let beat = tokio::spawn(heartbeat(self.client.clone(), job.clone(), progress.clone(), lost.clone()));
+        let beat = tokio::spawn(heartbeat(
+            self.client.clone(),
+            job.clone(),
+            progress.clone(),
+            lost.clone(),
+        ));
         let started = std::time::Instant::now();
         let result = tokio::select! {
             r = self.attempt(&job, &scratch, &progress) => Some(r),
@@ -124,12 +142,20 @@ impl Worker {
             }
             None => {
                 // Shutting down: hand the job back so another worker takes it at once.
-                self.fail(&job, "the worker shut down during the job", true).await
+                self.fail(&job, "the worker shut down during the job", true)
+                    .await
             }
             Some(Ok(duration_s)) => {
                 tracing::info!(job = %job.job_id, video = %job.video_id, secs = started.elapsed().as_secs_f64(), "job done");
-                let body = types::CompleteJobRequest { attempt: job.attempt, job_token: job.job_token.clone(), duration_s };
-                self.client.complete_job(&job.job_id, &body).await.map(|_| ())
+                let body = types::CompleteJobRequest {
+                    attempt: job.attempt,
+                    job_token: job.job_token.clone(),
+                    duration_s,
+                };
+                self.client
+                    .complete_job(&job.job_id, &body)
+                    .await
+                    .map(|_| ())
             }
             Some(Err(e)) => {
                 tracing::warn!(job = %job.job_id, error = %e, "job failed");
@@ -141,7 +167,12 @@ impl Worker {
         }
     }
 
-    async fn fail(&self, job: &types::JobLease, reason: &str, retryable: bool) -> Result<(), shared::client::Error<types::ErrorBody>> {
+    async fn fail(
+        &self,
+        job: &types::JobLease,
+        reason: &str,
+        retryable: bool,
+    ) -> Result<(), shared::client::Error<types::ErrorBody>> {
         let body = types::FailJobRequest {
             attempt: job.attempt,
             job_token: job.job_token.clone(),
@@ -151,7 +182,12 @@ impl Worker {
         self.client.fail_job(&job.job_id, &body).await.map(|_| ())
     }
 
-    async fn attempt(&self, job: &types::JobLease, scratch: &Path, progress: &AtomicU64) -> Result<f64, TranscodeError> {
+    async fn attempt(
+        &self,
+        job: &types::JobLease,
+        scratch: &Path,
+        progress: &AtomicU64,
+    ) -> Result<f64, TranscodeError> {
         let _ = tokio::fs::remove_dir_all(scratch).await;
         tokio::fs::create_dir_all(scratch.join("out")).await?;
         let source = scratch.join("source");
@@ -186,7 +222,11 @@ async fn upload_dir(store: &Store, dir: &Path, prefix: &str) -> Result<(), Trans
     }
     files.sort_by_key(|p| p.ends_with(shared::layout::MASTER_PLAYLIST));
     for f in files {
-        let rel = f.strip_prefix(dir).expect("walked from dir").to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(dir)
+            .expect("walked from dir")
+            .to_string_lossy()
+            .replace('\\', "/");
         store
             .put_file(&format!("{prefix}/{rel}"), &f)
             .await
@@ -195,7 +235,12 @@ async fn upload_dir(store: &Store, dir: &Path, prefix: &str) -> Result<(), Trans
     Ok(())
 }
 
-async fn heartbeat(client: Client, job: types::JobLease, progress: Arc<AtomicU64>, lost: CancellationToken) {
+async fn heartbeat(
+    client: Client,
+    job: types::JobLease,
+    progress: Arc<AtomicU64>,
+    lost: CancellationToken,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     tick.tick().await;
     loop {

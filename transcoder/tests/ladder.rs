@@ -22,7 +22,11 @@ fn ffprobe(args: &[&str], file: &Path) -> serde_json::Value {
         .arg(file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -38,9 +42,14 @@ async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
     std::fs::create_dir_all(&out).unwrap();
     let started = std::time::Instant::now();
     let mut last = 0.0;
-    let outcome = pipeline::transcode(&src, &out, "veryfast", |p| last = p).await.unwrap();
+    let outcome = pipeline::transcode(&src, &out, "veryfast", |p| last = p)
+        .await
+        .unwrap();
     let took = started.elapsed().as_secs_f64();
-    eprintln!("transcoded 10.0 s of 720p30 in {took:.2} s ({:.2}x real time)", 10.0 / took);
+    eprintln!(
+        "transcoded 10.0 s of 720p30 in {took:.2} s ({:.2}x real time)",
+        10.0 / took
+    );
     assert!(last > 90.0, "progress reached {last}");
 
     let expected = [("360p", 640, 360), ("540p", 960, 540), ("720p", 1280, 720)];
@@ -56,7 +65,10 @@ async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
             .filter_map(|l| l.strip_prefix("#EXTINF:"))
             .map(|d| d.trim_end_matches(',').parse().unwrap())
             .collect();
-        assert!((durations[0] - 6.0).abs() < 0.05, "{name}: first segment {durations:?}");
+        assert!(
+            (durations[0] - 6.0).abs() < 0.05,
+            "{name}: first segment {durations:?}"
+        );
 
         // Size and codec of the rung, through the init segment plus its first media segment.
         let joined = dir.path().join(format!("{name}.mp4"));
@@ -69,11 +81,23 @@ async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
         let v = &info["streams"][0];
         assert_eq!(v["codec_name"], "h264", "{name}");
         assert_eq!(v["profile"], "High", "{name}");
-        assert_eq!((v["width"].as_u64().unwrap(), v["height"].as_u64().unwrap()), (w, h), "{name}");
+        assert_eq!(
+            (v["width"].as_u64().unwrap(), v["height"].as_u64().unwrap()),
+            (w, h),
+            "{name}"
+        );
 
         // A keyframe every 2 s, so each segment (and each 2 s GOP) starts on one.
         let frames = ffprobe(
-            &["-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time", "-show_frames"],
+            &[
+                "-select_streams",
+                "v:0",
+                "-skip_frame",
+                "nokey",
+                "-show_entries",
+                "frame=pts_time",
+                "-show_frames",
+            ],
             &joined,
         );
         let keys: Vec<f64> = frames["frames"]
@@ -86,7 +110,10 @@ async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
         let rel: Vec<f64> = keys.iter().map(|k| k - first).collect();
         assert_eq!(rel.len(), 5, "{name}: keyframes at {rel:?}");
         for (i, k) in rel.iter().enumerate() {
-            assert!((k - 2.0 * i as f64).abs() < 0.05, "{name}: keyframes at {rel:?}");
+            assert!(
+                (k - 2.0 * i as f64).abs() < 0.05,
+                "{name}: keyframes at {rel:?}"
+            );
         }
     }
     let audio = std::fs::read_to_string(out.join("audio/index.m3u8")).unwrap();
@@ -95,7 +122,14 @@ async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
     let master = std::fs::read_to_string(out.join("master.m3u8")).unwrap();
     assert!(master.contains("#EXT-X-INDEPENDENT-SEGMENTS"));
     assert_eq!(master.matches("#EXT-X-STREAM-INF").count(), 3);
-    for attr in ["BANDWIDTH=", "AVERAGE-BANDWIDTH=", "CODECS=\"avc1.64001", "RESOLUTION=", "FRAME-RATE=30.000", "AUDIO=\"aud\""] {
+    for attr in [
+        "BANDWIDTH=",
+        "AVERAGE-BANDWIDTH=",
+        "CODECS=\"avc1.64001",
+        "RESOLUTION=",
+        "FRAME-RATE=30.000",
+        "AUDIO=\"aud\"",
+    ] {
         assert!(master.contains(attr), "master lacks {attr}:\n{master}");
     }
     assert!(out.join("poster.jpg").metadata().unwrap().len() > 1000);
@@ -107,17 +141,30 @@ async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
         .args(["-map", "0", "-f", "null", "-"])
         .output()
         .unwrap();
-    assert!(decode.status.success() && decode.stderr.is_empty(), "{}", String::from_utf8_lossy(&decode.stderr));
+    assert!(
+        decode.status.success() && decode.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&decode.stderr)
+    );
 }
 
 #[tokio::test]
 async fn portrait_sources_without_audio_get_portrait_rungs() {
     let dir = tempfile::tempdir().unwrap();
-    let src = make_clip(dir.path(), "-f lavfi -i testsrc2=size=540x960:rate=25:duration=3 -c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    let src = make_clip(
+        dir.path(),
+        "-f lavfi -i testsrc2=size=540x960:rate=25:duration=3 -c:v libx264 -preset ultrafast -pix_fmt yuv420p",
+    );
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let outcome = pipeline::transcode(&src, &out, "ultrafast", |_| {}).await.unwrap();
-    let sizes: Vec<_> = outcome.rungs.iter().map(|(r, _)| (r.width, r.height)).collect();
+    let outcome = pipeline::transcode(&src, &out, "ultrafast", |_| {})
+        .await
+        .unwrap();
+    let sizes: Vec<_> = outcome
+        .rungs
+        .iter()
+        .map(|(r, _)| (r.width, r.height))
+        .collect();
     assert_eq!(sizes, [(360, 640), (540, 960)]);
     assert!(outcome.audio.is_none());
     let master = std::fs::read_to_string(out.join("master.m3u8")).unwrap();
@@ -134,16 +181,37 @@ async fn things_that_are_not_videos_are_rejected_without_retry() {
     std::fs::write(&empty, b"").unwrap();
     let audio = dir.path().join("tone.m4a");
     let st = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac"])
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=2",
+            "-c:a",
+            "aac",
+        ])
         .arg(&audio)
         .status()
         .unwrap();
     assert!(st.success());
     for f in [&text, &empty, &audio] {
         let out = dir.path().join("out");
-        let err = pipeline::transcode(f, &out, "ultrafast", |_| {}).await.unwrap_err();
-        assert!(matches!(err, TranscodeError::Rejected(_) | TranscodeError::Unreadable(_)), "{f:?}: {err:?}");
+        let err = pipeline::transcode(f, &out, "ultrafast", |_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TranscodeError::Rejected(_) | TranscodeError::Unreadable(_)
+            ),
+            "{f:?}: {err:?}"
+        );
         assert!(!err.retryable());
-        assert!(err.to_string().contains("not a video") || err.to_string().contains("no video"), "{err}");
+        assert!(
+            err.to_string().contains("not a video") || err.to_string().contains("no video"),
+            "{err}"
+        );
     }
 }

@@ -9,7 +9,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             crate::prereqs::media_tools()?;
             crate::sh::run(
                 crate::sh::cmd("cargo")
-                    .args(["run", "--release", "--quiet", "--package", "transcoder", "--example", "bench_transcode"])
+                    .args([
+                        "run",
+                        "--release",
+                        "--quiet",
+                        "--package",
+                        "transcoder",
+                        "--example",
+                        "bench_transcode",
+                    ])
                     .current_dir(root),
             )
         }

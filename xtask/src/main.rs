@@ -33,12 +33,17 @@ fn main() -> Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// The cargo target directory in use.
 pub fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Builds the web app in release with `dx` and returns the directory holding index.html.
@@ -46,7 +51,14 @@ fn build_web(root: &Path) -> Result<PathBuf> {
     prereqs::web_toolchain(root)?;
     sh::run(
         sh::cmd("dx")
-            .args(["build", "--platform", "web", "--release", "--package", "web"])
+            .args([
+                "build",
+                "--platform",
+                "web",
+                "--release",
+                "--package",
+                "web",
+            ])
             .env("NO_DOWNLOADS", "1")
             .env("PATH", prereqs::path_with_tools()),
     )
@@ -66,7 +78,13 @@ fn up(root: &Path) -> Result<()> {
     println!("Kino: http://localhost:8080 (data under ./data; Ctrl-C stops it)");
     sh::run(
         sh::cmd(kino)
-            .args(["--listen", "127.0.0.1:8080", "--data-dir", "data", "--web-dir"])
+            .args([
+                "--listen",
+                "127.0.0.1:8080",
+                "--data-dir",
+                "data",
+                "--web-dir",
+            ])
             .arg(&web),
     )
 }
@@ -75,7 +93,8 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     prereqs::media_tools()?;
     prereqs::browser()?;
     prereqs::native_libs()?;
-    sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"])).context("code is not formatted: run cargo fmt")?;
+    sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))
+        .context("code is not formatted: run cargo fmt")?;
     let web = build_web(root)?;
     sh::run(sh::cmd("cargo").args(["build", "--package", "api", "--bin", "kino"]))?;
     let kino = target_dir(root).join("debug/kino");
@@ -89,7 +108,17 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
 }
 
 fn codegen() -> Result<()> {
-    sh::run(sh::cmd("cargo").args(["run", "--quiet", "--package", "api", "--bin", "kino", "--", "--export-schemas", "openapi"]))?;
+    sh::run(sh::cmd("cargo").args([
+        "run",
+        "--quiet",
+        "--package",
+        "api",
+        "--bin",
+        "kino",
+        "--",
+        "--export-schemas",
+        "openapi",
+    ]))?;
     println!("wrote openapi/kino.openapi.json and openapi/schema.graphql");
     Ok(())
 }
@@ -97,6 +126,22 @@ fn codegen() -> Result<()> {
 fn lint() -> Result<()> {
     prereqs::native_libs()?;
     sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))?;
-    sh::run(sh::cmd("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    sh::run(sh::cmd("cargo").args(["clippy", "--package", "web", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))
+    sh::run(sh::cmd("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    sh::run(sh::cmd("cargo").args([
+        "clippy",
+        "--package",
+        "web",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))
 }

@@ -14,7 +14,9 @@ pub fn tools_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("KINO_TOOLS") {
         return PathBuf::from(d);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
     home.join(".cache/kino/tools")
 }
 
@@ -45,7 +47,11 @@ fn apt(packages: &[&str]) -> Result<()> {
     let run = |args: &[&str]| {
         let mut all: Vec<&str> = sudo.to_vec();
         all.extend_from_slice(args);
-        sh::run(sh::cmd(all[0]).args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive"))
+        sh::run(
+            sh::cmd(all[0])
+                .args(&all[1..])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
     };
     run(&["apt-get", "update", "-qq"])?;
     let mut args = vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
@@ -65,40 +71,64 @@ pub fn browser() -> Result<()> {
 
 /// The system libraries the Tauri shell links against.
 pub fn native_libs() -> Result<()> {
-    apt(&["libwebkit2gtk-4.1-dev", "libsoup-3.0-dev", "libjavascriptcoregtk-4.1-dev", "librsvg2-dev", "libssl-dev", "pkg-config", "build-essential"])
+    apt(&[
+        "libwebkit2gtk-4.1-dev",
+        "libsoup-3.0-dev",
+        "libjavascriptcoregtk-4.1-dev",
+        "librsvg2-dev",
+        "libssl-dev",
+        "pkg-config",
+        "build-essential",
+    ])
 }
 
 fn wasm_bindgen_version(root: &Path) -> Result<String> {
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
     let mut lines = lock.lines();
     while let Some(l) = lines.next() {
-        if l == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_owned());
-            }
+        if l == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_owned());
         }
     }
     bail!("Cargo.lock has no wasm-bindgen")
 }
 
 fn version_of(program: &str) -> Option<String> {
-    sh::output(sh::cmd(program).arg("--version").env("PATH", path_with_tools()))
+    sh::output(
+        sh::cmd(program)
+            .arg("--version")
+            .env("PATH", path_with_tools()),
+    )
 }
 
 /// The wasm target, dx, a wasm-bindgen matching Cargo.lock, esbuild and wasm-opt.
 pub fn web_toolchain(root: &Path) -> Result<()> {
-    let targets = sh::output(sh::cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+    let targets =
+        sh::output(sh::cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
         sh::run(sh::cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     if !version_of("dx").is_some_and(|v| v.contains(DX_VERSION)) {
         // Outside the workspace so its lockfile and toolchain file do not apply.
-        sh::run(sh::cmd("cargo").args(["install", "--locked", &format!("dioxus-cli@{DX_VERSION}")]).current_dir(std::env::temp_dir()))?;
+        sh::run(
+            sh::cmd("cargo")
+                .args(["install", "--locked", &format!("dioxus-cli@{DX_VERSION}")])
+                .current_dir(std::env::temp_dir()),
+        )?;
     }
     let wb = wasm_bindgen_version(root)?;
     if !version_of("wasm-bindgen").is_some_and(|v| v.split_whitespace().any(|w| w == wb)) {
         // Not --locked: its lockfile pins a crate version the registry may no longer serve.
-        sh::run(sh::cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &wb]).current_dir(std::env::temp_dir()))?;
+        sh::run(
+            sh::cmd("cargo")
+                .args(["install", "wasm-bindgen-cli", "--version", &wb])
+                .current_dir(std::env::temp_dir()),
+        )?;
     }
     let tools = tools_dir();
     let bin = tools.join("node_modules/.bin");
@@ -106,7 +136,14 @@ pub fn web_toolchain(root: &Path) -> Result<()> {
         std::fs::create_dir_all(&tools)?;
         sh::run(
             sh::cmd("npm")
-                .args(["install", "--no-audit", "--no-fund", "--silent", "esbuild@0.28", "binaryen@132"])
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--silent",
+                    "esbuild@0.28",
+                    "binaryen@132",
+                ])
                 .current_dir(&tools),
         )?;
     }

@@ -11,7 +11,9 @@ pub fn cmd(program: impl AsRef<OsStr>) -> Command {
 /// Runs a command with inherited stdio; fails on a non-zero exit.
 pub fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", describe(cmd));
-    let status = cmd.status().map_err(|e| anyhow::anyhow!("{}: {e}", describe(cmd)))?;
+    let status = cmd
+        .status()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", describe(cmd)))?;
     if !status.success() {
         bail!("`{}` failed: {status}", describe(cmd));
     }
@@ -21,7 +23,9 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 /// Runs a command and returns its stdout, or None if it could not run or failed.
 pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn describe(cmd: &Command) -> String {

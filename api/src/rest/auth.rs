@@ -17,10 +17,15 @@ use shared::Role;
 pub struct UserAuth(pub User);
 
 async fn check_user(req: &Request, bearer: Bearer) -> poem::Result<User> {
-    let state = req.data::<AppState>().expect("state is attached to every route");
+    let state = req
+        .data::<AppState>()
+        .expect("state is attached to every route");
     match accounts::authenticate(&state.db, &bearer.token).await {
         Ok(Some(user)) => Ok(user),
-        Ok(None) => Err(poem::Error::from_string("invalid or expired token", poem::http::StatusCode::UNAUTHORIZED)),
+        Ok(None) => Err(poem::Error::from_string(
+            "invalid or expired token",
+            poem::http::StatusCode::UNAUTHORIZED,
+        )),
         Err(e) => Err(poem::Error::from_string(e.to_string(), e.status())),
     }
 }
@@ -54,7 +59,12 @@ pub struct UserDto {
 
 impl From<User> for UserDto {
     fn from(u: User) -> Self {
-        UserDto { id: u.id, email: u.email, display_name: u.display_name, role: u.role }
+        UserDto {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            role: u.role,
+        }
     }
 }
 
@@ -99,23 +109,45 @@ pub struct AuthApi;
 impl AuthApi {
     /// Create an account and sign in.
     #[oai(path = "/auth/signup", method = "post", operation_id = "signup")]
-    async fn signup(&self, state: Data<&AppState>, body: Json<SignupRequest>) -> ApiResult<SignupResponse> {
-        let user = accounts::signup(&state.db, &body.email, &body.password, &body.display_name).await?;
+    async fn signup(
+        &self,
+        state: Data<&AppState>,
+        body: Json<SignupRequest>,
+    ) -> ApiResult<SignupResponse> {
+        let user =
+            accounts::signup(&state.db, &body.email, &body.password, &body.display_name).await?;
         let token = accounts::open_session(&state.db, &user.id).await?;
-        Ok(SignupResponse::Created(Json(AuthResponse { token, user: user.into() })))
+        Ok(SignupResponse::Created(Json(AuthResponse {
+            token,
+            user: user.into(),
+        })))
     }
 
     /// Sign in with email and password.
     #[oai(path = "/auth/login", method = "post", operation_id = "login")]
-    async fn login(&self, state: Data<&AppState>, body: Json<LoginRequest>) -> ApiResult<Json<AuthResponse>> {
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        body: Json<LoginRequest>,
+    ) -> ApiResult<Json<AuthResponse>> {
         let (token, user) = accounts::login(&state.db, &body.email, &body.password).await?;
-        Ok(Json(AuthResponse { token, user: user.into() }))
+        Ok(Json(AuthResponse {
+            token,
+            user: user.into(),
+        }))
     }
 
     /// Revoke the token this request carries.
     #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
-    async fn logout(&self, state: Data<&AppState>, req: &Request, _auth: UserAuth) -> ApiResult<Empty> {
-        let token = bearer_token(req).ok_or(ApiError::Unauthenticated).map_err(ErrorResponse::from)?;
+    async fn logout(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        _auth: UserAuth,
+    ) -> ApiResult<Empty> {
+        let token = bearer_token(req)
+            .ok_or(ApiError::Unauthenticated)
+            .map_err(ErrorResponse::from)?;
         accounts::logout(&state.db, token).await?;
         Ok(Empty::NoContent)
     }

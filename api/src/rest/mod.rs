@@ -20,12 +20,22 @@ pub enum ApiTags {
     Workers,
 }
 
-pub type Apis = (auth::AuthApi, uploads::UploadsApi, videos::VideosApi, workers::WorkersApi);
+pub type Apis = (
+    auth::AuthApi,
+    uploads::UploadsApi,
+    videos::VideosApi,
+    workers::WorkersApi,
+);
 
 /// The OpenAPI service holding every REST operation.
 pub fn service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
     let svc = OpenApiService::new(
-        (auth::AuthApi, uploads::UploadsApi, videos::VideosApi, workers::WorkersApi),
+        (
+            auth::AuthApi,
+            uploads::UploadsApi,
+            videos::VideosApi,
+            workers::WorkersApi,
+        ),
         "Kino",
         "1.0.0",
     )

@@ -103,7 +103,9 @@ fn part_urls(state: &AppState, req: &Request, upload: &Upload) -> Vec<PartUrl> {
     let expires = crate::db::parse_ts(&upload.expires_at).timestamp();
     (1..=upload.part_count)
         .map(|n| {
-            let sig = state.signer.sign(&Signer::part_message(&upload.id, n), expires);
+            let sig = state
+                .signer
+                .sign(&Signer::part_message(&upload.id, n), expires);
             PartUrl {
                 number: n,
                 url: format!("{base}/parts/{}/{n}?expires={expires}&sig={sig}", upload.id),
@@ -134,7 +136,8 @@ impl UploadsApi {
             description: b.description,
         };
         let s = &state.settings;
-        let (upload, video) = uploads::create(&state.db, &auth.0, new, s.max_upload_bytes, s.upload_ttl_s).await?;
+        let (upload, video) =
+            uploads::create(&state.db, &auth.0, new, s.max_upload_bytes, s.upload_ttl_s).await?;
         let parts = part_urls(&state, req, &upload);
         Ok(CreateUploadResponse::Created(Json(UploadCreated {
             upload_id: upload.id.clone(),
@@ -146,16 +149,34 @@ impl UploadsApi {
     }
 
     /// The parts the server holds, so an interrupted client can resume.
-    #[oai(path = "/uploads/:upload_id", method = "get", operation_id = "get_upload")]
-    async fn get(&self, state: Data<&AppState>, req: &Request, auth: UserAuth, upload_id: Path<String>) -> ApiResult<Json<UploadStatus>> {
+    #[oai(
+        path = "/uploads/:upload_id",
+        method = "get",
+        operation_id = "get_upload"
+    )]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        auth: UserAuth,
+        upload_id: Path<String>,
+    ) -> ApiResult<Json<UploadStatus>> {
         let upload = uploads::get_owned(&state.db, &upload_id, &auth.0).await?;
         let received = if upload.state == "open" {
             state.store.list_parts(&upload.id).await?
         } else {
             Vec::new()
         };
-        let st = if upload.state == "open" && upload.is_expired() { "expired".to_owned() } else { upload.state.clone() };
-        let parts = if st == "open" { part_urls(&state, req, &upload) } else { Vec::new() };
+        let st = if upload.state == "open" && upload.is_expired() {
+            "expired".to_owned()
+        } else {
+            upload.state.clone()
+        };
+        let parts = if st == "open" {
+            part_urls(&state, req, &upload)
+        } else {
+            Vec::new()
+        };
         Ok(Json(UploadStatus {
             upload_id: upload.id,
             video_id: upload.video_id,
@@ -163,7 +184,11 @@ impl UploadsApi {
             part_size: upload.part_size,
             received: received
                 .into_iter()
-                .map(|p| ReceivedPart { number: p.number, size: p.size, etag: p.etag })
+                .map(|p| ReceivedPart {
+                    number: p.number,
+                    size: p.size,
+                    etag: p.etag,
+                })
                 .collect(),
             state: st,
             parts,
@@ -171,7 +196,11 @@ impl UploadsApi {
     }
 
     /// Check every part and join them into the video's source; queues the transcode.
-    #[oai(path = "/uploads/:upload_id/complete", method = "post", operation_id = "complete_upload")]
+    #[oai(
+        path = "/uploads/:upload_id/complete",
+        method = "post",
+        operation_id = "complete_upload"
+    )]
     async fn complete(
         &self,
         state: Data<&AppState>,
@@ -183,7 +212,10 @@ impl UploadsApi {
         upload.check_open()?;
         let parts = &body.parts;
         let in_order = parts.len() == upload.part_count as usize
-            && parts.iter().enumerate().all(|(i, p)| p.number as usize == i + 1);
+            && parts
+                .iter()
+                .enumerate()
+                .all(|(i, p)| p.number as usize == i + 1);
         if !in_order {
             return Err(ApiError::bad(
                 "upload_parts_invalid",
@@ -194,21 +226,38 @@ impl UploadsApi {
         let stored = state.store.list_parts(&upload.id).await?;
         for p in parts {
             let Some(s) = stored.iter().find(|s| s.number == p.number) else {
-                return Err(ApiError::bad("upload_part_missing", format!("part {} was never uploaded", p.number)).into());
+                return Err(ApiError::bad(
+                    "upload_part_missing",
+                    format!("part {} was never uploaded", p.number),
+                )
+                .into());
             };
             if s.etag.trim_matches('"') != p.etag.trim_matches('"') {
-                return Err(ApiError::bad("upload_etag_mismatch", format!("part {} does not match its ETag", p.number)).into());
+                return Err(ApiError::bad(
+                    "upload_etag_mismatch",
+                    format!("part {} does not match its ETag", p.number),
+                )
+                .into());
             }
             if Some(s.size) != upload.expected_part_size(p.number) {
                 return Err(ApiError::bad(
                     "upload_size_mismatch",
-                    format!("part {} has {} bytes, expected {}", p.number, s.size, upload.expected_part_size(p.number).unwrap_or(0)),
+                    format!(
+                        "part {} has {} bytes, expected {}",
+                        p.number,
+                        s.size,
+                        upload.expected_part_size(p.number).unwrap_or(0)
+                    ),
                 )
                 .into());
             }
         }
         if !uploads::transition(&state.db, &upload.id, "open", "completing").await? {
-            return Err(ApiError::conflict("upload_already_completed", "this upload is already being completed").into());
+            return Err(ApiError::conflict(
+                "upload_already_completed",
+                "this upload is already being completed",
+            )
+            .into());
         }
         let list: Vec<(u32, String)> = parts.iter().map(|p| (p.number, p.etag.clone())).collect();
         let key = shared::layout::source_key(&upload.video_id);
@@ -217,7 +266,11 @@ impl UploadsApi {
             Ok(meta) if meta.size == upload.size => {}
             Ok(meta) => {
                 uploads::transition(&state.db, &upload.id, "completing", "open").await?;
-                return Err(ApiError::bad("upload_size_mismatch", format!("received {} bytes, expected {}", meta.size, upload.size)).into());
+                return Err(ApiError::bad(
+                    "upload_size_mismatch",
+                    format!("received {} bytes, expected {}", meta.size, upload.size),
+                )
+                .into());
             }
             Err(e) => {
                 uploads::transition(&state.db, &upload.id, "completing", "open").await?;
@@ -235,12 +288,25 @@ impl UploadsApi {
     }
 
     /// Abandon an upload: its parts are dropped and its video deleted.
-    #[oai(path = "/uploads/:upload_id", method = "delete", operation_id = "abort_upload")]
-    async fn abort(&self, state: Data<&AppState>, auth: UserAuth, upload_id: Path<String>) -> ApiResult<Empty> {
+    #[oai(
+        path = "/uploads/:upload_id",
+        method = "delete",
+        operation_id = "abort_upload"
+    )]
+    async fn abort(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        upload_id: Path<String>,
+    ) -> ApiResult<Empty> {
         let upload = uploads::get_owned(&state.db, &upload_id, &auth.0).await?;
         if !uploads::transition(&state.db, &upload.id, "open", "aborted").await? {
             upload.check_open()?;
-            return Err(ApiError::conflict("upload_not_open", "this upload can no longer be aborted").into());
+            return Err(ApiError::conflict(
+                "upload_not_open",
+                "this upload can no longer be aborted",
+            )
+            .into());
         }
         state.store.abort_upload(&upload.id).await?;
         videos::set_state(&state.db, &upload.video_id, VideoState::Deleted, None).await?;

@@ -1,8 +1,8 @@
 //! Reading and editing videos over REST.
 
 use crate::error::ApiResult;
-use crate::rest::auth::{Empty, MaybeUser, UserAuth};
 use crate::rest::ApiTags;
+use crate::rest::auth::{Empty, MaybeUser, UserAuth};
 use crate::state::AppState;
 use crate::videos::{self, ListQuery, Patch, Video};
 use chrono::{DateTime, Utc};
@@ -53,7 +53,9 @@ pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
         return None;
     }
     let expires = Utc::now() + chrono::Duration::seconds(state.settings.media_url_ttl_s as i64);
-    let token = state.signer.media_token(&video.id, version, expires.timestamp());
+    let token = state
+        .signer
+        .media_token(&video.id, version, expires.timestamp());
     let base = format!(
         "{}/media/{token}/{}/v{version}",
         state.settings.public_url.as_deref().unwrap_or(""),
@@ -127,25 +129,40 @@ impl VideosApi {
     ) -> ApiResult<Json<VideoPage>> {
         let query = ListQuery {
             q: q.0.filter(|s| !s.trim().is_empty()),
-            genre: genre.0.map(|g| g.trim().to_lowercase()).filter(|g| !g.is_empty()),
+            genre: genre
+                .0
+                .map(|g| g.trim().to_lowercase())
+                .filter(|g| !g.is_empty()),
             cursor: cursor.0.filter(|c| shared::layout::is_safe_id(c)),
             limit: limit.0.unwrap_or(24),
         };
         let (items, next_cursor) = videos::list_public(&state.db, &query).await?;
-        let items = items.into_iter().map(|v| VideoDto::new(&state, v)).collect();
+        let items = items
+            .into_iter()
+            .map(|v| VideoDto::new(&state, v))
+            .collect();
         Ok(Json(VideoPage { items, next_cursor }))
     }
 
     /// One video. Owners and admins see it in every state; others once it is published and
     /// not private.
     #[oai(path = "/videos/:video_id", method = "get", operation_id = "get_video")]
-    async fn get(&self, state: Data<&AppState>, auth: MaybeUser, video_id: Path<String>) -> ApiResult<Json<VideoDto>> {
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: MaybeUser,
+        video_id: Path<String>,
+    ) -> ApiResult<Json<VideoDto>> {
         let v = videos::get_visible(&state.db, &video_id, auth.user()).await?;
         Ok(Json(VideoDto::new(&state, v)))
     }
 
     /// Edit a video's metadata (owner or admin).
-    #[oai(path = "/videos/:video_id", method = "patch", operation_id = "update_video")]
+    #[oai(
+        path = "/videos/:video_id",
+        method = "patch",
+        operation_id = "update_video"
+    )]
     async fn update(
         &self,
         state: Data<&AppState>,
@@ -167,8 +184,17 @@ impl VideosApi {
     }
 
     /// Delete a video (owner or admin): it disappears at once; its files are removed.
-    #[oai(path = "/videos/:video_id", method = "delete", operation_id = "delete_video")]
-    async fn delete(&self, state: Data<&AppState>, auth: UserAuth, video_id: Path<String>) -> ApiResult<Empty> {
+    #[oai(
+        path = "/videos/:video_id",
+        method = "delete",
+        operation_id = "delete_video"
+    )]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        video_id: Path<String>,
+    ) -> ApiResult<Empty> {
         let v = videos::get_managed(&state.db, &video_id, &auth.0).await?;
         videos::set_state(&state.db, &v.id, VideoState::Deleted, None).await?;
         crate::jobs::cancel_for_video(&state.db, &v.id).await?;

@@ -20,10 +20,15 @@ use std::time::Duration;
 pub struct WorkerAuth(pub String);
 
 async fn check_worker(req: &Request, bearer: Bearer) -> poem::Result<String> {
-    let state = req.data::<AppState>().expect("state is attached to every route");
+    let state = req
+        .data::<AppState>()
+        .expect("state is attached to every route");
     match jobs::worker_by_token(&state.db, &bearer.token).await {
         Ok(Some(id)) => Ok(id),
-        Ok(None) => Err(poem::Error::from_string("unknown worker token", poem::http::StatusCode::UNAUTHORIZED)),
+        Ok(None) => Err(poem::Error::from_string(
+            "unknown worker token",
+            poem::http::StatusCode::UNAUTHORIZED,
+        )),
         Err(e) => Err(poem::Error::from_string(e.to_string(), e.status())),
     }
 }
@@ -119,8 +124,15 @@ pub struct WorkersApi;
 impl WorkersApi {
     /// Register a worker with the installation's registration token.
     #[oai(path = "/workers", method = "post", operation_id = "register_worker")]
-    async fn register(&self, state: Data<&AppState>, body: Json<RegisterWorkerRequest>) -> ApiResult<Json<WorkerRegistered>> {
-        let ok = crate::signing::constant_time_eq(body.registration_token.as_bytes(), state.registration_token.as_bytes());
+    async fn register(
+        &self,
+        state: Data<&AppState>,
+        body: Json<RegisterWorkerRequest>,
+    ) -> ApiResult<Json<WorkerRegistered>> {
+        let ok = crate::signing::constant_time_eq(
+            body.registration_token.as_bytes(),
+            state.registration_token.as_bytes(),
+        );
         if !ok {
             return Err(ApiError::Forbidden("wrong registration token".into()).into());
         }
@@ -131,7 +143,12 @@ impl WorkersApi {
 
     /// Wait for a queued job and lease it.
     #[oai(path = "/jobs/lease", method = "post", operation_id = "lease_job")]
-    async fn lease(&self, state: Data<&AppState>, auth: WorkerAuth, body: Json<LeaseRequest>) -> ApiResult<Json<LeaseResponse>> {
+    async fn lease(
+        &self,
+        state: Data<&AppState>,
+        auth: WorkerAuth,
+        body: Json<LeaseRequest>,
+    ) -> ApiResult<Json<LeaseResponse>> {
         let wait = Duration::from_secs(u64::from(body.wait_s.unwrap_or(25).min(60)));
         let deadline = tokio::time::Instant::now() + wait;
         let lease_for = Duration::from_secs(state.settings.job_lease_s);
@@ -139,16 +156,18 @@ impl WorkersApi {
             // Register interest before looking, so a job queued in between still wakes us.
             let woken = state.job_wake.notified();
             if let Some(l) = jobs::try_lease(&state.db, &auth.0, lease_for).await? {
-                return Ok(Json(LeaseResponse { job: Some(JobLease {
-                    source_key: shared::layout::source_key(&l.video_id),
-                    output_prefix: shared::layout::version_prefix(&l.video_id, l.version),
-                    job_id: l.job_id,
-                    video_id: l.video_id,
-                    attempt: l.attempt,
-                    job_token: l.job_token,
-                    lease_expires_at: crate::db::parse_ts(&l.lease_until),
-                    version: l.version,
-                }) }));
+                return Ok(Json(LeaseResponse {
+                    job: Some(JobLease {
+                        source_key: shared::layout::source_key(&l.video_id),
+                        output_prefix: shared::layout::version_prefix(&l.video_id, l.version),
+                        job_id: l.job_id,
+                        video_id: l.video_id,
+                        attempt: l.attempt,
+                        job_token: l.job_token,
+                        lease_expires_at: crate::db::parse_ts(&l.lease_until),
+                        version: l.version,
+                    }),
+                }));
             }
             let now = tokio::time::Instant::now();
             if now >= deadline {
@@ -162,7 +181,11 @@ impl WorkersApi {
     }
 
     /// Report progress and extend the lease.
-    #[oai(path = "/jobs/:job_id/heartbeat", method = "post", operation_id = "heartbeat_job")]
+    #[oai(
+        path = "/jobs/:job_id/heartbeat",
+        method = "post",
+        operation_id = "heartbeat_job"
+    )]
     async fn heartbeat(
         &self,
         state: Data<&AppState>,
@@ -171,22 +194,68 @@ impl WorkersApi {
         body: Json<HeartbeatRequest>,
     ) -> ApiResult<Json<HeartbeatResponse>> {
         let lease = Duration::from_secs(state.settings.job_lease_s);
-        let until = jobs::heartbeat(&state.db, &job_id, body.attempt, &body.job_token, body.progress, lease).await?;
-        Ok(Json(HeartbeatResponse { lease_expires_at: crate::db::parse_ts(&until) }))
+        let until = jobs::heartbeat(
+            &state.db,
+            &job_id,
+            body.attempt,
+            &body.job_token,
+            body.progress,
+            lease,
+        )
+        .await?;
+        Ok(Json(HeartbeatResponse {
+            lease_expires_at: crate::db::parse_ts(&until),
+        }))
     }
 
     /// Finish an attempt: its outputs are complete under `output_prefix`; publish them.
-    #[oai(path = "/jobs/:job_id/complete", method = "post", operation_id = "complete_job")]
-    async fn complete(&self, state: Data<&AppState>, _auth: WorkerAuth, job_id: Path<String>, body: Json<CompleteJobRequest>) -> ApiResult<Done> {
-        jobs::complete(&state.db, &job_id, body.attempt, &body.job_token, body.duration_s).await?;
+    #[oai(
+        path = "/jobs/:job_id/complete",
+        method = "post",
+        operation_id = "complete_job"
+    )]
+    async fn complete(
+        &self,
+        state: Data<&AppState>,
+        _auth: WorkerAuth,
+        job_id: Path<String>,
+        body: Json<CompleteJobRequest>,
+    ) -> ApiResult<Done> {
+        jobs::complete(
+            &state.db,
+            &job_id,
+            body.attempt,
+            &body.job_token,
+            body.duration_s,
+        )
+        .await?;
         Ok(Done::NoContent)
     }
 
     /// Give up an attempt, with the reason.
-    #[oai(path = "/jobs/:job_id/fail", method = "post", operation_id = "fail_job")]
-    async fn fail(&self, state: Data<&AppState>, _auth: WorkerAuth, job_id: Path<String>, body: Json<FailJobRequest>) -> ApiResult<Done> {
+    #[oai(
+        path = "/jobs/:job_id/fail",
+        method = "post",
+        operation_id = "fail_job"
+    )]
+    async fn fail(
+        &self,
+        state: Data<&AppState>,
+        _auth: WorkerAuth,
+        job_id: Path<String>,
+        body: Json<FailJobRequest>,
+    ) -> ApiResult<Done> {
         let max = state.settings.job_max_attempts;
-        jobs::fail(&state.db, &job_id, body.attempt, &body.job_token, &body.reason, body.retryable, max).await?;
+        jobs::fail(
+            &state.db,
+            &job_id,
+            body.attempt,
+            &body.job_token,
+            &body.reason,
+            body.retryable,
+            max,
+        )
+        .await?;
         state.job_wake.notify_waiters();
         Ok(Done::NoContent)
     }

@@ -15,10 +15,19 @@ async fn signup_login_me_and_logout_round_trip() {
         .unwrap()
         .into_inner();
     assert_eq!(first.user.email, "ada@example.com");
-    assert_eq!(first.user.role, types::Role::Admin, "the first account administers the install");
+    assert_eq!(
+        first.user.role,
+        types::Role::Admin,
+        "the first account administers the install"
+    );
 
     let (second_token, _) = app.user("bob").await;
-    let me = app.as_user(&second_token).get_me().await.unwrap().into_inner();
+    let me = app
+        .as_user(&second_token)
+        .get_me()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(me.role, types::Role::Creator);
 
     let again = anon
@@ -31,12 +40,18 @@ async fn signup_login_me_and_logout_round_trip() {
     assert_eq!(code(again), (409, "email_taken".into()));
 
     let wrong = anon
-        .login(&types::LoginRequest { email: "ada@example.com".into(), password: "nope nope nope".into() })
+        .login(&types::LoginRequest {
+            email: "ada@example.com".into(),
+            password: "nope nope nope".into(),
+        })
         .await;
     assert_eq!(code(wrong), (400, "invalid_credentials".into()));
 
     let login = anon
-        .login(&types::LoginRequest { email: "ADA@example.com".into(), password: "correct horse battery".into() })
+        .login(&types::LoginRequest {
+            email: "ADA@example.com".into(),
+            password: "correct horse battery".into(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -59,9 +74,20 @@ async fn bad_signups_get_clear_codes() {
     ];
     for (email, password, name, expect) in cases {
         let r = anon
-            .signup(&types::SignupRequest { email: email.into(), password: password.into(), display_name: name.into() })
+            .signup(&types::SignupRequest {
+                email: email.into(),
+                password: password.into(),
+                display_name: name.into(),
+            })
             .await;
-        assert_eq!(code(r), (400, expect.into()), "{email} / {password} / {name:?}");
+        assert_eq!(
+            code(r),
+            (400, expect.into()),
+            "{email} / {password} / {name:?}"
+        );
     }
-    assert_eq!(code(app.as_user("forged").get_me().await), (401, "unauthenticated".into()));
+    assert_eq!(
+        code(app.as_user("forged").get_me().await),
+        (401, "unauthenticated".into())
+    );
 }

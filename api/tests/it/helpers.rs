@@ -39,7 +39,12 @@ pub async fn spawn_app(workers: u32) -> TestApp {
     let handle = tokio::spawn(async move {
         app.run(s).await.expect("app runs");
     });
-    TestApp { base, dir, stop, handle: Some(handle) }
+    TestApp {
+        base,
+        dir,
+        stop,
+        handle: Some(handle),
+    }
 }
 
 impl TestApp {
@@ -93,7 +98,10 @@ impl TestApp {
         let c = self.as_user(token);
         for _ in 0..600 {
             let v = c.get_video(video_id).await.expect("get_video").into_inner();
-            if matches!(v.state, types::VideoState::Published | types::VideoState::Failed) {
+            if matches!(
+                v.state,
+                types::VideoState::Published | types::VideoState::Failed
+            ) {
                 return v;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
@@ -103,16 +111,34 @@ impl TestApp {
 }
 
 /// PUTs each part to its URL and returns the parts list `complete_upload` wants.
-pub async fn put_parts(urls: &[types::PartUrl], part_size: u64, data: &[u8]) -> Vec<types::CompletedPart> {
+pub async fn put_parts(
+    urls: &[types::PartUrl],
+    part_size: u64,
+    data: &[u8],
+) -> Vec<types::CompletedPart> {
     let http = reqwest::Client::new();
     let mut out = Vec::new();
     for p in urls {
         let start = (u64::from(p.number) - 1) * part_size;
         let end = (start + part_size).min(data.len() as u64);
-        let r = http.put(&p.url).body(data[start as usize..end as usize].to_vec()).send().await.unwrap();
-        assert_eq!(r.status(), 200, "part {} upload: {}", p.number, r.text().await.unwrap_or_default());
+        let r = http
+            .put(&p.url)
+            .body(data[start as usize..end as usize].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "part {} upload: {}",
+            p.number,
+            r.text().await.unwrap_or_default()
+        );
         let etag = r.headers()["etag"].to_str().unwrap().to_owned();
-        out.push(types::CompletedPart { number: p.number, etag });
+        out.push(types::CompletedPart {
+            number: p.number,
+            etag,
+        });
     }
     out
 }
@@ -133,10 +159,22 @@ pub fn clip(width: u32, height: u32, seconds: u32) -> PathBuf {
         let tmp = dir.join(format!("{}.tmp.mp4", ulid::Ulid::new()));
         let st = Command::new("ffmpeg")
             .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-            .arg(format!("testsrc2=size={width}x{height}:rate=30:duration={seconds}"))
+            .arg(format!(
+                "testsrc2=size={width}x{height}:rate=30:duration={seconds}"
+            ))
             .args(["-f", "lavfi", "-i"])
             .arg(format!("sine=frequency=440:duration={seconds}"))
-            .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+            .args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-shortest",
+            ])
             .arg(&tmp)
             .status()
             .expect("ffmpeg runs");

@@ -12,9 +12,15 @@ async fn media_is_signed_ranged_cached_and_typed() {
 
     let master = http.get(&master_url).send().await.unwrap();
     assert_eq!(master.status(), 200);
-    assert_eq!(master.headers()["content-type"], "application/vnd.apple.mpegurl");
+    assert_eq!(
+        master.headers()["content-type"],
+        "application/vnd.apple.mpegurl"
+    );
     let text = master.text().await.unwrap();
-    assert!(text.contains("RESOLUTION=640x360") && text.contains("RESOLUTION=960x540"), "{text}");
+    assert!(
+        text.contains("RESOLUTION=640x360") && text.contains("RESOLUTION=960x540"),
+        "{text}"
+    );
     assert!(text.contains("AVERAGE-BANDWIDTH=") && text.contains("FRAME-RATE=30.000"));
 
     // Relative URLs inherit the token.
@@ -23,27 +29,60 @@ async fn media_is_signed_ranged_cached_and_typed() {
     let full = http.get(&seg).send().await.unwrap();
     assert_eq!(full.status(), 200);
     assert_eq!(full.headers()["content-type"], "video/iso.segment");
-    assert!(full.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(
+        full.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
     let etag = full.headers()["etag"].to_str().unwrap().to_owned();
     let len = full.bytes().await.unwrap().len();
 
-    let part = http.get(&seg).header("Range", "bytes=10-19").send().await.unwrap();
+    let part = http
+        .get(&seg)
+        .header("Range", "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(part.status(), 206);
-    assert_eq!(part.headers()["content-range"], format!("bytes 10-19/{len}").as_str());
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 10-19/{len}").as_str()
+    );
     assert_eq!(part.bytes().await.unwrap().len(), 10);
 
-    let cached = http.get(&seg).header("If-None-Match", &etag).send().await.unwrap();
+    let cached = http
+        .get(&seg)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cached.status(), 304);
 
-    let beyond = http.get(&seg).header("Range", format!("bytes={len}-")).send().await.unwrap();
+    let beyond = http
+        .get(&seg)
+        .header("Range", format!("bytes={len}-"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(beyond.status(), 416);
 
     // A token for one video does not open another path, and forged tokens are refused.
     let forged = seg.replace("/media/", "/media/1").to_string();
     assert_eq!(http.get(&forged).send().await.unwrap().status(), 403);
     let traversal = format!("{base}/../../etc/passwd");
-    let body = http.get(&traversal).send().await.unwrap().text().await.unwrap();
-    assert!(!body.contains("root:"), "path traversal reached the file system");
+    let body = http
+        .get(&traversal)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !body.contains("root:"),
+        "path traversal reached the file system"
+    );
 
     let poster = http.get(format!("{base}/poster.jpg")).send().await.unwrap();
     assert_eq!(poster.headers()["content-type"], "image/jpeg");
@@ -58,14 +97,31 @@ async fn media_is_signed_ranged_cached_and_typed() {
         title: None,
     };
     c.update_video(&video_id, &patch).await.unwrap();
-    assert_eq!(code(app.anon().get_video(&video_id).await), (404, "video_not_found".into()));
+    assert_eq!(
+        code(app.anon().get_video(&video_id).await),
+        (404, "video_not_found".into())
+    );
     let (other, _) = app.user("other").await;
-    assert_eq!(code(app.as_user(&other).update_video(&video_id, &patch).await), (404, "video_not_found".into()));
-    assert_eq!(code(app.as_user(&other).delete_video(&video_id).await), (404, "video_not_found".into()));
+    assert_eq!(
+        code(app.as_user(&other).update_video(&video_id, &patch).await),
+        (404, "video_not_found".into())
+    );
+    assert_eq!(
+        code(app.as_user(&other).delete_video(&video_id).await),
+        (404, "video_not_found".into())
+    );
 
     // GraphQL reads through the same rules.
     let q = serde_json::json!({"query": format!("{{ video(id: \"{video_id}\") {{ title }} videos {{ items {{ id }} }} }}")});
-    let anon: serde_json::Value = http.post(format!("{}/graphql", app.base)).json(&q).send().await.unwrap().json().await.unwrap();
+    let anon: serde_json::Value = http
+        .post(format!("{}/graphql", app.base))
+        .json(&q)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(anon["data"]["video"], serde_json::Value::Null);
     let owner: serde_json::Value = http
         .post(format!("{}/graphql", app.base))
@@ -80,5 +136,8 @@ async fn media_is_signed_ranged_cached_and_typed() {
     assert_eq!(owner["data"]["video"]["title"], "Ranges");
 
     c.delete_video(&video_id).await.unwrap();
-    assert_eq!(code(c.get_video(&video_id).await), (404, "video_not_found".into()));
+    assert_eq!(
+        code(c.get_video(&video_id).await),
+        (404, "video_not_found".into())
+    );
 }

@@ -2,11 +2,15 @@
 //! and the test fails, so the diff shows up in review.
 
 fn check(path: &str, fresh: &str) {
-    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path);
     let committed = std::fs::read_to_string(&full).unwrap_or_default();
     if committed != fresh {
         std::fs::write(&full, fresh).unwrap();
-        panic!("{path} was stale and has been rewritten; rebuild and commit it (cargo xtask codegen)");
+        panic!(
+            "{path} was stale and has been rewritten; rebuild and commit it (cargo xtask codegen)"
+        );
     }
 }
 
@@ -26,13 +30,34 @@ fn every_operation_has_an_operation_id() {
     let mut ids = Vec::new();
     for (path, ops) in spec["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
-            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             ids.push(id.to_owned());
         }
     }
-    for expected in ["signup", "login", "logout", "get_me", "create_upload", "get_upload", "complete_upload",
-        "abort_upload", "list_videos", "get_video", "update_video", "delete_video", "register_worker",
-        "lease_job", "heartbeat_job", "complete_job", "fail_job"] {
-        assert!(ids.iter().any(|i| i == expected), "missing operation {expected}");
+    for expected in [
+        "signup",
+        "login",
+        "logout",
+        "get_me",
+        "create_upload",
+        "get_upload",
+        "complete_upload",
+        "abort_upload",
+        "list_videos",
+        "get_video",
+        "update_video",
+        "delete_video",
+        "register_worker",
+        "lease_job",
+        "heartbeat_job",
+        "complete_job",
+        "fail_job",
+    ] {
+        assert!(
+            ids.iter().any(|i| i == expected),
+            "missing operation {expected}"
+        );
     }
 }

@@ -18,7 +18,12 @@ async fn a_clip_is_uploaded_transcoded_and_published() {
     let src = clip(960, 540, 4);
     let video_id = app.upload(&token, &src, "Test pattern").await;
     let v = app.wait_terminal(&token, &video_id).await;
-    assert_eq!(v.state, types::VideoState::Published, "failure: {:?}", v.failure_reason);
+    assert_eq!(
+        v.state,
+        types::VideoState::Published,
+        "failure: {:?}",
+        v.failure_reason
+    );
     assert_eq!(v.owner_id, user_id);
     assert!((v.duration_s.unwrap() - 4.0).abs() < 0.5);
     let playback = v.playback.expect("published videos carry playback URLs");
@@ -27,7 +32,12 @@ async fn a_clip_is_uploaded_transcoded_and_published() {
     // Anyone may now see it, in the listing too.
     let anon = app.anon().get_video(&video_id).await.unwrap().into_inner();
     assert_eq!(anon.title, "Test pattern");
-    let page = app.anon().list_videos(None, None, None, None).await.unwrap().into_inner();
+    let page = app
+        .anon()
+        .list_videos(None, None, None, None)
+        .await
+        .unwrap()
+        .into_inner();
     assert!(page.items.iter().any(|i| i.id == video_id));
 }
 
@@ -37,7 +47,9 @@ async fn a_file_that_is_not_a_video_fails_with_a_reason_and_the_server_keeps_ser
     let (token, _) = app.user("creator").await;
     // Over 8 MiB, so it also travels as two parts.
     let path = app.dir.path().join("notes.mp4");
-    let junk: Vec<u8> = (0..9 * 1024 * 1024u32).map(|i| b"plain text, not a video\n"[(i % 24) as usize]).collect();
+    let junk: Vec<u8> = (0..9 * 1024 * 1024u32)
+        .map(|i| b"plain text, not a video\n"[(i % 24) as usize])
+        .collect();
     std::fs::write(&path, &junk).unwrap();
     let video_id = app.upload(&token, &path, "Not a video").await;
     let v = app.wait_terminal(&token, &video_id).await;
@@ -46,7 +58,10 @@ async fn a_file_that_is_not_a_video_fails_with_a_reason_and_the_server_keeps_ser
     assert!(reason.contains("not a video"), "reason: {reason}");
     assert!(v.playback.is_none());
     // Failed videos stay private to their owner.
-    assert_eq!(code(app.anon().get_video(&video_id).await), (404, "video_not_found".into()));
+    assert_eq!(
+        code(app.anon().get_video(&video_id).await),
+        (404, "video_not_found".into())
+    );
     let health = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
     assert_eq!(health.status(), 200);
 }
@@ -58,15 +73,31 @@ async fn bad_upload_requests_get_clear_codes_and_change_nothing() {
     let (other, _) = app.user("other").await;
     let c = app.as_user(&token);
 
-    assert_eq!(code(app.anon().create_upload(&request(10)).await), (401, "unauthenticated".into()));
-    assert_eq!(code(c.create_upload(&request(0)).await), (400, "empty_upload".into()));
-    assert_eq!(code(c.create_upload(&request(60 * 1024 * 1024 * 1024)).await), (413, "upload_too_large".into()));
+    assert_eq!(
+        code(app.anon().create_upload(&request(10)).await),
+        (401, "unauthenticated".into())
+    );
+    assert_eq!(
+        code(c.create_upload(&request(0)).await),
+        (400, "empty_upload".into())
+    );
+    assert_eq!(
+        code(c.create_upload(&request(60 * 1024 * 1024 * 1024)).await),
+        (413, "upload_too_large".into())
+    );
     let mut untitled = request(10);
     untitled.title = " ".into();
-    assert_eq!(code(c.create_upload(&untitled).await), (400, "invalid_title".into()));
+    assert_eq!(
+        code(c.create_upload(&untitled).await),
+        (400, "invalid_title".into())
+    );
 
     let data = vec![7u8; 9 * 1024 * 1024];
-    let up = c.create_upload(&request(data.len() as u64)).await.unwrap().into_inner();
+    let up = c
+        .create_upload(&request(data.len() as u64))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(up.part_size, 8 * 1024 * 1024);
     assert_eq!(up.parts.len(), 2);
 
@@ -79,34 +110,72 @@ async fn bad_upload_requests_get_clear_codes_and_change_nothing() {
 
     // Someone else can neither see nor complete it.
     let stranger = app.as_user(&other);
-    assert_eq!(code(stranger.get_upload(&up.upload_id).await), (404, "upload_not_found".into()));
+    assert_eq!(
+        code(stranger.get_upload(&up.upload_id).await),
+        (404, "upload_not_found".into())
+    );
     let all = put_parts(&up.parts, up.part_size, &data).await;
     let body = types::CompleteUploadRequest { parts: all.clone() };
-    assert_eq!(code(stranger.complete_upload(&up.upload_id, &body).await), (404, "upload_not_found".into()));
+    assert_eq!(
+        code(stranger.complete_upload(&up.upload_id, &body).await),
+        (404, "upload_not_found".into())
+    );
 
     // Wrong part lists and ETags are refused.
-    let missing = types::CompleteUploadRequest { parts: all[..1].to_vec() };
-    assert_eq!(code(c.complete_upload(&up.upload_id, &missing).await), (400, "upload_parts_invalid".into()));
+    let missing = types::CompleteUploadRequest {
+        parts: all[..1].to_vec(),
+    };
+    assert_eq!(
+        code(c.complete_upload(&up.upload_id, &missing).await),
+        (400, "upload_parts_invalid".into())
+    );
     let mut forged = all.clone();
     forged[1].etag = "\"0000\"".into();
     let forged = types::CompleteUploadRequest { parts: forged };
-    assert_eq!(code(c.complete_upload(&up.upload_id, &forged).await), (400, "upload_etag_mismatch".into()));
+    assert_eq!(
+        code(c.complete_upload(&up.upload_id, &forged).await),
+        (400, "upload_etag_mismatch".into())
+    );
 
     // A tampered part URL is refused.
     let tampered = up.parts[0].url.replace("sig=", "sig=x");
-    let r = reqwest::Client::new().put(tampered).body(vec![1u8; 4]).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .put(tampered)
+        .body(vec![1u8; 4])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     // An oversized part is cut off.
-    let r = reqwest::Client::new().put(&up.parts[1].url).body(vec![1u8; 2 * 1024 * 1024]).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .put(&up.parts[1].url)
+        .body(vec![1u8; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
 
     // Nothing above broke the upload: the real parts still complete it, once.
     let parts = put_parts(&up.parts[1..], up.part_size, &data).await;
-    let body = types::CompleteUploadRequest { parts: vec![all[0].clone(), parts[0].clone()] };
-    let v = c.complete_upload(&up.upload_id, &body).await.unwrap().into_inner();
+    let body = types::CompleteUploadRequest {
+        parts: vec![all[0].clone(), parts[0].clone()],
+    };
+    let v = c
+        .complete_upload(&up.upload_id, &body)
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(v.state, types::VideoState::Queued);
-    assert_eq!(code(c.complete_upload(&up.upload_id, &body).await), (409, "upload_already_completed".into()));
-    let source = app.dir.path().join("objects/sources").join(&up.video_id).join("source");
+    assert_eq!(
+        code(c.complete_upload(&up.upload_id, &body).await),
+        (409, "upload_already_completed".into())
+    );
+    let source = app
+        .dir
+        .path()
+        .join("objects/sources")
+        .join(&up.video_id)
+        .join("source");
     assert_eq!(std::fs::read(source).unwrap(), data);
 }
 
@@ -119,8 +188,20 @@ async fn an_aborted_upload_drops_its_parts_and_its_video() {
     let up = c.create_upload(&request(1000)).await.unwrap().into_inner();
     put_parts(&up.parts, up.part_size, &data).await;
     c.abort_upload(&up.upload_id).await.unwrap();
-    assert!(!app.dir.path().join("objects/uploads").join(&up.upload_id).exists());
-    assert_eq!(code(c.get_video(&up.video_id).await), (404, "video_not_found".into()));
+    assert!(
+        !app.dir
+            .path()
+            .join("objects/uploads")
+            .join(&up.upload_id)
+            .exists()
+    );
+    assert_eq!(
+        code(c.get_video(&up.video_id).await),
+        (404, "video_not_found".into())
+    );
     let body = types::CompleteUploadRequest { parts: vec![] };
-    assert_eq!(code(c.complete_upload(&up.upload_id, &body).await), (409, "upload_aborted".into()));
+    assert_eq!(
+        code(c.complete_upload(&up.upload_id, &body).await),
+        (409, "upload_aborted".into())
+    );
 }

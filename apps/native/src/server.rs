@@ -42,7 +42,10 @@ mod tests {
 
     #[test]
     fn only_web_addresses_are_accepted() {
-        assert_eq!(parse(" http://localhost:8080 ").unwrap().as_str(), "http://localhost:8080/");
+        assert_eq!(
+            parse(" http://localhost:8080 ").unwrap().as_str(),
+            "http://localhost:8080/"
+        );
         assert!(parse("https://kino.example/sub").is_ok());
         assert!(parse("file:///etc/passwd").is_err());
         assert!(parse("javascript:alert(1)").is_err());

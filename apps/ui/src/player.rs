@@ -48,7 +48,9 @@ pub fn Player(src: ReadSignal<String>, poster: String) -> Element {
         }
     });
     use_drop(|| {
-        let _ = document::eval("if (window.__kinoHls) { window.__kinoHls.destroy(); window.__kinoHls = null; }");
+        let _ = document::eval(
+            "if (window.__kinoHls) { window.__kinoHls.destroy(); window.__kinoHls = null; }",
+        );
     });
     rsx! {
         div { class: "player",

@@ -26,12 +26,21 @@ pub fn Home() -> Element {
     let platform = use_context::<PlatformHandle>();
     let videos = use_resource(move || {
         let client = platform.client();
-        async move { client.list_videos(None, None, Some(48), None).await.map(|r| r.into_inner()) }
+        async move {
+            client
+                .list_videos(None, None, Some(48), None)
+                .await
+                .map(|r| r.into_inner())
+        }
     });
     let body = match &*videos.read() {
         None => rsx! { p { class: "status", "Loading…" } },
-        Some(Err(e)) => rsx! { p { class: "status error", "Could not load the catalogue: {describe(e)}" } },
-        Some(Ok(page)) if page.items.is_empty() => rsx! { p { class: "status", "Nothing to watch yet." } },
+        Some(Err(e)) => {
+            rsx! { p { class: "status error", "Could not load the catalogue: {describe(e)}" } }
+        }
+        Some(Ok(page)) if page.items.is_empty() => {
+            rsx! { p { class: "status", "Nothing to watch yet." } }
+        }
         Some(Ok(page)) => rsx! {
             ul { class: "grid",
                 for v in page.items.iter().cloned() {
@@ -57,7 +66,11 @@ fn duration_label(seconds: f64) -> String {
 
 #[component]
 fn VideoCard(video: types::Video) -> Element {
-    let poster = video.playback.as_ref().map(|p| p.poster_url.clone()).unwrap_or_default();
+    let poster = video
+        .playback
+        .as_ref()
+        .map(|p| p.poster_url.clone())
+        .unwrap_or_default();
     let duration = video.duration_s.map(duration_label).unwrap_or_default();
     rsx! {
         li { class: "card",
@@ -86,8 +99,12 @@ pub fn Watch(id: ReadSignal<String>) -> Element {
         Some(Err(e)) => rsx! { p { class: "status error", "{describe(e)}" } },
         Some(Ok(v)) => {
             let player = match &v.playback {
-                Some(p) => rsx! { Player { src: p.master_url.clone(), poster: p.poster_url.clone() } },
-                None => rsx! { p { class: "status", "This video is {v.state} and cannot be played yet." } },
+                Some(p) => {
+                    rsx! { Player { src: p.master_url.clone(), poster: p.poster_url.clone() } }
+                }
+                None => {
+                    rsx! { p { class: "status", "This video is {v.state} and cannot be played yet." } }
+                }
             };
             rsx! {
                 document::Title { "{v.title} · Kino" }
