@@ -19,6 +19,7 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,surrealdb=warn,surrealdb_core=warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let settings = Settings::load(&cli).context("reading configuration")?;
     // The embedded database engines recurse deeply; give every runtime thread room.

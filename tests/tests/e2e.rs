@@ -64,6 +64,10 @@ fn start_kino(data: &Path) -> (Guard, String) {
         .arg(data)
         .arg("--web-dir")
         .arg(web_dir())
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -141,3 +141,49 @@ async fn media_is_signed_ranged_cached_and_typed() {
         (404, "video_not_found".into())
     );
 }
+
+#[tokio::test]
+async fn the_typed_graphql_client_reads_the_catalogue() {
+    use cynic::QueryBuilder;
+    use cynic::http::ReqwestExt;
+    use shared::graphql::{VideoArgs, VideoQuery, VideoState, VideosArgs, VideosQuery};
+
+    let app = spawn_app(1).await;
+    let (token, _) = app.user("creator").await;
+    let video_id = app
+        .upload(&token, &clip(960, 540, 2), "Graph of things")
+        .await;
+    app.wait_terminal(&token, &video_id).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/graphql", app.base);
+
+    let page = http
+        .post(&url)
+        .run_graphql(VideosQuery::build(VideosArgs {
+            q: Some("graph".into()),
+            cursor: None,
+        }))
+        .await
+        .unwrap();
+    assert!(page.errors.is_none(), "{:?}", page.errors);
+    let items = page.data.unwrap().videos.items;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].state, VideoState::Published);
+    assert!(
+        items[0]
+            .playback
+            .as_ref()
+            .unwrap()
+            .master_url
+            .ends_with("master.m3u8")
+    );
+
+    let none = http
+        .post(&url)
+        .run_graphql(VideoQuery::build(VideoArgs {
+            id: cynic::Id::new("01NOSUCHVIDEO"),
+        }))
+        .await
+        .unwrap();
+    assert!(none.data.unwrap().video.is_none());
+}

@@ -4,7 +4,7 @@
 use dioxus::prelude::*;
 
 /// hls.js 1.7.4 from npm (`dist/hls.min.js`), vendored so playback needs no third-party host.
-const HLS_JS: Asset = asset!("/assets/hls.min.js");
+const HLS_JS: Asset = asset!("/assets/hls.min.js", AssetOptions::js().with_minify(false));
 
 /// Loads hls.js on demand, then attaches the stream. The URL arrives over the eval channel,
 /// never spliced into the script, so no video data can inject code.
