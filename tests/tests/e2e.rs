@@ -93,6 +93,8 @@ fn free_port() -> u16 {
 }
 
 async fn start_browser() -> (Guard, Browser) {
+    // Both of rustls's crypto back-ends are compiled into the workspace; choose one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let port = free_port();
     let driver = Command::new("chromedriver")
         .arg(format!("--port={port}"))
@@ -283,5 +285,118 @@ async fn an_uploaded_clip_is_published_and_plays_in_the_browser() {
         .await
         .unwrap();
     assert_eq!(title, "Test pattern in the browser");
+    browser.close().await.unwrap();
+}
+
+/// Waits for an element and returns it.
+async fn element(browser: &Browser, css: &str) -> fantoccini::elements::Element {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_creator_signs_up_and_uploads_in_the_studio() {
+    let data = tempfile::tempdir().unwrap();
+    let (_kino, base) = start_kino(data.path());
+    let file = clip(data.path());
+    let (_driver, browser) = start_browser().await;
+
+    browser.goto(&format!("{base}/signin")).await.unwrap();
+    element(&browser, "button.link")
+        .await
+        .click()
+        .await
+        .unwrap();
+    element(&browser, "#email")
+        .await
+        .send_keys("studio@example.com")
+        .await
+        .unwrap();
+    element(&browser, "#password")
+        .await
+        .send_keys("correct horse battery")
+        .await
+        .unwrap();
+    element(&browser, "#name")
+        .await
+        .send_keys("Studio Creator")
+        .await
+        .unwrap();
+    element(&browser, "form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    // Signing up lands in the studio.
+    element(&browser, "#file")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    element(&browser, "#title")
+        .await
+        .send_keys("Uploaded from the studio")
+        .await
+        .unwrap();
+    element(&browser, "form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    let watch = match browser
+        .wait()
+        .at_most(Duration::from_secs(180))
+        .for_element(fantoccini::Locator::LinkText("Watch it"))
+        .await
+    {
+        Ok(w) => w,
+        Err(e) => {
+            let page = browser
+                .find(fantoccini::Locator::Css("main"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap_or_default();
+            panic!(
+                "the studio never reported the video as published ({e}); the page says:\n{page}"
+            );
+        }
+    };
+    watch.click().await.unwrap();
+    let title = element(&browser, ".watch h1").await.text().await.unwrap();
+    assert_eq!(title, "Uploaded from the studio");
+
+    // The session survives a reload, and the catalogue lists the upload.
+    browser.goto(&base).await.unwrap();
+    assert_eq!(
+        element(&browser, ".card .title")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "Uploaded from the studio"
+    );
+    let nav = element(&browser, ".topbar nav").await.text().await.unwrap();
+    assert!(nav.contains("Sign out"), "nav: {nav}");
+
+    // The uploaded bytes arrived intact.
+    let videos = client::connect(&base, None)
+        .list_videos(None, None, None, None)
+        .await
+        .unwrap()
+        .into_inner();
+    let id = &videos.items[0].id;
+    let source = data.path().join("objects/sources").join(id).join("source");
+    assert_eq!(
+        std::fs::read(source).unwrap(),
+        std::fs::read(&file).unwrap()
+    );
     browser.close().await.unwrap();
 }

@@ -96,7 +96,10 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))
         .context("code is not formatted: run cargo fmt")?;
     let web = build_web(root)?;
-    sh::run(sh::cmd("cargo").args(["build", "--package", "api", "--bin", "kino"]))?;
+    // One feature resolution for everything: building `kino` on its own would resolve its
+    // dependencies' features differently and compile the whole tree a second time. The test
+    // build produces `target/debug/kino` as the api's integration tests need it anyway.
+    sh::run(sh::cmd("cargo").args(["test", "--workspace", "--all-targets", "--no-run"]))?;
     let kino = target_dir(root).join("debug/kino");
     sh::run(
         sh::cmd("cargo")

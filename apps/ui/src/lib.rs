@@ -5,13 +5,19 @@
 //! [`Platform`] trait that each launcher provides as context. Data comes from the api through
 //! the generated REST client in `shared::client`.
 
+mod account;
 mod platform;
 mod player;
+mod session;
+mod studio;
 mod views;
 
-pub use platform::{Platform, PlatformHandle};
+pub use platform::{LocalFuture, Platform, PlatformHandle};
 
+use account::SignIn;
 use dioxus::prelude::*;
+use session::Session;
+use studio::Studio;
 use views::{Home, NotFound, Shell, Watch};
 
 const MAIN_CSS: Asset = asset!("/assets/main.css");
@@ -25,6 +31,10 @@ pub enum Route {
         Home {},
         #[route("/watch/:id")]
         Watch { id: String },
+        #[route("/studio")]
+        Studio {},
+        #[route("/signin")]
+        SignIn {},
         #[route("/:..segments")]
         NotFound { segments: Vec<String> },
 }
@@ -32,6 +42,8 @@ pub enum Route {
 /// The root component. Launchers provide a [`PlatformHandle`] as context before rendering it.
 #[component]
 pub fn App() -> Element {
+    let platform = use_context::<PlatformHandle>();
+    Session::provide(&platform);
     rsx! {
         document::Title { "Kino" }
         document::Stylesheet { href: MAIN_CSS }

@@ -1,11 +1,28 @@
 //! What the UI needs from the platform it runs on.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+
+/// A future the platform returns; not `Send`, as browser futures are not.
+pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// Capabilities that differ between the browser, the TV shell and the native apps.
 pub trait Platform {
     /// Absolute base URL of the api, without a trailing slash.
     fn api_base(&self) -> String;
+    /// The bearer token kept from an earlier sign-in, if any.
+    fn stored_token(&self) -> Option<String>;
+    /// Keeps the token for the next start (or forgets it with `None`).
+    fn store_token(&self, token: Option<&str>);
+    /// Reads bytes `start..end` of a file the user picked, without reading the rest, so an
+    /// upload holds one part in memory however large the file is.
+    fn read_range(
+        &self,
+        file: &dioxus::html::FileData,
+        start: u64,
+        end: u64,
+    ) -> LocalFuture<Result<Vec<u8>, String>>;
 }
 
 /// A shareable handle to the platform, provided as Dioxus context by each launcher.
@@ -13,7 +30,7 @@ pub trait Platform {
 pub struct PlatformHandle(pub Rc<dyn Platform>);
 
 impl PlatformHandle {
-    /// A REST client for the api.
+    /// A REST client for the api, signed out.
     pub fn client(&self) -> shared::client::Client {
         shared::client::connect(&self.0.api_base(), None)
     }

@@ -1,6 +1,7 @@
 //! The pages.
 
 use crate::player::Player;
+use crate::session::Session;
 use crate::{PlatformHandle, Route};
 use dioxus::prelude::*;
 use shared::client::types;
@@ -8,9 +9,30 @@ use shared::client::types;
 /// Header and page frame around every route.
 #[component]
 pub fn Shell() -> Element {
+    let platform = use_context::<PlatformHandle>();
+    let session = Session::get();
+    let signed_in = session.token.read().is_some();
     rsx! {
         header { class: "topbar",
             Link { class: "brand", to: Route::Home {}, "Kino" }
+            nav {
+                Link { to: Route::Home {}, "Browse" }
+                Link { to: Route::Studio {}, "Studio" }
+                if signed_in {
+                    button { class: "link", onclick: move |_| {
+                        let platform = platform.clone();
+                        async move {
+                            if let Some(c) = session.client(&platform) {
+                                // Revoke on the server too; a failure still signs out here.
+                                let _ = c.logout().await;
+                            }
+                            session.set(&platform, None);
+                        }
+                    }, "Sign out" }
+                } else {
+                    Link { to: Route::SignIn {}, "Sign in" }
+                }
+            }
         }
         main { class: "page", Outlet::<Route> {} }
     }

@@ -1,8 +1,9 @@
 //! The Kino web app: mounts the shared UI in the browser, against the api that served it.
 
+use dioxus::html::FileData;
 use dioxus::prelude::*;
 use std::rc::Rc;
-use ui::{App, Platform, PlatformHandle};
+use ui::{App, LocalFuture, Platform, PlatformHandle};
 
 /// The browser: the api is the origin the app was loaded from.
 struct Browser;
@@ -13,6 +14,46 @@ impl Platform for Browser {
             .and_then(|w| w.location().origin().ok())
             .unwrap_or_else(|| "http://localhost:8080".to_owned())
     }
+
+    fn stored_token(&self) -> Option<String> {
+        storage()?.get_item(TOKEN_KEY).ok().flatten()
+    }
+
+    fn read_range(
+        &self,
+        file: &FileData,
+        start: u64,
+        end: u64,
+    ) -> LocalFuture<Result<Vec<u8>, String>> {
+        let blob = file
+            .inner()
+            .downcast_ref::<web_sys::File>()
+            .map(|f| f.slice_with_f64_and_f64(start as f64, end as f64));
+        Box::pin(async move {
+            let blob = blob
+                .ok_or("the browser gave no file")?
+                .map_err(|e| format!("could not read the file: {e:?}"))?;
+            let buf = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+                .await
+                .map_err(|e| format!("could not read the file: {e:?}"))?;
+            Ok(js_sys::Uint8Array::new(&buf).to_vec())
+        })
+    }
+
+    fn store_token(&self, token: Option<&str>) {
+        if let Some(s) = storage() {
+            let _ = match token {
+                Some(t) => s.set_item(TOKEN_KEY, t),
+                None => s.remove_item(TOKEN_KEY),
+            };
+        }
+    }
+}
+
+const TOKEN_KEY: &str = "kino.token";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
 }
 
 #[component]
