@@ -20,11 +20,14 @@ pub fn tools_dir() -> PathBuf {
     home.join(".cache/kino/tools")
 }
 
-/// PATH with the npm tools and cargo's bin directory in front.
+/// PATH with the npm tools and cargo's bin directory (where `cargo install` puts dx) in front.
 pub fn path_with_tools() -> String {
     let mut parts = vec![tools_dir().join("node_modules/.bin").display().to_string()];
-    if let Some(home) = std::env::var_os("HOME") {
-        parts.push(PathBuf::from(home).join(".cargo/bin").display().to_string());
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(home) = cargo_home {
+        parts.push(home.join("bin").display().to_string());
     }
     parts.push(std::env::var("PATH").unwrap_or_default());
     parts.join(":")
