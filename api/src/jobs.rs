@@ -121,13 +121,14 @@ fn is_conflict(e: &surrealdb::Error) -> bool {
 }
 
 /// Compare-and-set guard shared by heartbeat, complete and fail: the job must still be leased
-/// for this attempt by the holder of this token.
+/// for this attempt by the holder of this token. `set` may use `$now` and `$reason`.
 async fn cas(
     db: &Db,
     job_id: &str,
     attempt: u32,
     token: &str,
     set: &str,
+    reason: Option<String>,
 ) -> Result<Option<String>, ApiError> {
     if !shared::layout::is_safe_id(job_id) {
         return Err(ApiError::not_found(
@@ -145,6 +146,7 @@ async fn cas(
         .bind(("attempt", attempt))
         .bind(("th", token_hash(token)))
         .bind(("now", db::now()))
+        .bind(("reason", reason))
         .await?;
     let v: Vec<serde_json::Value> = r.take(0)?;
     Ok(v.into_iter()
@@ -173,7 +175,7 @@ pub async fn heartbeat(
         "lease_until = '{until}', progress = {}",
         progress.clamp(0.0, 100.0)
     );
-    cas(db, job_id, attempt, token, &set)
+    cas(db, job_id, attempt, token, &set, None)
         .await?
         .ok_or_else(|| lease_lost(job_id))?;
     Ok(until)
@@ -202,6 +204,7 @@ pub async fn complete(
         attempt,
         token,
         "state = 'done', finished_at = $now, progress = 100",
+        None,
     )
     .await?
     .ok_or_else(|| lease_lost(job_id))?;
@@ -230,24 +233,9 @@ pub async fn fail(
     } else {
         "state = 'dead', finished_at = $now, last_error = $reason".to_owned()
     };
-    let mut r = db
-        .query(format!(
-            "UPDATE type::record('job', $id) SET {set}
-             WHERE state = 'leased' AND attempt = $attempt AND token_hash = $th
-             RETURN VALUE video_id"
-        ))
-        .bind(("id", job_id.to_owned()))
-        .bind(("attempt", attempt))
-        .bind(("th", token_hash(token)))
-        .bind(("now", db::now()))
-        .bind(("reason", reason.clone()))
-        .await?;
-    let v: Vec<serde_json::Value> = r.take(0)?;
-    let video_id = v
-        .first()
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| lease_lost(job_id))?
-        .to_owned();
+    let video_id = cas(db, job_id, attempt, token, &set, Some(reason.clone()))
+        .await?
+        .ok_or_else(|| lease_lost(job_id))?;
     if retry {
         videos::set_state(db, &video_id, VideoState::Queued, None).await
     } else {

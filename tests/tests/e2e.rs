@@ -135,34 +135,11 @@ async fn start_browser() -> (Guard, Browser) {
     }
 }
 
-fn clip(dir: &Path) -> PathBuf {
+async fn clip(dir: &Path) -> PathBuf {
     let out = dir.join("clip.mp4");
-    let st = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=30:duration=8",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=8"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    transcoder::ffmpeg::generate_test_clip(&out, 1280, 720, 30, 8, true)
+        .await
+        .expect("ffmpeg makes a clip");
     out
 }
 
@@ -217,7 +194,7 @@ async fn an_uploaded_clip_is_published_and_plays_in_the_browser() {
         .unwrap()
         .into_inner();
     let api = client::connect(&base, Some(&auth.token));
-    let video_id = upload(&api, &clip(data.path())).await;
+    let video_id = upload(&api, &clip(data.path()).await).await;
 
     let started = Instant::now();
     let video = loop {
@@ -298,56 +275,32 @@ async fn element(browser: &Browser, css: &str) -> fantoccini::elements::Element 
         .unwrap_or_else(|e| panic!("no element {css}: {e}"))
 }
 
+async fn type_into(browser: &Browser, css: &str, text: &str) {
+    element(browser, css).await.send_keys(text).await.unwrap();
+}
+
+async fn click(browser: &Browser, css: &str) {
+    element(browser, css).await.click().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_creator_signs_up_and_uploads_in_the_studio() {
     let data = tempfile::tempdir().unwrap();
     let (_kino, base) = start_kino(data.path());
-    let file = clip(data.path());
+    let file = clip(data.path()).await;
     let (_driver, browser) = start_browser().await;
 
     browser.goto(&format!("{base}/signin")).await.unwrap();
-    element(&browser, "button.link")
-        .await
-        .click()
-        .await
-        .unwrap();
-    element(&browser, "#email")
-        .await
-        .send_keys("studio@example.com")
-        .await
-        .unwrap();
-    element(&browser, "#password")
-        .await
-        .send_keys("correct horse battery")
-        .await
-        .unwrap();
-    element(&browser, "#name")
-        .await
-        .send_keys("Studio Creator")
-        .await
-        .unwrap();
-    element(&browser, "form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "button.link").await;
+    type_into(&browser, "#email", "studio@example.com").await;
+    type_into(&browser, "#password", "correct horse battery").await;
+    type_into(&browser, "#name", "Studio Creator").await;
+    click(&browser, "form button[type=submit]").await;
 
     // Signing up lands in the studio.
-    element(&browser, "#file")
-        .await
-        .send_keys(file.to_str().unwrap())
-        .await
-        .unwrap();
-    element(&browser, "#title")
-        .await
-        .send_keys("Uploaded from the studio")
-        .await
-        .unwrap();
-    element(&browser, "form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    type_into(&browser, "#file", file.to_str().unwrap()).await;
+    type_into(&browser, "#title", "Uploaded from the studio").await;
+    click(&browser, "form button[type=submit]").await;
 
     let watch = match browser
         .wait()

@@ -6,34 +6,8 @@
 //! - the real-time factor of the pipeline.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use transcoder::{encode, ffmpeg, pipeline};
-
-fn generate(path: &Path, seconds: u32) {
-    let st = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!(
-            "testsrc2=size=1920x1080:rate=30:duration={seconds}"
-        ))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency=440:duration={seconds}"))
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(path)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(st.success());
-}
 
 fn fresh(dir: &Path, name: &str) -> std::path::PathBuf {
     let p = dir.join(name);
@@ -51,7 +25,9 @@ async fn main() {
     let preset = "veryfast";
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("source.mp4");
-    generate(&src, seconds);
+    ffmpeg::generate_test_clip(&src, 1920, 1080, 30, seconds, true)
+        .await
+        .unwrap();
     let info = pipeline::inspect(&src).await.unwrap();
     let rungs = shared::ladder::for_source(info.width, info.height);
     let limit = Duration::from_secs(3600);

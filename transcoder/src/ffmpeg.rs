@@ -156,3 +156,41 @@ pub async fn run(
     }
     Ok(())
 }
+
+/// Generates a synthetic H.264 clip from ffmpeg's test sources (a moving test pattern, and a
+/// 440 Hz tone when `audio`), for tests, benchmarks and demos.
+pub async fn generate_test_clip(
+    out: &Path,
+    width: u32,
+    height: u32,
+    fps: u32,
+    seconds: u32,
+    audio: bool,
+) -> Result<(), RunError> {
+    let mut args: Vec<String> = vec![
+        "-y".into(),
+        "-f".into(),
+        "lavfi".into(),
+        "-i".into(),
+        format!("testsrc2=size={width}x{height}:rate={fps}:duration={seconds}"),
+    ];
+    if audio {
+        args.extend([
+            "-f".into(),
+            "lavfi".into(),
+            "-i".into(),
+            format!("sine=frequency=440:duration={seconds}"),
+        ]);
+        args.extend(["-c:a".into(), "aac".into(), "-shortest".into()]);
+    }
+    args.extend([
+        "-c:v".into(),
+        "libx264".into(),
+        "-preset".into(),
+        "ultrafast".into(),
+        "-pix_fmt".into(),
+        "yuv420p".into(),
+    ]);
+    args.push(out.display().to_string());
+    run(&args, Duration::from_secs(600), |_| {}).await
+}

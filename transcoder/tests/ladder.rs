@@ -3,15 +3,21 @@
 
 use std::path::Path;
 use std::process::Command;
+use transcoder::ffmpeg;
 use transcoder::pipeline::{self, TranscodeError};
 
-fn make_clip(dir: &Path, args: &str) -> std::path::PathBuf {
+async fn make_clip(
+    dir: &Path,
+    width: u32,
+    height: u32,
+    fps: u32,
+    seconds: u32,
+    audio: bool,
+) -> std::path::PathBuf {
     let out = dir.join("clip.mp4");
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-v", "error", "-y"]);
-    cmd.args(args.split_whitespace());
-    cmd.arg(&out);
-    assert!(cmd.status().unwrap().success(), "generating {args}");
+    ffmpeg::generate_test_clip(&out, width, height, fps, seconds, audio)
+        .await
+        .unwrap();
     out
 }
 
@@ -33,11 +39,7 @@ fn ffprobe(args: &[&str], file: &Path) -> serde_json::Value {
 #[tokio::test]
 async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
     let dir = tempfile::tempdir().unwrap();
-    let src = make_clip(
-        dir.path(),
-        "-f lavfi -i testsrc2=size=1280x720:rate=30:duration=10 -f lavfi -i sine=frequency=440:duration=10 \
-         -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest",
-    );
+    let src = make_clip(dir.path(), 1280, 720, 30, 10, true).await;
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     let started = std::time::Instant::now();
@@ -151,10 +153,7 @@ async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
 #[tokio::test]
 async fn portrait_sources_without_audio_get_portrait_rungs() {
     let dir = tempfile::tempdir().unwrap();
-    let src = make_clip(
-        dir.path(),
-        "-f lavfi -i testsrc2=size=540x960:rate=25:duration=3 -c:v libx264 -preset ultrafast -pix_fmt yuv420p",
-    );
+    let src = make_clip(dir.path(), 540, 960, 25, 3, false).await;
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     let outcome = pipeline::transcode(&src, &out, "ultrafast", |_| {})

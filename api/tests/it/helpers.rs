@@ -1,6 +1,5 @@
 use shared::client::{self, Client, Error, types};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -151,34 +150,15 @@ pub fn code<T: std::fmt::Debug>(r: Result<T, Error<types::ErrorBody>>) -> (u16, 
 }
 
 /// A clip made by ffmpeg from its test sources, cached per shape for the test run.
-pub fn clip(width: u32, height: u32, seconds: u32) -> PathBuf {
+pub async fn clip(width: u32, height: u32, seconds: u32) -> PathBuf {
     let dir = std::env::temp_dir().join("kino-test-clips");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("clip-{width}x{height}-{seconds}s.mp4"));
     if !path.exists() {
         let tmp = dir.join(format!("{}.tmp.mp4", ulid::Ulid::new()));
-        let st = Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-            .arg(format!(
-                "testsrc2=size={width}x{height}:rate=30:duration={seconds}"
-            ))
-            .args(["-f", "lavfi", "-i"])
-            .arg(format!("sine=frequency=440:duration={seconds}"))
-            .args([
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-pix_fmt",
-                "yuv420p",
-                "-c:a",
-                "aac",
-                "-shortest",
-            ])
-            .arg(&tmp)
-            .status()
-            .expect("ffmpeg runs");
-        assert!(st.success());
+        transcoder::ffmpeg::generate_test_clip(&tmp, width, height, 30, seconds, true)
+            .await
+            .expect("ffmpeg makes a clip");
         std::fs::rename(&tmp, &path).unwrap();
     }
     path

@@ -5,7 +5,7 @@ use shared::client::types;
 async fn media_is_signed_ranged_cached_and_typed() {
     let app = spawn_app(1).await;
     let (token, _) = app.user("creator").await;
-    let video_id = app.upload(&token, &clip(960, 540, 4), "Ranges").await;
+    let video_id = app.upload(&token, &clip(960, 540, 4).await, "Ranges").await;
     let v = app.wait_terminal(&token, &video_id).await;
     let master_url = format!("{}{}", app.base, v.playback.expect("published").master_url);
     let http = reqwest::Client::new();
@@ -151,7 +151,7 @@ async fn the_typed_graphql_client_reads_the_catalogue() {
     let app = spawn_app(1).await;
     let (token, _) = app.user("creator").await;
     let video_id = app
-        .upload(&token, &clip(960, 540, 2), "Graph of things")
+        .upload(&token, &clip(960, 540, 2).await, "Graph of things")
         .await;
     app.wait_terminal(&token, &video_id).await;
     let http = reqwest::Client::new();

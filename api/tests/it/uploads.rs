@@ -15,7 +15,7 @@ fn request(size: u64) -> types::CreateUploadRequest {
 async fn a_clip_is_uploaded_transcoded_and_published() {
     let app = spawn_app(1).await;
     let (token, user_id) = app.user("creator").await;
-    let src = clip(960, 540, 4);
+    let src = clip(960, 540, 4).await;
     let video_id = app.upload(&token, &src, "Test pattern").await;
     let v = app.wait_terminal(&token, &video_id).await;
     assert_eq!(
