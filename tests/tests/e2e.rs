@@ -45,23 +45,25 @@ fn web_dir() -> PathBuf {
 /// Starts `kino` on a free port and returns it with its base URL, read from the line it
 /// prints once it listens.
 fn start_kino(data: &Path) -> (Guard, String) {
+    start_kino_with(data, 1, None)
+}
+
+fn start_kino_with(data: &Path, workers: u32, registration_token: Option<&str>) -> (Guard, String) {
     let bin = kino_bin();
     assert!(
         bin.is_file(),
         "{} is missing: build it with `cargo build -p api --bin kino`",
         bin.display()
     );
-    let mut child = Command::new(&bin)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--db",
-            "mem://",
-            "--workers",
-            "1",
-            "--data-dir",
-        ])
+    let mut cmd = Command::new(&bin);
+    if let Some(t) = registration_token {
+        cmd.env("KINO_WORKER_REGISTRATION_TOKEN", t);
+    }
+    let mut child = cmd
+        .args(["--listen", "127.0.0.1:0", "--db", "mem://", "--data-dir"])
         .arg(data)
+        .arg("--workers")
+        .arg(workers.to_string())
         .arg("--web-dir")
         .arg(web_dir())
         .env(
@@ -352,4 +354,56 @@ async fn a_creator_signs_up_and_uploads_in_the_studio() {
         std::fs::read(&file).unwrap()
     );
     browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_standalone_transcoder_process_does_the_work_when_the_api_runs_none() {
+    let data = tempfile::tempdir().unwrap();
+    let token = "standalone-registration-secret";
+    let (_kino, base) = start_kino_with(data.path(), 0, Some(token));
+    let worker_bin = kino_bin().with_file_name("kino-transcoder");
+    let store = format!("file://{}", data.path().join("objects").display());
+    let _worker = Guard(
+        Command::new(&worker_bin)
+            .args([
+                "--api",
+                &base,
+                "--registration-token",
+                token,
+                "--store",
+                &store,
+                "--scratch-dir",
+            ])
+            .arg(data.path().join("worker-scratch"))
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} starts: {e}", worker_bin.display())),
+    );
+    let anon = client::connect(&base, None);
+    let auth = anon
+        .signup(&types::SignupRequest {
+            email: "remote@example.com".into(),
+            password: "correct horse battery".into(),
+            display_name: "Remote".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let api = client::connect(&base, Some(&auth.token));
+    let video_id = upload(&api, &clip(data.path()).await).await;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let v = api.get_video(&video_id).await.unwrap().into_inner();
+        match v.state {
+            types::VideoState::Published => break,
+            types::VideoState::Failed => panic!("transcode failed: {:?}", v.failure_reason),
+            _ => assert!(Instant::now() < deadline, "still {:?}", v.state),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // The worker cleaned its scratch space after the job.
+    let leftovers: Vec<_> = std::fs::read_dir(data.path().join("worker-scratch/w0"))
+        .unwrap()
+        .collect();
+    assert!(leftovers.is_empty(), "scratch left behind: {leftovers:?}");
 }

@@ -49,6 +49,12 @@ pub fn target_dir(root: &Path) -> PathBuf {
 /// Builds the web app in release with `dx` and returns the directory holding index.html.
 fn build_web(root: &Path) -> Result<PathBuf> {
     prereqs::web_toolchain(root)?;
+    // dx adds content-hashed files next to the old ones; start from an empty bundle so only
+    // what index.html references gets served.
+    let dir = target_dir(root).join("dx/web/release/web/public");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
     sh::run(
         sh::cmd("dx")
             .args([
@@ -63,7 +69,6 @@ fn build_web(root: &Path) -> Result<PathBuf> {
             .env("PATH", prereqs::path_with_tools()),
     )
     .context("building the web app")?;
-    let dir = target_dir(root).join("dx/web/release/web/public");
     if !dir.join("index.html").is_file() {
         bail!("dx finished but {} holds no index.html", dir.display());
     }
