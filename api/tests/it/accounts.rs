@@ -1,4 +1,4 @@
-use crate::helpers::{code, spawn_app};
+use crate::helpers::{code, spawn_app, spawn_app_in};
 use shared::client::types;
 
 #[tokio::test]
@@ -90,4 +90,18 @@ async fn bad_signups_get_clear_codes() {
         code(app.as_user("forged").get_me().await),
         (401, "unauthenticated".into())
     );
+}
+
+#[tokio::test]
+async fn accounts_and_sessions_survive_a_restart_on_the_embedded_database() {
+    let app = spawn_app_in(tempfile::tempdir().unwrap(), None, 0).await;
+    let (token, id) = app.user("durable").await;
+    let dir = app.stop().await;
+    assert!(
+        dir.path().join("db").exists(),
+        "the embedded database lives in the data dir"
+    );
+    let app = spawn_app_in(dir, None, 0).await;
+    let me = app.as_user(&token).get_me().await.unwrap().into_inner();
+    assert_eq!(me.id, id);
 }

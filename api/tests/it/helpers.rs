@@ -22,12 +22,26 @@ impl Drop for TestApp {
 
 /// Starts the api with `workers` in-process transcoder workers.
 pub async fn spawn_app(workers: u32) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    spawn_app_in(tempfile::tempdir().unwrap(), Some("mem://".into()), workers).await
+}
+
+/// Starts the api on the data in `dir`, with its database at `db` (default: embedded on disk
+/// under `dir`).
+pub async fn spawn_app_in(dir: tempfile::TempDir, db: Option<String>, workers: u32) -> TestApp {
+    // A namespace of its own per data dir, the same again when the app restarts on it.
+    let name: String = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
     let settings = api::Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
-        db: Some("mem://".into()),
-        db_namespace: format!("t{}", ulid::Ulid::new()),
+        db,
+        db_namespace: format!("t{name}"),
         workers,
         ..api::Settings::default()
     };
@@ -47,6 +61,16 @@ pub async fn spawn_app(workers: u32) -> TestApp {
 }
 
 impl TestApp {
+    /// Stops the api and waits until it has let go of its data, which it hands back.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        self.stop.cancel();
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, dir)
+    }
+
     pub fn anon(&self) -> Client {
         client::connect(&self.base, None)
     }
