@@ -45,7 +45,19 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, db: Option<String>, workers: u
         workers,
         ..api::Settings::default()
     };
-    let app = api::Application::build(settings).await.expect("app builds");
+    // The embedded engine lets go of its lock file a moment after the previous app on this
+    // data dir stopped (a process restart frees it at exit); wait for that.
+    let mut tries = 0;
+    let app = loop {
+        match api::Application::build(settings.clone()).await {
+            Ok(app) => break app,
+            Err(e) if tries < 50 && format!("{e:#}").contains("already locked") => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("app builds: {e:#}"),
+        }
+    };
     let base = format!("http://{}", app.addr());
     let stop = CancellationToken::new();
     let s = stop.clone();
