@@ -82,7 +82,7 @@ async fn store_part(
         });
     let stored = state
         .store
-        .put_part(upload_id, number, Box::pin(stream))
+        .put_part(upload_id, number, expected, Box::pin(stream))
         .await
         .map_err(|e| match e {
             shared::store::StoreError::Io(io) if io.kind() == io::ErrorKind::InvalidData => {
@@ -91,16 +91,11 @@ async fn store_part(
                     format!("part {number} must be exactly {expected} bytes"),
                 )
             }
+            shared::store::StoreError::PartSize { found, .. } => ApiError::bad(
+                "upload_size_mismatch",
+                format!("part {number} has {found} bytes, expected {expected}"),
+            ),
             other => other.into(),
         })?;
-    if stored.size != expected {
-        return Err(ApiError::bad(
-            "upload_size_mismatch",
-            format!(
-                "part {number} has {} bytes, expected {expected}",
-                stored.size
-            ),
-        ));
-    }
     Ok(stored.etag)
 }

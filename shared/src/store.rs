@@ -27,6 +27,12 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("part {0} is missing")]
     MissingPart(u32),
+    #[error("part {number} has {found} bytes, not {expected}")]
+    PartSize {
+        number: u32,
+        expected: u64,
+        found: u64,
+    },
     #[error("part {number} has ETag {found}, not {expected}")]
     EtagMismatch {
         number: u32,
@@ -119,18 +125,20 @@ impl Store {
         }
     }
 
-    /// Stores one part of a multipart upload from a byte stream and returns its ETag.
+    /// Stores one part of a multipart upload from a byte stream and returns its ETag. A body
+    /// of any other length than `size` is refused and leaves an earlier copy of the part intact.
     pub async fn put_part<S>(
         &self,
         upload_id: &str,
         number: u32,
+        size: u64,
         body: S,
     ) -> Result<StoredPart, StoreError>
     where
         S: Stream<Item = io::Result<Bytes>> + Send + Unpin,
     {
         match self {
-            Store::Fs(s) => s.put_part(upload_id, number, body).await,
+            Store::Fs(s) => s.put_part(upload_id, number, size, body).await,
         }
     }
 
@@ -294,6 +302,7 @@ impl FsStore {
         &self,
         upload_id: &str,
         number: u32,
+        expected: u64,
         mut body: S,
     ) -> Result<StoredPart, StoreError>
     where
@@ -317,6 +326,14 @@ impl FsStore {
         if let Err(e) = write.await {
             let _ = fs::remove_file(&tmp).await;
             return Err(e.into());
+        }
+        if size != expected {
+            let _ = fs::remove_file(&tmp).await;
+            return Err(StoreError::PartSize {
+                number,
+                expected,
+                found: size,
+            });
         }
         let etag = format!("\"{}\"", &hex::encode(hash.finalize())[..32]);
         fs::create_dir_all(&dir).await?;
@@ -449,8 +466,17 @@ mod tests {
     async fn multipart_upload_joins_parts_in_order_and_cleans_up() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
-        let p2 = store.put_part("up1", 2, body(b"world")).await.unwrap();
-        let p1 = store.put_part("up1", 1, body(b"hello ")).await.unwrap();
+        let p2 = store.put_part("up1", 2, 5, body(b"world")).await.unwrap();
+        let p1 = store.put_part("up1", 1, 6, body(b"hello ")).await.unwrap();
+        let short = store.put_part("up1", 1, 6, body(b"hell")).await;
+        assert!(matches!(
+            short,
+            Err(StoreError::PartSize {
+                number: 1,
+                expected: 6,
+                found: 4
+            })
+        ));
         let listed = store.list_parts("up1").await.unwrap();
         assert_eq!(listed, vec![p1.clone(), p2.clone()]);
         let bad = store

@@ -154,6 +154,16 @@ async fn bad_upload_requests_get_clear_codes_and_change_nothing() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+    // A short part is refused and does not replace the good copy already stored.
+    let r = reqwest::Client::new()
+        .put(&up.parts[0].url)
+        .body(vec![1u8; 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let status = c.get_upload(&up.upload_id).await.unwrap().into_inner();
+    assert_eq!(status.received[0].etag, all[0].etag);
 
     // Nothing above broke the upload: the real parts still complete it, once.
     let parts = put_parts(&up.parts[1..], up.part_size, &data).await;
