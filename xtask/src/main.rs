@@ -102,7 +102,13 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         .context("code is not formatted: run cargo fmt")?;
     let web = build_web(root)?;
     // The shared crate's promise: without features it builds for the browser.
-    sh::run(sh::cmd("cargo").args(["check", "--package", "shared", "--target", "wasm32-unknown-unknown"]))?;
+    sh::run(sh::cmd("cargo").args([
+        "check",
+        "--package",
+        "shared",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
     // One feature resolution for everything: building `kino` on its own would resolve its
     // dependencies' features differently and compile the whole tree a second time. The test
     // build produces `target/debug/kino` as the api's integration tests need it anyway.
