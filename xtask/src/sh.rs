@@ -4,8 +4,29 @@ use anyhow::{Result, bail};
 use std::ffi::OsStr;
 use std::process::Command;
 
+/// A command with the variables `cargo run` set for xtask itself removed, so a nested cargo
+/// sees the same environment as one started from a shell. Build scripts that watch these
+/// (ring watches `CARGO_MANIFEST_DIR`) would otherwise rebuild half the tree on every switch
+/// between `cargo xtask test` and a plain `cargo test`.
 pub fn cmd(program: impl AsRef<OsStr>) -> Command {
-    Command::new(program)
+    let mut c = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        let set_by_cargo_run = k.starts_with("CARGO_PKG_")
+            || matches!(
+                k.as_ref(),
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_MANIFEST_LINKS"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            );
+        if set_by_cargo_run {
+            c.env_remove(&key);
+        }
+    }
+    c
 }
 
 /// Runs a command with inherited stdio; fails on a non-zero exit.
