@@ -181,35 +181,46 @@ async fn upload(api: &client::Client, file: &Path) -> String {
     up.video_id
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_uploaded_clip_is_published_and_plays_in_the_browser() {
-    let data = tempfile::tempdir().unwrap();
-    let (_kino, base) = start_kino(data.path());
-    let anon = client::connect(&base, None);
-    let auth = anon
+/// Signs up a creator through the REST client and returns a client signed in as them.
+async fn creator(base: &str, email: &str) -> client::Client {
+    let auth = client::connect(base, None)
         .signup(&types::SignupRequest {
-            email: "creator@example.com".into(),
+            email: email.into(),
             password: "correct horse battery".into(),
             display_name: "Creator".into(),
         })
         .await
         .unwrap()
         .into_inner();
-    let api = client::connect(&base, Some(&auth.token));
-    let video_id = upload(&api, &clip(data.path()).await).await;
+    client::connect(base, Some(&auth.token))
+}
 
-    let started = Instant::now();
-    let video = loop {
-        let v = api.get_video(&video_id).await.unwrap().into_inner();
+/// Polls a video until it is published (panics if it fails or takes over 3 minutes).
+async fn wait_published(api: &client::Client, video_id: &str) -> types::Video {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let v = api.get_video(video_id).await.unwrap().into_inner();
         match v.state {
-            types::VideoState::Published => break v,
+            types::VideoState::Published => return v,
             types::VideoState::Failed => panic!("transcode failed: {:?}", v.failure_reason),
-            _ if started.elapsed() > Duration::from_secs(180) => {
-                panic!("still {:?} after 3 minutes", v.state)
-            }
-            _ => tokio::time::sleep(Duration::from_millis(250)).await,
+            _ => assert!(
+                Instant::now() < deadline,
+                "still {:?} after 3 minutes",
+                v.state
+            ),
         }
-    };
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_uploaded_clip_is_published_and_plays_in_the_browser() {
+    let data = tempfile::tempdir().unwrap();
+    let (_kino, base) = start_kino(data.path());
+    let api = creator(&base, "creator@example.com").await;
+    let video_id = upload(&api, &clip(data.path()).await).await;
+    let started = Instant::now();
+    let video = wait_published(&api, &video_id).await;
     eprintln!(
         "8 s clip published {:.1} s after upload",
         started.elapsed().as_secs_f64()
@@ -379,28 +390,9 @@ async fn a_standalone_transcoder_process_does_the_work_when_the_api_runs_none() 
             .spawn()
             .unwrap_or_else(|e| panic!("{} starts: {e}", worker_bin.display())),
     );
-    let anon = client::connect(&base, None);
-    let auth = anon
-        .signup(&types::SignupRequest {
-            email: "remote@example.com".into(),
-            password: "correct horse battery".into(),
-            display_name: "Remote".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let api = client::connect(&base, Some(&auth.token));
+    let api = creator(&base, "remote@example.com").await;
     let video_id = upload(&api, &clip(data.path()).await).await;
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let v = api.get_video(&video_id).await.unwrap().into_inner();
-        match v.state {
-            types::VideoState::Published => break,
-            types::VideoState::Failed => panic!("transcode failed: {:?}", v.failure_reason),
-            _ => assert!(Instant::now() < deadline, "still {:?}", v.state),
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    wait_published(&api, &video_id).await;
     // The worker cleaned its scratch space after the job.
     let leftovers: Vec<_> = std::fs::read_dir(data.path().join("worker-scratch/w0"))
         .unwrap()
