@@ -45,10 +45,11 @@ fn web_dir() -> PathBuf {
 /// Starts `kino` on a free port and returns it with its base URL, read from the line it
 /// prints once it listens.
 fn start_kino(data: &Path) -> (Guard, String) {
-    start_kino_with(data, 1, None)
+    start_kino_with(data, 1, &[])
 }
 
-fn start_kino_with(data: &Path, workers: u32, registration_token: Option<&str>) -> (Guard, String) {
+/// Starts `kino` with `workers` in-process workers and extra `KINO_*` settings in `env`.
+fn start_kino_with(data: &Path, workers: u32, env: &[(&str, &str)]) -> (Guard, String) {
     let bin = kino_bin();
     assert!(
         bin.is_file(),
@@ -56,9 +57,7 @@ fn start_kino_with(data: &Path, workers: u32, registration_token: Option<&str>) 
         bin.display()
     );
     let mut cmd = Command::new(&bin);
-    if let Some(t) = registration_token {
-        cmd.env("KINO_WORKER_REGISTRATION_TOKEN", t);
-    }
+    cmd.envs(env.iter().copied());
     let mut child = cmd
         .args(["--listen", "127.0.0.1:0", "--db", "mem://", "--data-dir"])
         .arg(data)
@@ -371,7 +370,8 @@ async fn a_creator_signs_up_and_uploads_in_the_studio() {
 async fn a_standalone_transcoder_process_does_the_work_when_the_api_runs_none() {
     let data = tempfile::tempdir().unwrap();
     let token = "standalone-registration-secret";
-    let (_kino, base) = start_kino_with(data.path(), 0, Some(token));
+    let (_kino, base) =
+        start_kino_with(data.path(), 0, &[("KINO_WORKER_REGISTRATION_TOKEN", token)]);
     let worker_bin = kino_bin().with_file_name("kino-transcoder");
     let store = format!("file://{}", data.path().join("objects").display());
     let _worker = Guard(
@@ -398,4 +398,69 @@ async fn a_standalone_transcoder_process_does_the_work_when_the_api_runs_none() 
         .unwrap()
         .collect();
     assert!(leftovers.is_empty(), "scratch left behind: {leftovers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_job_loses_its_lease_and_another_worker_finishes_the_video() {
+    let data = tempfile::tempdir().unwrap();
+    let token = "chaos-registration-secret";
+    // A short lease so the watchdog notices the dead worker quickly.
+    let (_kino, base) = start_kino_with(
+        data.path(),
+        0,
+        &[
+            ("KINO_WORKER_REGISTRATION_TOKEN", token),
+            ("KINO_JOB_LEASE_S", "3"),
+        ],
+    );
+
+    let worker_bin = kino_bin().with_file_name("kino-transcoder");
+    let store = format!("file://{}", data.path().join("objects").display());
+    let worker = |name: &str| {
+        Command::new(&worker_bin)
+            .args([
+                "--api",
+                &base,
+                "--registration-token",
+                token,
+                "--store",
+                &store,
+                "--scratch-dir",
+            ])
+            .arg(data.path().join(name))
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .unwrap()
+    };
+    let mut first = Guard(worker("first"));
+    let api = creator(&base, "chaos@example.com").await;
+    let video_id = upload(&api, &clip(data.path()).await).await;
+
+    // Kill the first worker as soon as it is transcoding.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = api.get_video(&video_id).await.unwrap().into_inner();
+        if v.state == types::VideoState::Processing {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never started processing: {:?}",
+            v.state
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.0.kill().unwrap();
+    let _ = first.0.wait();
+    assert_ne!(
+        api.get_video(&video_id).await.unwrap().into_inner().state,
+        types::VideoState::Published,
+        "the first worker finished before it was killed; the test proves nothing"
+    );
+
+    let _second = Guard(worker("second"));
+    let v = wait_published(&api, &video_id).await;
+    // The second attempt published its own version.
+    let master = v.playback.unwrap().master_url;
+    assert!(master.contains("/v2/"), "published {master}");
 }

@@ -241,7 +241,12 @@ async fn heartbeat(
     progress: Arc<AtomicU64>,
     lost: CancellationToken,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    // Three heartbeats per lease period, so one lost request never costs the lease.
+    let lease = (job.lease_expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    let every = (lease / 3).clamp(Duration::from_millis(500), Duration::from_secs(30));
+    let mut tick = tokio::time::interval(every);
     tick.tick().await;
     loop {
         tick.tick().await;
