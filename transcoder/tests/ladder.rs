@@ -195,7 +195,20 @@ async fn things_that_are_not_videos_are_rejected_without_retry() {
         .status()
         .unwrap();
     assert!(st.success());
-    for f in [&text, &empty, &audio] {
+    // A playlist in disguise that points at a local file and at a network address: ffmpeg
+    // must neither read the one nor fetch the other.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let playlist = dir.path().join("playlist.mp4");
+    std::fs::write(
+        &playlist,
+        format!(
+            "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nfile:///etc/passwd\n#EXTINF:1,\nhttp://127.0.0.1:{port}/x.ts\n#EXT-X-ENDLIST\n"
+        ),
+    )
+    .unwrap();
+    for f in [&text, &empty, &audio, &playlist] {
         let out = dir.path().join("out");
         let err = pipeline::transcode(f, &out, "ultrafast", |_| {})
             .await
@@ -213,4 +226,10 @@ async fn things_that_are_not_videos_are_rejected_without_retry() {
             "{err}"
         );
     }
+    assert!(
+        listener
+            .accept()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+        "a hostile playlist made a network request"
+    );
 }
