@@ -3,6 +3,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// The worker registration token of every test app.
+pub const REGISTRATION: &str = "test-registration-token";
+
 /// A running api with its own database and data directory.
 pub struct TestApp {
     pub base: String,
@@ -43,6 +46,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, db: Option<String>, workers: u
         db,
         db_namespace: format!("t{name}"),
         workers,
+        worker_registration_token: Some(REGISTRATION.into()),
         ..api::Settings::default()
     };
     // The embedded engine lets go of its lock file a moment after the previous app on this

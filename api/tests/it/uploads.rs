@@ -1,4 +1,4 @@
-use crate::helpers::{clip, code, put_parts, spawn_app};
+use crate::helpers::{REGISTRATION, clip, code, put_parts, spawn_app};
 use shared::client::types;
 
 fn request(size: u64) -> types::CreateUploadRequest {
@@ -213,5 +213,75 @@ async fn an_aborted_upload_drops_its_parts_and_its_video() {
     assert_eq!(
         code(c.complete_upload(&up.upload_id, &body).await),
         (409, "upload_aborted".into())
+    );
+}
+
+#[tokio::test]
+async fn racing_workers_never_lease_one_job_twice() {
+    let app = spawn_app(3).await;
+    let (token, _) = app.user("creator").await;
+    let src = clip(640, 360, 2).await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(app.upload(&token, &src, &format!("Race {i}")).await);
+    }
+    for id in &ids {
+        let v = app.wait_terminal(&token, id).await;
+        assert_eq!(
+            v.state,
+            types::VideoState::Published,
+            "{:?}",
+            v.failure_reason
+        );
+        // Each lease reserves the next version: a second lease of the same job would show here.
+        let master = v.playback.unwrap().master_url;
+        assert!(
+            master.contains("/v1/"),
+            "{id} was leased more than once: {master}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_queued_video_cancels_its_job() {
+    let app = spawn_app(0).await;
+    let (token, _) = app.user("creator").await;
+    let id = app
+        .upload(&token, &clip(640, 360, 2).await, "Short-lived")
+        .await;
+    let c = app.as_user(&token);
+    c.delete_video(&id).await.unwrap();
+    assert_eq!(
+        code(c.get_video(&id).await),
+        (404, "video_not_found".into())
+    );
+    // A worker arriving now finds nothing to do.
+    let reg = app
+        .anon()
+        .register_worker(&types::RegisterWorkerRequest {
+            name: "late".into(),
+            registration_token: REGISTRATION.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let lease = app
+        .as_user(&reg.token)
+        .lease_job(&types::LeaseRequest { wait_s: Some(0) })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        lease.job.is_none(),
+        "the deleted video's job was handed out: {lease:?}"
+    );
+    // Workers need the installation's token to register.
+    let forged = types::RegisterWorkerRequest {
+        name: "rogue".into(),
+        registration_token: "guess".into(),
+    };
+    assert_eq!(
+        code(app.anon().register_worker(&forged).await),
+        (403, "forbidden".into())
     );
 }
