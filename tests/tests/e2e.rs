@@ -85,6 +85,27 @@ fn start_kino_with(data: &Path, workers: u32, env: &[(&str, &str)]) -> (Guard, S
     (guard, url)
 }
 
+/// Starts a standalone `kino-transcoder` for the api at `base`, sharing the data dir's store.
+fn start_worker(base: &str, token: &str, data: &Path, scratch: &str) -> Guard {
+    let bin = kino_bin().with_file_name("kino-transcoder");
+    let store = format!("file://{}", data.join("objects").display());
+    let child = Command::new(&bin)
+        .args([
+            "--api",
+            base,
+            "--registration-token",
+            token,
+            "--store",
+            &store,
+            "--scratch-dir",
+        ])
+        .arg(data.join(scratch))
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} starts: {e}", bin.display()));
+    Guard(child)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -372,24 +393,7 @@ async fn a_standalone_transcoder_process_does_the_work_when_the_api_runs_none() 
     let token = "standalone-registration-secret";
     let (_kino, base) =
         start_kino_with(data.path(), 0, &[("KINO_WORKER_REGISTRATION_TOKEN", token)]);
-    let worker_bin = kino_bin().with_file_name("kino-transcoder");
-    let store = format!("file://{}", data.path().join("objects").display());
-    let _worker = Guard(
-        Command::new(&worker_bin)
-            .args([
-                "--api",
-                &base,
-                "--registration-token",
-                token,
-                "--store",
-                &store,
-                "--scratch-dir",
-            ])
-            .arg(data.path().join("worker-scratch"))
-            .env("RUST_LOG", "warn")
-            .spawn()
-            .unwrap_or_else(|e| panic!("{} starts: {e}", worker_bin.display())),
-    );
+    let _worker = start_worker(&base, token, data.path(), "worker-scratch");
     let api = creator(&base, "remote@example.com").await;
     let video_id = upload(&api, &clip(data.path()).await).await;
     wait_published(&api, &video_id).await;
@@ -414,25 +418,7 @@ async fn a_worker_killed_mid_job_loses_its_lease_and_another_worker_finishes_the
         ],
     );
 
-    let worker_bin = kino_bin().with_file_name("kino-transcoder");
-    let store = format!("file://{}", data.path().join("objects").display());
-    let worker = |name: &str| {
-        Command::new(&worker_bin)
-            .args([
-                "--api",
-                &base,
-                "--registration-token",
-                token,
-                "--store",
-                &store,
-                "--scratch-dir",
-            ])
-            .arg(data.path().join(name))
-            .env("RUST_LOG", "warn")
-            .spawn()
-            .unwrap()
-    };
-    let mut first = Guard(worker("first"));
+    let mut first = start_worker(&base, token, data.path(), "first");
     let api = creator(&base, "chaos@example.com").await;
     let video_id = upload(&api, &clip(data.path()).await).await;
 
@@ -458,7 +444,7 @@ async fn a_worker_killed_mid_job_loses_its_lease_and_another_worker_finishes_the
         "the first worker finished before it was killed; the test proves nothing"
     );
 
-    let _second = Guard(worker("second"));
+    let _second = start_worker(&base, token, data.path(), "second");
     let v = wait_published(&api, &video_id).await;
     // The second attempt published its own version.
     let master = v.playback.unwrap().master_url;
