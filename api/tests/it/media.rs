@@ -113,26 +113,23 @@ async fn media_is_signed_ranged_cached_and_typed() {
 
     // GraphQL reads through the same rules.
     let q = serde_json::json!({"query": format!("{{ video(id: \"{video_id}\") {{ title }} videos {{ items {{ id }} }} }}")});
-    let anon: serde_json::Value = http
-        .post(format!("{}/graphql", app.base))
-        .json(&q)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let graphql = |token: Option<&str>| {
+        let mut req = http.post(format!("{}/graphql", app.base)).json(&q);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            req.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let anon = graphql(None).await;
     assert_eq!(anon["data"]["video"], serde_json::Value::Null);
-    let owner: serde_json::Value = http
-        .post(format!("{}/graphql", app.base))
-        .bearer_auth(&token)
-        .json(&q)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let owner = graphql(Some(&token)).await;
     assert_eq!(owner["data"]["video"]["title"], "Ranges");
 
     c.delete_video(&video_id).await.unwrap();
