@@ -8,7 +8,7 @@
 use crate::config::Settings;
 use crate::error::json_errors;
 use crate::state::{AppState, Inner};
-use crate::{db, graphql, jobs, media, parts, rest, signing::Signer, web};
+use crate::{db, graphql, jobs, media, parts, rest, signing::Signer, uploads, web};
 use anyhow::Context;
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::middleware::{Cors, Tracing};
@@ -86,9 +86,19 @@ impl Application {
             root,
         )
         .await?;
-        let store = Store::open(&settings.store_url())
+        let store = Store::open_with(&settings.store_url(), settings.s3_credentials())
             .await
             .with_context(|| format!("opening object store {}", settings.store_url()))?;
+        if let Store::S3(s3) = &store {
+            // Browsers PUT parts straight to the bucket: let the public origin do so.
+            let origins = match &settings.public_url {
+                Some(url) => vec![url.clone()],
+                None => vec!["*".to_owned()],
+            };
+            s3.allow_browser_uploads(&origins)
+                .await
+                .context("setting the bucket's CORS rules for browser uploads")?;
+        }
         let (signing, registration_token) = secrets(&db, &settings).await?;
         let listener = std::net::TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
@@ -173,12 +183,33 @@ impl Application {
             })
         };
 
+        let sweeper = {
+            let state = state.clone();
+            let stop = shutdown.clone();
+            let every = Duration::from_secs(state.settings.upload_sweep_interval_s.max(1));
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = tick.tick() => {}
+                    }
+                    match uploads::sweep_expired(&state.db, &state.store).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(uploads = n, "ended expired uploads"),
+                        Err(e) => tracing::error!(error = %e, "upload sweeper"),
+                    }
+                }
+            })
+        };
+
         let mut workers = Vec::new();
         for i in 0..state.settings.workers {
             let cfg = transcoder::WorkerConfig {
                 api_url: local_url.clone(),
                 registration_token: state.registration_token.clone(),
                 store_url: state.settings.store_url(),
+                store_credentials: state.settings.s3_credentials(),
                 scratch_dir: state
                     .settings
                     .scratch_dir
@@ -207,6 +238,7 @@ impl Application {
             .await?;
         shutdown.cancel();
         let _ = watchdog.await;
+        let _ = sweeper.await;
         for w in workers {
             let _ = w.await;
         }

@@ -24,7 +24,7 @@ pub struct Cli {
     /// Database URL: surrealkv://PATH, mem://, ws://HOST:PORT.
     #[arg(long)]
     pub db: Option<String>,
-    /// Object store URL: file:///PATH.
+    /// Object store URL: file:///PATH or s3://BUCKET?endpoint=URL&region=REGION[&path_style=true].
     #[arg(long)]
     pub store: Option<String>,
     /// In-process transcoder workers.
@@ -76,6 +76,13 @@ pub struct Settings {
     pub job_max_attempts: u32,
     /// Scratch directory of in-process workers.
     pub scratch_dir: Option<PathBuf>,
+    /// S3 credentials; when unset, `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` are used.
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    /// Uploads one user may have open at once.
+    pub max_open_uploads_per_user: u32,
+    /// How often abandoned uploads are looked for, in seconds.
+    pub upload_sweep_interval_s: u64,
 }
 
 impl Default for Settings {
@@ -100,6 +107,10 @@ impl Default for Settings {
             job_lease_s: 120,
             job_max_attempts: 5,
             scratch_dir: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            max_open_uploads_per_user: 5,
+            upload_sweep_interval_s: 60,
         }
     }
 }
@@ -143,6 +154,14 @@ impl Settings {
         self.db
             .clone()
             .unwrap_or_else(|| format!("surrealkv://{}", self.data_dir.join("db").display()))
+    }
+
+    /// Explicit S3 credentials from the settings, when both halves are set.
+    pub fn s3_credentials(&self) -> Option<(String, String)> {
+        match (&self.s3_access_key_id, &self.s3_secret_access_key) {
+            (Some(k), Some(s)) => Some((k.clone(), s.clone())),
+            _ => None,
+        }
     }
 
     /// The object store URL, defaulting to a directory under the data dir.

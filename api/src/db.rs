@@ -13,9 +13,10 @@ use surrealdb::engine::any::Any;
 pub type Db = Surreal<Any>;
 
 /// Schema changes in order. A migration never changes once released; add a new one instead.
-const MIGRATIONS: &[(u32, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(u32, &str)] = &[
+    (
+        1,
+        r#"
     DEFINE TABLE IF NOT EXISTS user SCHEMALESS;
     DEFINE INDEX IF NOT EXISTS user_email ON user FIELDS email UNIQUE;
     DEFINE TABLE IF NOT EXISTS session SCHEMALESS;
@@ -32,7 +33,15 @@ const MIGRATIONS: &[(u32, &str)] = &[(
     DEFINE TABLE IF NOT EXISTS config SCHEMALESS;
     DEFINE INDEX IF NOT EXISTS worker_token ON worker FIELDS token_hash UNIQUE;
     "#,
-)];
+    ),
+    (
+        2,
+        r#"
+    DEFINE INDEX IF NOT EXISTS upload_open ON upload FIELDS state, expires_at;
+    DEFINE INDEX IF NOT EXISTS upload_owner ON upload FIELDS owner_id, state;
+    "#,
+    ),
+];
 
 /// Connects, selects the namespace and database (defining them first, since a remote server
 /// refuses to use ones that do not exist) and applies pending migrations.
@@ -159,6 +168,6 @@ mod tests {
             .await
             .unwrap();
         let n: Vec<serde_json::Value> = r.take(0).unwrap();
-        assert_eq!(n[0]["n"], 1);
+        assert_eq!(n[0]["n"], MIGRATIONS.len());
     }
 }

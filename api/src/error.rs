@@ -28,6 +28,8 @@ pub enum ApiError {
     Conflict(&'static str, String),
     #[error("{1}")]
     TooLarge(&'static str, String),
+    #[error("{1}")]
+    TooMany(&'static str, String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -51,6 +53,7 @@ impl ApiError {
             ApiError::NotFound(..) => StatusCode::NOT_FOUND,
             ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooMany(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -60,7 +63,8 @@ impl ApiError {
             ApiError::BadRequest(c, _)
             | ApiError::NotFound(c, _)
             | ApiError::Conflict(c, _)
-            | ApiError::TooLarge(c, _) => c,
+            | ApiError::TooLarge(c, _)
+            | ApiError::TooMany(c, _) => c,
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Internal(_) => "internal",
@@ -103,6 +107,18 @@ impl From<shared::store::StoreError> for ApiError {
                 "upload_etag_mismatch",
                 format!("part {number} does not match its ETag"),
             ),
+            S::PartSize {
+                number,
+                expected,
+                found,
+            } => ApiError::bad(
+                "upload_size_mismatch",
+                format!("part {number} has {found} bytes, expected {expected}"),
+            ),
+            S::NoSuchUpload(_) => ApiError::conflict(
+                "upload_gone",
+                "the store no longer holds this upload's parts; start a new upload",
+            ),
             other => ApiError::Internal(anyhow::Error::new(other).context("object store")),
         }
     }
@@ -129,6 +145,9 @@ pub enum ErrorResponse {
     /// Too large.
     #[oai(status = 413)]
     TooLarge(Json<ErrorBody>),
+    /// Too many at once; try again later.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>),
     /// Something broke on our side.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -144,6 +163,7 @@ impl From<ApiError> for ErrorResponse {
             ApiError::NotFound(..) => ErrorResponse::NotFound(body),
             ApiError::Conflict(..) => ErrorResponse::Conflict(body),
             ApiError::TooLarge(..) => ErrorResponse::TooLarge(body),
+            ApiError::TooMany(..) => ErrorResponse::TooManyRequests(body),
             ApiError::Internal(_) => ErrorResponse::Internal(body),
         }
     }
@@ -170,6 +190,7 @@ pub async fn json_errors(err: poem::Error) -> poem::Response {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
         s if s.is_server_error() => "internal",
         _ => "error",
     };

@@ -142,6 +142,7 @@ impl Query {
     ) -> async_graphql::Result<GqlVideoPage> {
         let state = ctx.data_unchecked::<AppState>();
         let query = ListQuery {
+            owner: None,
             q: q.filter(|s| !s.trim().is_empty()),
             genre: genre
                 .map(|g| g.trim().to_lowercase())
@@ -149,9 +150,7 @@ impl Query {
             cursor: cursor.filter(|c| shared::layout::is_safe_id(c)),
             limit,
         };
-        let (items, next_cursor) = videos::list_public(&state.db, &query)
-            .await
-            .map_err(gql_error)?;
+        let (items, next_cursor) = videos::list(&state.db, &query).await.map_err(gql_error)?;
         Ok(GqlVideoPage {
             items: items.into_iter().map(GqlVideo).collect(),
             next_cursor,

@@ -11,22 +11,7 @@ use futures::StreamExt;
 use poem::http::{HeaderMap, StatusCode, header};
 use poem::web::{Data, Path};
 use poem::{Body, IntoResponse, Response, handler};
-use shared::store::StoreError;
-
-fn content_type(path: &str) -> &'static str {
-    match path.rsplit('.').next().unwrap_or("") {
-        "m3u8" => "application/vnd.apple.mpegurl",
-        "m4s" => "video/iso.segment",
-        "mp4" => "video/mp4",
-        "m4a" => "audio/mp4",
-        "ts" => "video/mp2t",
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "webp" => "image/webp",
-        "vtt" => "text/vtt; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
+use shared::store::{ObjectStore, StoreError};
 
 fn plain(status: StatusCode, msg: &str) -> Response {
     let code = match status {
@@ -114,7 +99,7 @@ pub async fn serve(
         .header(header::CACHE_CONTROL, cache)
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-        .header(header::CONTENT_TYPE, content_type(&path));
+        .header(header::CONTENT_TYPE, shared::layout::content_type(&path));
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

@@ -10,6 +10,7 @@ use poem::http::StatusCode;
 use poem::web::{Data, Path, Query};
 use poem::{Body, IntoResponse, Response, handler};
 use serde::Deserialize;
+use shared::store::ObjectStore;
 use std::io;
 
 #[derive(Deserialize)]
@@ -82,7 +83,7 @@ async fn store_part(
         });
     let stored = state
         .store
-        .put_part(upload_id, number, expected, Box::pin(stream))
+        .put_part(&upload.multipart(), number, expected, Box::pin(stream))
         .await
         .map_err(|e| match e {
             shared::store::StoreError::Io(io) if io.kind() == io::ErrorKind::InvalidData => {
@@ -91,10 +92,6 @@ async fn store_part(
                     format!("part {number} must be exactly {expected} bytes"),
                 )
             }
-            shared::store::StoreError::PartSize { found, .. } => ApiError::bad(
-                "upload_size_mismatch",
-                format!("part {number} has {found} bytes, expected {expected}"),
-            ),
             other => other.into(),
         })?;
     Ok(stored.etag)

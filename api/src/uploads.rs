@@ -7,6 +7,8 @@ use crate::db::{self, Db};
 use crate::error::ApiError;
 use crate::videos::{self, Video};
 use serde::Deserialize;
+use shared::VideoState;
+use shared::store::{Multipart, ObjectStore, Store};
 
 /// Smallest part size (also S3's practical minimum for fast multipart uploads).
 pub const MIN_PART_SIZE: u64 = 8 * 1024 * 1024;
@@ -24,13 +26,17 @@ pub struct Upload {
     pub size: u64,
     pub part_size: u64,
     pub part_count: u32,
-    /// `open`, `completing`, `completed` or `aborted`.
+    /// `open`, `completing`, `completed`, `aborted` or `expired`.
     pub state: String,
     pub expires_at: String,
+    /// The object store's id for the multipart upload (absent on uploads from before it was
+    /// recorded, whose store id is the upload's own).
+    #[serde(default)]
+    pub store_upload_id: Option<String>,
 }
 
 const FIELDS: &str = "record::id(id) AS id, video_id, owner_id, filename, content_type, size, part_size, \
-                      part_count, state, expires_at";
+                      part_count, state, expires_at, store_upload_id";
 
 /// The part size for an upload of `size` bytes: at least 8 MiB, a whole number of MiB, and
 /// large enough that no upload needs more than 10,000 parts.
@@ -49,14 +55,27 @@ pub struct NewUpload {
     pub description: Option<String>,
 }
 
-/// Opens an upload and the video it will become.
+/// Limits on what one creator may upload.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_size: u64,
+    pub ttl_s: u64,
+    pub max_open_per_user: u32,
+}
+
+/// Opens an upload, its multipart upload in the store and the video it will become.
 pub async fn create(
     db: &Db,
+    store: &Store,
     owner: &User,
     req: NewUpload,
-    max_size: u64,
-    ttl_s: u64,
+    limits: Limits,
 ) -> Result<(Upload, Video), ApiError> {
+    let Limits {
+        max_size,
+        ttl_s,
+        max_open_per_user,
+    } = limits;
     let filename = req.filename.trim();
     if filename.is_empty() || filename.chars().count() > 255 || filename.contains(['/', '\\', '\0'])
     {
@@ -83,7 +102,27 @@ pub async fn create(
     }
     let title = videos::check_title(&req.title)?;
     let description = videos::check_description(req.description)?;
+    let open = count_open(db, &owner.id).await?;
+    if open >= u64::from(max_open_per_user) {
+        return Err(ApiError::TooMany(
+            "too_many_open_uploads",
+            format!(
+                "you have {open} uploads in progress (the limit is {max_open_per_user}); \
+                 complete or abort one first"
+            ),
+        ));
+    }
     let video = videos::create(db, owner, title, description).await?;
+    let multipart = match store
+        .create_multipart(&shared::layout::source_key(&video.id))
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => {
+            videos::set_state(db, &video.id, VideoState::Deleted, None).await?;
+            return Err(e.into());
+        }
+    };
     let part_size = part_size_for(req.size);
     let part_count = req.size.div_ceil(part_size) as u32;
     let id = ulid::Ulid::new().to_string();
@@ -91,7 +130,7 @@ pub async fn create(
     db.query(
         "CREATE type::record('upload', $id) SET video_id = $video, owner_id = $owner, filename = $filename,
             content_type = $ct, size = $size, part_size = $ps, part_count = $pc, state = 'open',
-            created_at = $now, expires_at = $exp",
+            created_at = $now, expires_at = $exp, store_upload_id = $sid",
     )
     .bind(("id", id.clone()))
     .bind(("video", video.id.clone()))
@@ -103,6 +142,7 @@ pub async fn create(
     .bind(("pc", part_count))
     .bind(("now", db::now()))
     .bind(("exp", db::ts(expires)))
+    .bind(("sid", multipart.id.clone()))
     .await?
     .check()?;
     let upload = get(db, &id)
@@ -133,7 +173,63 @@ pub async fn get_owned(db: &Db, id: &str, user: &User) -> Result<Upload, ApiErro
     }
 }
 
+/// Uploads a user has open and not yet expired.
+async fn count_open(db: &Db, owner: &str) -> Result<u64, ApiError> {
+    let mut r = db
+        .query(
+            "SELECT count() AS n FROM upload WHERE owner_id = $owner AND state = 'open' \
+             AND expires_at > $now GROUP ALL",
+        )
+        .bind(("owner", owner.to_owned()))
+        .bind(("now", db::now()))
+        .await?;
+    let row: Option<serde_json::Value> = db::first(&mut r, 0)?;
+    Ok(row.and_then(|v| v["n"].as_u64()).unwrap_or(0))
+}
+
+/// Ends uploads whose time ran out: drops their parts from the store, marks them `expired`
+/// and their videos `failed`. Returns how many it ended.
+pub async fn sweep_expired(db: &Db, store: &Store) -> Result<usize, ApiError> {
+    let mut r = db
+        .query(format!(
+            "SELECT {FIELDS} FROM upload WHERE state = 'open' AND expires_at < $now LIMIT 100"
+        ))
+        .bind(("now", db::now()))
+        .await?;
+    let stale: Vec<Upload> = db::rows(&mut r, 0)?;
+    let mut ended = 0;
+    for up in stale {
+        // Only the sweeper that wins the transition cleans up.
+        if !transition(db, &up.id, "open", "expired").await? {
+            continue;
+        }
+        if let Err(e) = store.abort_multipart(&up.multipart()).await {
+            tracing::warn!(upload = %up.id, error = %e, "dropping an expired upload's parts");
+        }
+        videos::set_state(
+            db,
+            &up.video_id,
+            VideoState::Failed,
+            Some("the upload expired before it was completed".into()),
+        )
+        .await?;
+        ended += 1;
+    }
+    Ok(ended)
+}
+
 impl Upload {
+    /// The multipart upload in the object store.
+    pub fn multipart(&self) -> Multipart {
+        Multipart {
+            key: shared::layout::source_key(&self.video_id),
+            id: self
+                .store_upload_id
+                .clone()
+                .unwrap_or_else(|| self.id.clone()),
+        }
+    }
+
     pub fn is_expired(&self) -> bool {
         self.expires_at < db::now()
     }
@@ -153,6 +249,10 @@ impl Upload {
             "completed" => Err(ApiError::conflict(
                 "upload_already_completed",
                 "this upload is already complete",
+            )),
+            "expired" => Err(ApiError::conflict(
+                "upload_expired",
+                "this upload has expired; start a new one",
             )),
             _ => Err(ApiError::conflict(
                 "upload_aborted",

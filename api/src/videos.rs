@@ -139,21 +139,26 @@ pub async fn get_managed(db: &Db, id: &str, user: &User) -> Result<Video, ApiErr
     }
 }
 
-/// Filters for the public listing.
+/// Filters for a listing.
 #[derive(Debug, Default, Clone)]
 pub struct ListQuery {
+    /// A creator's own videos in every state but `deleted`, instead of the public catalogue.
+    pub owner: Option<String>,
     pub q: Option<String>,
     pub genre: Option<String>,
     pub cursor: Option<String>,
     pub limit: u32,
 }
 
-/// Published public videos, newest first, paged by id (ids are time-ordered ULIDs, so the
-/// cursor stays stable when new videos arrive).
-pub async fn list_public(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<String>), ApiError> {
+/// Published public videos (or one owner's videos), newest first, paged by id (ids are
+/// time-ordered ULIDs, so the cursor stays stable when new videos arrive).
+pub async fn list(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<String>), ApiError> {
     let limit = q.limit.clamp(1, 100);
-    let mut sql =
-        format!("SELECT {FIELDS} FROM video WHERE state = 'published' AND visibility = 'public'");
+    let mut sql = if q.owner.is_some() {
+        format!("SELECT {FIELDS} FROM video WHERE owner_id = $owner AND state != 'deleted'")
+    } else {
+        format!("SELECT {FIELDS} FROM video WHERE state = 'published' AND visibility = 'public'")
+    };
     if q.cursor.is_some() {
         sql.push_str(" AND record::id(id) < $cursor");
     }
@@ -166,6 +171,7 @@ pub async fn list_public(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<S
     sql.push_str(" ORDER BY id DESC LIMIT $limit");
     let mut r = db
         .query(sql)
+        .bind(("owner", q.owner.clone()))
         .bind(("cursor", q.cursor.clone()))
         .bind(("genre", q.genre.clone()))
         .bind(("q", q.q.as_ref().map(|s| s.trim().to_lowercase())))

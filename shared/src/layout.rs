@@ -47,6 +47,22 @@ pub fn is_safe_media_path(path: &str) -> bool {
         })
 }
 
+/// The media type an object is served with, from its key's extension.
+pub fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "m3u8" => "application/vnd.apple.mpegurl",
+        "m4s" => "video/iso.segment",
+        "mp4" => "video/mp4",
+        "m4a" => "audio/mp4",
+        "ts" => "video/mp2t",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "vtt" => "text/vtt; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,1 +1,6 @@
-//! End-to-end tests across processes live in `tests/`; this library holds their harness.
+//! Test harness shared by every suite: real servers started on free loopback ports in a
+//! temporary directory, stopped when their handle drops. The end-to-end suites themselves live
+//! in `tests/`.
+
+pub mod garage;
+pub mod process;

@@ -14,7 +14,8 @@ struct Cli {
     /// The installation's worker registration token.
     #[arg(long, env = "KINO_WORKER_REGISTRATION_TOKEN")]
     registration_token: String,
-    /// Object store URL (the api's `--store`).
+    /// Object store URL (the api's `--store`). S3 credentials come from `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY`.
     #[arg(long, env = "KINO_STORE")]
     store: String,
     /// Scratch directory for sources and outputs in progress.
@@ -49,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
             api_url: cli.api.clone(),
             registration_token: cli.registration_token.clone(),
             store_url: cli.store.clone(),
+            store_credentials: None,
             scratch_dir: cli.scratch_dir.join(format!("w{i}")),
             name: format!("{host}-{i}"),
             preset: cli.preset.clone(),

@@ -6,7 +6,7 @@
 use crate::pipeline::{self, TranscodeError};
 use anyhow::Context;
 use shared::client::{Client, types};
-use shared::store::Store;
+use shared::store::{ObjectStore, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +20,8 @@ pub struct WorkerConfig {
     pub api_url: String,
     pub registration_token: String,
     pub store_url: String,
+    /// S3 credentials `(key id, secret)`; `None` reads `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+    pub store_credentials: Option<(String, String)>,
     pub scratch_dir: PathBuf,
     /// A name for the api's records and logs.
     pub name: String,
@@ -76,7 +78,7 @@ impl Worker {
             }
         };
         let client = Client::new_with_client(&cfg.api_url, http(Some(&reg.token))?);
-        let store = Store::open(&cfg.store_url)
+        let store = Store::open_with(&cfg.store_url, cfg.store_credentials.clone())
             .await
             .context("opening the object store")?;
         tokio::fs::create_dir_all(&cfg.scratch_dir)

@@ -98,6 +98,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     prereqs::media_tools()?;
     prereqs::browser()?;
     prereqs::native_libs()?;
+    let garage = prereqs::object_store()?;
     sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))
         .context("code is not formatted: run cargo fmt")?;
     let web = build_web(root)?;
@@ -119,7 +120,8 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
             .args(["test", "--workspace", "--all-targets"])
             .args(extra)
             .env("KINO_BIN", &kino)
-            .env("KINO_WEB_DIR", &web),
+            .env("KINO_WEB_DIR", &web)
+            .env("KINO_GARAGE_BIN", &garage),
     )
 }
 

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// The dioxus-cli release matching the `dioxus` dependency.
 const DX_VERSION: &str = "0.7.10";
+/// The Garage release the tests run as their S3 store.
+const GARAGE_VERSION: &str = "2.5.0";
 
 /// Where npm-installed tools live: `$KINO_TOOLS`, else `~/.cache/kino/tools`.
 pub fn tools_dir() -> PathBuf {
@@ -96,6 +98,25 @@ fn wasm_bindgen_version(root: &Path) -> Result<String> {
         }
     }
     bail!("Cargo.lock has no wasm-bindgen")
+}
+
+/// Garage, the S3 implementation the tests and benchmarks run against (a separate process).
+/// Returns the path of its binary.
+pub fn object_store() -> Result<PathBuf> {
+    if !version_of("garage").is_some_and(|v| v.contains(GARAGE_VERSION)) {
+        sh::run(
+            sh::cmd("cargo")
+                .args(["install", "--locked", &format!("garage@{GARAGE_VERSION}")])
+                .current_dir(std::env::temp_dir()),
+        )?;
+    }
+    let path = sh::output(
+        sh::cmd("sh")
+            .args(["-c", "command -v garage"])
+            .env("PATH", path_with_tools()),
+    )
+    .context("garage is not on PATH after installing it")?;
+    Ok(PathBuf::from(path.trim()))
 }
 
 fn version_of(program: &str) -> Option<String> {

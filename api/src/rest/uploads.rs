@@ -6,7 +6,7 @@ use crate::rest::auth::{Empty, UserAuth};
 use crate::rest::videos::VideoDto;
 use crate::signing::Signer;
 use crate::state::AppState;
-use crate::uploads::{self, NewUpload, Upload};
+use crate::uploads::{self, Limits, NewUpload, Upload};
 use crate::{jobs, videos};
 use chrono::{DateTime, Utc};
 use poem::Request;
@@ -15,6 +15,7 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use shared::VideoState;
+use shared::store::{ObjectStore, StoreError, StoredPart};
 
 #[derive(Debug, Object)]
 pub struct CreateUploadRequest {
@@ -98,20 +99,36 @@ fn base_url(state: &AppState, req: &Request) -> String {
     format!("http://{host}")
 }
 
+/// One URL per part: presigned straight to the bucket when the store has such URLs, else
+/// signed by the api for its own `/parts` endpoint. Both stop working when the upload expires.
 fn part_urls(state: &AppState, req: &Request, upload: &Upload) -> Vec<PartUrl> {
     let base = base_url(state, req);
-    let expires = crate::db::parse_ts(&upload.expires_at).timestamp();
+    let expires_at = crate::db::parse_ts(&upload.expires_at);
+    let expires = expires_at.timestamp();
+    let ttl = (expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    let multipart = upload.multipart();
     (1..=upload.part_count)
         .map(|n| {
-            let sig = state
-                .signer
-                .sign(&Signer::part_message(&upload.id, n), expires);
-            PartUrl {
-                number: n,
-                url: format!("{base}/parts/{}/{n}?expires={expires}&sig={sig}", upload.id),
-            }
+            let url = state.store.part_url(&multipart, n, ttl).unwrap_or_else(|| {
+                let sig = state
+                    .signer
+                    .sign(&Signer::part_message(&upload.id, n), expires);
+                format!("{base}/parts/{}/{n}?expires={expires}&sig={sig}", upload.id)
+            });
+            PartUrl { number: n, url }
         })
         .collect()
+}
+
+/// The parts the store holds; none once the store has dropped the upload.
+async fn stored_parts(state: &AppState, upload: &Upload) -> Result<Vec<StoredPart>, ApiError> {
+    match state.store.list_parts(&upload.multipart()).await {
+        Ok(parts) => Ok(parts),
+        Err(StoreError::NoSuchUpload(_)) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub struct UploadsApi;
@@ -136,8 +153,13 @@ impl UploadsApi {
             description: b.description,
         };
         let s = &state.settings;
+        let limits = Limits {
+            max_size: s.max_upload_bytes,
+            ttl_s: s.upload_ttl_s,
+            max_open_per_user: s.max_open_uploads_per_user,
+        };
         let (upload, video) =
-            uploads::create(&state.db, &auth.0, new, s.max_upload_bytes, s.upload_ttl_s).await?;
+            uploads::create(&state.db, &state.store, &auth.0, new, limits).await?;
         let parts = part_urls(&state, req, &upload);
         Ok(CreateUploadResponse::Created(Json(UploadCreated {
             upload_id: upload.id.clone(),
@@ -162,15 +184,15 @@ impl UploadsApi {
         upload_id: Path<String>,
     ) -> ApiResult<Json<UploadStatus>> {
         let upload = uploads::get_owned(&state.db, &upload_id, &auth.0).await?;
-        let received = if upload.state == "open" {
-            state.store.list_parts(&upload.id).await?
-        } else {
-            Vec::new()
-        };
         let st = if upload.state == "open" && upload.is_expired() {
             "expired".to_owned()
         } else {
             upload.state.clone()
+        };
+        let received = if st == "open" {
+            stored_parts(&state, &upload).await?
+        } else {
+            Vec::new()
         };
         let parts = if st == "open" {
             part_urls(&state, req, &upload)
@@ -223,7 +245,7 @@ impl UploadsApi {
             )
             .into());
         }
-        let stored = state.store.list_parts(&upload.id).await?;
+        let stored = stored_parts(&state, &upload).await?;
         for p in parts {
             let Some(s) = stored.iter().find(|s| s.number == p.number) else {
                 return Err(ApiError::bad(
@@ -260,8 +282,10 @@ impl UploadsApi {
             .into());
         }
         let list: Vec<(u32, String)> = parts.iter().map(|p| (p.number, p.etag.clone())).collect();
-        let key = shared::layout::source_key(&upload.video_id);
-        let joined = state.store.complete_upload(&upload.id, &list, &key).await;
+        let joined = state
+            .store
+            .complete_multipart(&upload.multipart(), &list)
+            .await;
         match joined {
             Ok(meta) if meta.size == upload.size => {}
             Ok(meta) => {
@@ -308,7 +332,7 @@ impl UploadsApi {
             )
             .into());
         }
-        state.store.abort_upload(&upload.id).await?;
+        state.store.abort_multipart(&upload.multipart()).await?;
         videos::set_state(&state.db, &upload.video_id, VideoState::Deleted, None).await?;
         Ok(Empty::NoContent)
     }

@@ -10,6 +10,7 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
+use shared::store::ObjectStore;
 use shared::{VideoState, Visibility};
 
 /// Where and until when a published video can be played.
@@ -128,6 +129,7 @@ impl VideosApi {
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<VideoPage>> {
         let query = ListQuery {
+            owner: None,
             q: q.0.filter(|s| !s.trim().is_empty()),
             genre: genre
                 .0
@@ -136,7 +138,33 @@ impl VideosApi {
             cursor: cursor.0.filter(|c| shared::layout::is_safe_id(c)),
             limit: limit.0.unwrap_or(24),
         };
-        let (items, next_cursor) = videos::list_public(&state.db, &query).await?;
+        let (items, next_cursor) = videos::list(&state.db, &query).await?;
+        let items = items
+            .into_iter()
+            .map(|v| VideoDto::new(&state, v))
+            .collect();
+        Ok(Json(VideoPage { items, next_cursor }))
+    }
+
+    /// The caller's own videos in every state (uploading, processing, failed, ...), newest
+    /// first.
+    #[oai(path = "/me/videos", method = "get", operation_id = "list_my_videos")]
+    async fn list_mine(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// Page size, 1 to 100 (default 24).
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<VideoPage>> {
+        let query = ListQuery {
+            owner: Some(auth.0.id.clone()),
+            cursor: cursor.0.filter(|c| shared::layout::is_safe_id(c)),
+            limit: limit.0.unwrap_or(24),
+            ..ListQuery::default()
+        };
+        let (items, next_cursor) = videos::list(&state.db, &query).await?;
         let items = items
             .into_iter()
             .map(|v| VideoDto::new(&state, v))

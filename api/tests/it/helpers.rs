@@ -10,6 +10,7 @@ pub const REGISTRATION: &str = "test-registration-token";
 pub struct TestApp {
     pub base: String,
     pub dir: tempfile::TempDir,
+    pub settings: api::Settings,
     stop: CancellationToken,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
@@ -31,6 +32,36 @@ pub async fn spawn_app(workers: u32) -> TestApp {
 /// Starts the api on the data in `dir`, with its database at `db` (default: embedded on disk
 /// under `dir`).
 pub async fn spawn_app_in(dir: tempfile::TempDir, db: Option<String>, workers: u32) -> TestApp {
+    spawn_app_with(dir, db, workers, |_| {}).await
+}
+
+/// Starts the api with its object store in a Garage bucket.
+pub async fn spawn_app_on(
+    garage: &testkit::garage::Garage,
+    workers: u32,
+    tweak: impl FnOnce(&mut api::Settings),
+) -> TestApp {
+    spawn_app_with(
+        tempfile::tempdir().unwrap(),
+        Some("mem://".into()),
+        workers,
+        |s| {
+            s.store = Some(garage.store_url());
+            s.s3_access_key_id = Some(garage.access_key_id.clone());
+            s.s3_secret_access_key = Some(garage.secret_access_key.clone());
+            tweak(s);
+        },
+    )
+    .await
+}
+
+/// Starts the api with settings changed by `tweak`.
+pub async fn spawn_app_with(
+    dir: tempfile::TempDir,
+    db: Option<String>,
+    workers: u32,
+    tweak: impl FnOnce(&mut api::Settings),
+) -> TestApp {
     // A namespace of its own per data dir, the same again when the app restarts on it.
     let name: String = dir
         .path()
@@ -40,7 +71,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, db: Option<String>, workers: u
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect();
-    let settings = api::Settings {
+    let mut settings = api::Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         db,
@@ -49,6 +80,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, db: Option<String>, workers: u
         worker_registration_token: Some(REGISTRATION.into()),
         ..api::Settings::default()
     };
+    tweak(&mut settings);
     // The embedded engine lets go of its lock file a moment after the previous app on this
     // data dir stopped (a process restart frees it at exit); wait for that.
     let mut tries = 0;
@@ -71,6 +103,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, db: Option<String>, workers: u
     TestApp {
         base,
         dir,
+        settings,
         stop,
         handle: Some(handle),
     }
@@ -85,6 +118,13 @@ impl TestApp {
         }
         let dir = tempfile::tempdir().unwrap();
         std::mem::replace(&mut self.dir, dir)
+    }
+
+    /// The app's object store, opened as the app opens it.
+    pub async fn store(&self) -> shared::store::Store {
+        shared::store::Store::open_with(&self.settings.store_url(), self.settings.s3_credentials())
+            .await
+            .expect("the app's store opens")
     }
 
     pub fn anon(&self) -> Client {

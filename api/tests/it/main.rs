@@ -4,5 +4,6 @@
 mod accounts;
 mod helpers;
 mod media;
+mod s3_uploads;
 mod schemas;
 mod uploads;

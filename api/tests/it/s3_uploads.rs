@@ -1,0 +1,226 @@
+//! The upload contract on the S3 store (a real Garage node): parts go straight to the bucket
+//! through presigned URLs; the api only opens, inspects, completes, aborts and sweeps.
+
+use crate::helpers::{code, put_parts, spawn_app_on};
+use sha2::{Digest, Sha256};
+use shared::client::types;
+use shared::store::ObjectStore;
+use testkit::garage::Garage;
+
+const MIB: usize = 1024 * 1024;
+
+fn request(size: u64) -> types::CreateUploadRequest {
+    types::CreateUploadRequest {
+        filename: "long-take.mov".into(),
+        size,
+        content_type: "video/quicktime".into(),
+        title: "Long take".into(),
+        description: None,
+    }
+}
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect()
+}
+
+async fn put(url: &str, body: Vec<u8>) -> reqwest::Response {
+    reqwest::Client::new()
+        .put(url)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn parts_go_straight_to_the_bucket_and_complete_to_the_same_bytes() {
+    let garage = Garage::start().await;
+    let app = spawn_app_on(&garage, 0, |_| {}).await;
+    let (token, _) = app.user("creator").await;
+    let (other, _) = app.user("other").await;
+    let c = app.as_user(&token);
+    let bytes = data(17 * MIB);
+    let up = c
+        .create_upload(&request(bytes.len() as u64))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(up.part_size, 8 * MIB as u64);
+    assert_eq!(up.parts.len(), 3);
+    assert!(
+        up.parts.iter().all(|p| p.url.starts_with(&garage.endpoint)),
+        "part URLs are presigned bucket URLs: {}",
+        up.parts[0].url
+    );
+
+    // A browser on another origin may PUT a part and read its ETag (the api set the bucket's
+    // CORS rules at start-up).
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, &up.parts[0].url)
+        .header("origin", "http://studio.example")
+        .header("access-control-request-method", "PUT")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert!(
+        preflight
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    let first = reqwest::Client::new()
+        .put(&up.parts[0].url)
+        .header("origin", "http://studio.example")
+        .body(bytes[..8 * MIB].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert!(first.status().is_success());
+    let exposed = first.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("etag"), "exposed: {exposed}");
+
+    // Part 3, then an oversized part 2: the bucket takes it, completing does not.
+    let third = put_parts(&up.parts[2..], up.part_size, &bytes).await;
+    let status = c.get_upload(&up.upload_id).await.unwrap().into_inner();
+    let numbers: Vec<u32> = status.received.iter().map(|p| p.number).collect();
+    assert_eq!(numbers, [1, 3]);
+    assert_eq!(status.received[1].size, MIB as u64);
+    assert_eq!(status.received[1].etag, third[0].etag);
+    let big = put(&up.parts[1].url, vec![0u8; 8 * MIB + 1]).await;
+    assert!(big.status().is_success());
+    let status = c.get_upload(&up.upload_id).await.unwrap().into_inner();
+    let listed: Vec<types::CompletedPart> = status
+        .received
+        .iter()
+        .map(|p| types::CompletedPart {
+            number: p.number,
+            etag: p.etag.clone(),
+        })
+        .collect();
+    let body = types::CompleteUploadRequest {
+        parts: listed.clone(),
+    };
+    assert_eq!(
+        code(c.complete_upload(&up.upload_id, &body).await),
+        (400, "upload_size_mismatch".into())
+    );
+
+    // The right part 2 replaces it; a forged ETag, a stranger and a short list are refused.
+    let all = put_parts(&up.parts, up.part_size, &bytes).await;
+    let mut forged = all.clone();
+    forged[1].etag = "\"00000000000000000000000000000000\"".into();
+    assert_eq!(
+        code(
+            c.complete_upload(
+                &up.upload_id,
+                &types::CompleteUploadRequest { parts: forged }
+            )
+            .await
+        ),
+        (400, "upload_etag_mismatch".into())
+    );
+    let body = types::CompleteUploadRequest { parts: all.clone() };
+    assert_eq!(
+        code(
+            app.as_user(&other)
+                .complete_upload(&up.upload_id, &body)
+                .await
+        ),
+        (404, "upload_not_found".into())
+    );
+    assert_eq!(
+        code(
+            c.complete_upload(
+                &up.upload_id,
+                &types::CompleteUploadRequest {
+                    parts: all[..2].to_vec()
+                }
+            )
+            .await
+        ),
+        (400, "upload_parts_invalid".into())
+    );
+
+    let v = c
+        .complete_upload(&up.upload_id, &body)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.state, types::VideoState::Queued);
+    assert_eq!(
+        code(c.complete_upload(&up.upload_id, &body).await),
+        (409, "upload_already_completed".into())
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("source");
+    app.store()
+        .await
+        .get_to_file(&shared::layout::source_key(&up.video_id), &copy)
+        .await
+        .unwrap();
+    assert_eq!(
+        Sha256::digest(std::fs::read(&copy).unwrap()),
+        Sha256::digest(&bytes)
+    );
+}
+
+#[tokio::test]
+async fn open_uploads_are_limited_per_user_and_abandoned_ones_are_swept() {
+    let garage = Garage::start().await;
+    let app = spawn_app_on(&garage, 0, |s| {
+        s.max_open_uploads_per_user = 2;
+        s.upload_ttl_s = 2;
+        s.upload_sweep_interval_s = 1;
+    })
+    .await;
+    let (token, _) = app.user("creator").await;
+    let (other, _) = app.user("other").await;
+    let c = app.as_user(&token);
+    let first = c.create_upload(&request(100)).await.unwrap().into_inner();
+    let second = c.create_upload(&request(100)).await.unwrap().into_inner();
+    assert_eq!(
+        code(c.create_upload(&request(100)).await),
+        (429, "too_many_open_uploads".into())
+    );
+    // The limit is per creator.
+    app.as_user(&other)
+        .create_upload(&request(100))
+        .await
+        .unwrap();
+    // Aborting one frees a slot.
+    c.abort_upload(&second.upload_id).await.unwrap();
+    let third = c.create_upload(&request(100)).await.unwrap().into_inner();
+    put_parts(&first.parts, first.part_size, &data(100)).await;
+
+    // Both lapse; the sweeper drops their parts and fails their videos with a reason.
+    let mut swept = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let st = c.get_upload(&first.upload_id).await.unwrap().into_inner();
+        let v = c.get_video(&first.video_id).await.unwrap().into_inner();
+        if st.state == "expired" && v.state == types::VideoState::Failed {
+            assert!(st.received.is_empty());
+            assert!(st.parts.is_empty(), "an expired upload hands out no URLs");
+            assert!(v.failure_reason.unwrap().contains("expired"));
+            swept = true;
+            break;
+        }
+    }
+    assert!(swept, "the sweeper ended the abandoned upload");
+    // The bucket no longer holds the multipart upload.
+    let late = put(&first.parts[0].url, data(100)).await;
+    assert_eq!(late.status(), 404);
+    let body = types::CompleteUploadRequest { parts: vec![] };
+    assert_eq!(
+        code(c.complete_upload(&third.upload_id, &body).await),
+        (409, "upload_expired".into())
+    );
+    // Expired uploads no longer count against the limit.
+    c.create_upload(&request(100)).await.unwrap();
+    c.create_upload(&request(100)).await.unwrap();
+}

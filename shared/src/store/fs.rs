@@ -1,0 +1,292 @@
+//! The filesystem backend: objects are files under a root directory; multipart parts are files
+//! under `uploads/{id}/` whose names carry their number and ETag, so listing needs no reads.
+
+use super::{
+    ByteStream, Multipart, ObjectMeta, ObjectStore, StoreError, StoredPart, check_key, quoted,
+    same_etag,
+};
+use bytes::Bytes;
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+use tokio::fs;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+/// A store in a local directory.
+#[derive(Debug, Clone)]
+pub struct FsStore {
+    root: PathBuf,
+}
+
+fn not_found(key: &str) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            StoreError::NotFound(key.to_owned())
+        } else {
+            StoreError::Io(e)
+        }
+    }
+}
+
+fn meta_of(m: &std::fs::Metadata) -> ObjectMeta {
+    let modified = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let nanos = modified
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    ObjectMeta {
+        size: m.len(),
+        etag: format!("\"{:x}-{:x}\"", m.len(), nanos),
+        modified,
+    }
+}
+
+impl FsStore {
+    pub async fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let root = root.into();
+        fs::create_dir_all(root.join(".tmp")).await?;
+        Ok(FsStore { root })
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, StoreError> {
+        check_key(key)?;
+        Ok(self.root.join(key))
+    }
+
+    fn part_dir(&self, upload: &Multipart) -> Result<PathBuf, StoreError> {
+        if !crate::layout::is_safe_id(&upload.id) {
+            return Err(StoreError::InvalidKey(upload.id.clone()));
+        }
+        Ok(self.root.join("uploads").join(&upload.id))
+    }
+
+    fn temp_path(&self) -> PathBuf {
+        self.root.join(".tmp").join(format!("{:016x}", rand_u64()))
+    }
+
+    async fn commit(&self, tmp: &Path, dest: &Path) -> Result<(), StoreError> {
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).await?;
+        }
+        fs::rename(tmp, dest).await?;
+        Ok(())
+    }
+
+    fn part_name(number: u32, etag: &str) -> String {
+        format!("{number:05}.{}.part", etag.trim_matches('"'))
+    }
+}
+
+impl ObjectStore for FsStore {
+    async fn head(&self, key: &str) -> Result<ObjectMeta, StoreError> {
+        let p = self.path(key)?;
+        let m = fs::metadata(&p).await.map_err(not_found(key))?;
+        if !m.is_file() {
+            return Err(StoreError::NotFound(key.to_owned()));
+        }
+        Ok(meta_of(&m))
+    }
+
+    async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<ByteStream, StoreError> {
+        let p = self.path(key)?;
+        let mut f = fs::File::open(&p).await.map_err(not_found(key))?;
+        f.seek(io::SeekFrom::Start(offset)).await?;
+        Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(
+            f.take(len),
+            64 * 1024,
+        )))
+    }
+
+    async fn put_file(&self, key: &str, src: &Path) -> Result<ObjectMeta, StoreError> {
+        let dest = self.path(key)?;
+        let tmp = self.temp_path();
+        fs::copy(src, &tmp).await?;
+        self.commit(&tmp, &dest).await?;
+        self.head(key).await
+    }
+
+    async fn put_bytes(&self, key: &str, data: Bytes) -> Result<ObjectMeta, StoreError> {
+        let dest = self.path(key)?;
+        let tmp = self.temp_path();
+        fs::write(&tmp, &data).await?;
+        self.commit(&tmp, &dest).await?;
+        self.head(key).await
+    }
+
+    async fn get_to_file(&self, key: &str, dest: &Path) -> Result<u64, StoreError> {
+        let p = self.path(key)?;
+        fs::copy(&p, dest).await.map_err(not_found(key))
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<(), StoreError> {
+        let trimmed = prefix.trim_end_matches('/');
+        let p = self.path(trimmed)?;
+        match fs::remove_dir_all(&p).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn create_multipart(&self, key: &str) -> Result<Multipart, StoreError> {
+        check_key(key)?;
+        let upload = Multipart {
+            key: key.to_owned(),
+            id: format!("{:016x}{:016x}", rand_u64(), rand_u64()),
+        };
+        fs::create_dir_all(self.part_dir(&upload)?).await?;
+        Ok(upload)
+    }
+
+    fn part_url(&self, _upload: &Multipart, _number: u32, _ttl: Duration) -> Option<String> {
+        None
+    }
+
+    async fn put_part(
+        &self,
+        upload: &Multipart,
+        number: u32,
+        expected: u64,
+        mut body: ByteStream,
+    ) -> Result<StoredPart, StoreError> {
+        let dir = self.part_dir(upload)?;
+        if fs::metadata(&dir).await.is_err() {
+            return Err(StoreError::NoSuchUpload(upload.id.clone()));
+        }
+        let tmp = self.temp_path();
+        let mut file = fs::File::create(&tmp).await?;
+        let mut hash = Sha256::new();
+        let mut size = 0u64;
+        let write = async {
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk?;
+                hash.update(&chunk);
+                size += chunk.len() as u64;
+                file.write_all(&chunk).await?;
+            }
+            file.flush().await?;
+            file.sync_data().await
+        };
+        if let Err(e) = write.await {
+            let _ = fs::remove_file(&tmp).await;
+            return Err(e.into());
+        }
+        if size != expected {
+            let _ = fs::remove_file(&tmp).await;
+            return Err(StoreError::PartSize {
+                number,
+                expected,
+                found: size,
+            });
+        }
+        let etag = quoted(&hex::encode(hash.finalize())[..32]);
+        // A re-sent part replaces the earlier copy.
+        for old in self
+            .list_parts(upload)
+            .await?
+            .into_iter()
+            .filter(|p| p.number == number)
+        {
+            let _ = fs::remove_file(dir.join(Self::part_name(number, &old.etag))).await;
+        }
+        fs::rename(&tmp, dir.join(Self::part_name(number, &etag))).await?;
+        Ok(StoredPart { number, size, etag })
+    }
+
+    async fn list_parts(&self, upload: &Multipart) -> Result<Vec<StoredPart>, StoreError> {
+        let dir = self.part_dir(upload)?;
+        let mut out = Vec::new();
+        let mut rd = match fs::read_dir(&dir).await {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::NoSuchUpload(upload.id.clone()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        while let Some(entry) = rd.next_entry().await? {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let mut it = name.splitn(3, '.');
+            let (Some(num), Some(tag), Some("part")) = (it.next(), it.next(), it.next()) else {
+                continue;
+            };
+            let Ok(number) = num.parse() else { continue };
+            let size = entry.metadata().await?.len();
+            out.push(StoredPart {
+                number,
+                size,
+                etag: quoted(tag),
+            });
+        }
+        out.sort_by_key(|p| p.number);
+        Ok(out)
+    }
+
+    async fn complete_multipart(
+        &self,
+        upload: &Multipart,
+        parts: &[(u32, String)],
+    ) -> Result<ObjectMeta, StoreError> {
+        let dir = self.part_dir(upload)?;
+        let dest = self.path(&upload.key)?;
+        let stored = self.list_parts(upload).await?;
+        let tmp = self.temp_path();
+        let mut out = fs::File::create(&tmp).await?;
+        let result = async {
+            for (number, etag) in parts {
+                let part = stored
+                    .iter()
+                    .find(|p| p.number == *number)
+                    .ok_or(StoreError::MissingPart(*number))?;
+                if !same_etag(&part.etag, etag) {
+                    return Err(StoreError::EtagMismatch {
+                        number: *number,
+                        expected: etag.clone(),
+                        found: part.etag.clone(),
+                    });
+                }
+                let mut f = fs::File::open(dir.join(Self::part_name(*number, &part.etag))).await?;
+                tokio::io::copy(&mut f, &mut out).await?;
+            }
+            out.flush().await?;
+            out.sync_data().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp).await;
+            return Err(e);
+        }
+        self.commit(&tmp, &dest).await?;
+        self.abort_multipart(upload).await?;
+        self.head(&upload.key).await
+    }
+
+    async fn abort_multipart(&self, upload: &Multipart) -> Result<(), StoreError> {
+        let dir = self.part_dir(upload)?;
+        match fs::remove_dir_all(&dir).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mixed = nanos
+        ^ (u64::from(std::process::id()) << 48)
+        ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(32);
+    // SplitMix64 finaliser: spreads the bits so ids do not share long prefixes.
+    let mut z = mixed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
