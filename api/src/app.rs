@@ -199,6 +199,12 @@ impl Application {
                         Ok(n) => tracing::info!(uploads = n, "ended expired uploads"),
                         Err(e) => tracing::error!(error = %e, "upload sweeper"),
                     }
+                    let stuck_after = state.settings.upload_completing_timeout_s;
+                    match uploads::recover_completions(&state.db, &state.store, stuck_after).await {
+                        Ok(0) => {}
+                        Ok(_) => state.job_wake.notify_waiters(),
+                        Err(e) => tracing::error!(error = %e, "completion recovery"),
+                    }
                 }
             })
         };

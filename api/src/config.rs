@@ -83,6 +83,9 @@ pub struct Settings {
     pub max_open_uploads_per_user: u32,
     /// How often abandoned uploads are looked for, in seconds.
     pub upload_sweep_interval_s: u64,
+    /// A completion still unfinished after this many seconds was cut short by a crash and is
+    /// settled by the sweeper.
+    pub upload_completing_timeout_s: u64,
 }
 
 impl Default for Settings {
@@ -111,6 +114,7 @@ impl Default for Settings {
             s3_secret_access_key: None,
             max_open_uploads_per_user: 5,
             upload_sweep_interval_s: 60,
+            upload_completing_timeout_s: 900,
         }
     }
 }

@@ -48,6 +48,16 @@ pub async fn enqueue(db: &Db, video_id: &str) -> Result<String, ApiError> {
     Ok(id)
 }
 
+/// Whether a video has ever had a job queued.
+pub async fn exists_for_video(db: &Db, video_id: &str) -> Result<bool, ApiError> {
+    let mut r = db
+        .query("SELECT count() AS n FROM job WHERE video_id = $video GROUP ALL")
+        .bind(("video", video_id.to_owned()))
+        .await?;
+    let row: Option<serde_json::Value> = db::first(&mut r, 0)?;
+    Ok(row.and_then(|v| v["n"].as_u64()).unwrap_or(0) > 0)
+}
+
 /// Claims the oldest runnable job for a worker, if there is one.
 pub async fn try_lease(
     db: &Db,

@@ -218,6 +218,48 @@ pub async fn sweep_expired(db: &Db, store: &Store) -> Result<usize, ApiError> {
     Ok(ended)
 }
 
+/// The last steps of a completion once the store has joined the parts: queue the transcode
+/// (once, whatever crashed before) and mark the upload completed.
+pub async fn finish(db: &Db, up: &Upload) -> Result<(), ApiError> {
+    if !crate::jobs::exists_for_video(db, &up.video_id).await? {
+        videos::set_state(db, &up.video_id, VideoState::Queued, None).await?;
+        crate::jobs::enqueue(db, &up.video_id).await?;
+    }
+    transition(db, &up.id, "completing", "completed").await?;
+    Ok(())
+}
+
+/// Settles completions a crash interrupted (uploads left `completing` for longer than
+/// `stuck_after_s`): if the store holds the whole source, the completion is finished; if not,
+/// the upload is open again so the client can complete it anew. Returns how many it settled.
+pub async fn recover_completions(
+    db: &Db,
+    store: &Store,
+    stuck_after_s: u64,
+) -> Result<usize, ApiError> {
+    let before = db::ts(chrono::Utc::now() - chrono::Duration::seconds(stuck_after_s as i64));
+    let mut r = db
+        .query(format!(
+            "SELECT {FIELDS} FROM upload WHERE state = 'completing' AND updated_at < $before LIMIT 100"
+        ))
+        .bind(("before", before))
+        .await?;
+    let stuck: Vec<Upload> = db::rows(&mut r, 0)?;
+    let mut settled = 0;
+    for up in stuck {
+        match store.head(&shared::layout::source_key(&up.video_id)).await {
+            Ok(meta) if meta.size == up.size => finish(db, &up).await?,
+            Ok(_) | Err(shared::store::StoreError::NotFound(_)) => {
+                transition(db, &up.id, "completing", "open").await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::warn!(upload = %up.id, "settled an interrupted completion");
+        settled += 1;
+    }
+    Ok(settled)
+}
+
 impl Upload {
     /// The multipart upload in the object store.
     pub fn multipart(&self) -> Multipart {

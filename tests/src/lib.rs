@@ -3,4 +3,5 @@
 //! in `tests/`.
 
 pub mod garage;
+pub mod kino;
 pub mod process;

@@ -6,29 +6,11 @@
 
 use fantoccini::{Client as Browser, ClientBuilder};
 use shared::client::{self, types};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A child process killed when the test ends, however it ends.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn kino_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("KINO_BIN") {
-        return PathBuf::from(p);
-    }
-    // target/debug/deps/e2e-* -> target/debug/kino
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("kino")
-}
+use testkit::kino;
+use testkit::process::{Guard, free_port};
 
 fn web_dir() -> PathBuf {
     let dir = std::env::var_os("KINO_WEB_DIR")
@@ -42,52 +24,31 @@ fn web_dir() -> PathBuf {
     dir
 }
 
-/// Starts `kino` on a free port and returns it with its base URL, read from the line it
-/// prints once it listens.
+/// Starts `kino` on a free port and returns it with its base URL.
 fn start_kino(data: &Path) -> (Guard, String) {
     start_kino_with(data, 1, &[])
 }
 
 /// Starts `kino` with `workers` in-process workers and extra `KINO_*` settings in `env`.
 fn start_kino_with(data: &Path, workers: u32, env: &[(&str, &str)]) -> (Guard, String) {
-    let bin = kino_bin();
-    assert!(
-        bin.is_file(),
-        "{} is missing: build it with `cargo build -p api --bin kino`",
-        bin.display()
+    let k = kino::start(
+        data,
+        &kino::Options {
+            workers,
+            db: Some("mem://".into()),
+            web_dir: Some(web_dir()),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        },
     );
-    let mut cmd = Command::new(&bin);
-    cmd.envs(env.iter().copied());
-    let mut child = cmd
-        .args(["--listen", "127.0.0.1:0", "--db", "mem://", "--data-dir"])
-        .arg(data)
-        .arg("--workers")
-        .arg(workers.to_string())
-        .arg("--web-dir")
-        .arg(web_dir())
-        .env(
-            "RUST_LOG",
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("kino starts");
-    let stdout = child.stdout.take().unwrap();
-    let guard = Guard(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(
-        url.starts_with("http://127.0.0.1:"),
-        "kino printed {line:?}"
-    );
-    (guard, url)
+    (k.process, k.url)
 }
 
 /// Starts a standalone `kino-transcoder` for the api at `base`, sharing the data dir's store.
 fn start_worker(base: &str, token: &str, data: &Path, scratch: &str) -> Guard {
-    let bin = kino_bin().with_file_name("kino-transcoder");
+    let bin = kino::bin().with_file_name("kino-transcoder");
     let store = format!("file://{}", data.join("objects").display());
     let child = Command::new(&bin)
         .args([
@@ -104,14 +65,6 @@ fn start_worker(base: &str, token: &str, data: &Path, scratch: &str) -> Guard {
         .spawn()
         .unwrap_or_else(|e| panic!("{} starts: {e}", bin.display()));
     Guard(child)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start_browser() -> (Guard, Browser) {
@@ -449,4 +402,133 @@ async fn a_worker_killed_mid_job_loses_its_lease_and_another_worker_finishes_the
     // The second attempt published its own version.
     let master = v.playback.unwrap().master_url;
     assert!(master.contains("/v2/"), "published {master}");
+}
+
+#[tokio::test]
+async fn an_interrupted_studio_upload_resumes_in_the_browser_straight_to_the_bucket() {
+    use shared::store::ObjectStore;
+    let garage = testkit::garage::Garage::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut env: Vec<(String, String)> = garage
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    env.push(("KINO_STORE".into(), garage.store_url()));
+    let server = kino::start(
+        data.path(),
+        &kino::Options {
+            workers: 0,
+            db: Some("mem://".into()),
+            web_dir: Some(web_dir()),
+            env,
+        },
+    );
+    let base = server.url.clone();
+
+    // An earlier session opened the upload of this 17 MiB file and sent its first part.
+    let file = data.path().join("rushes.mov");
+    let bytes: Vec<u8> = (0..(17 * 1024 * 1024) as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let auth = client::connect(&base, None)
+        .signup(&types::SignupRequest {
+            email: "resume@example.com".into(),
+            password: "correct horse battery".into(),
+            display_name: "Resumer".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let api = client::connect(&base, Some(&auth.token));
+    let up = api
+        .create_upload(&types::CreateUploadRequest {
+            filename: "rushes.mov".into(),
+            size: bytes.len() as u64,
+            content_type: "video/quicktime".into(),
+            title: "Rushes".into(),
+            description: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(up.parts[0].url.starts_with(&garage.endpoint));
+    let first = reqwest::Client::new()
+        .put(&up.parts[0].url)
+        .body(bytes[..up.part_size as usize].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert!(first.status().is_success());
+    let modified_ms = std::fs::metadata(&file)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let key = format!("kino.upload.{}.{modified_ms}.rushes.mov", bytes.len());
+
+    let (_driver, browser) = start_browser().await;
+    browser.goto(&base).await.unwrap();
+    browser
+        .execute(
+            "localStorage.setItem('kino.token', arguments[0]); \
+             localStorage.setItem(arguments[1], arguments[2]);",
+            vec![
+                auth.token.clone().into(),
+                key.clone().into(),
+                up.upload_id.clone().into(),
+            ],
+        )
+        .await
+        .unwrap();
+    browser.goto(&format!("{base}/studio")).await.unwrap();
+    type_into(&browser, "#file", file.to_str().unwrap()).await;
+    type_into(&browser, "#title", "Rushes").await;
+    click(&browser, "form button[type=submit]").await;
+
+    // The browser sends the two missing parts to the bucket (cross-origin) and completes
+    // the same upload; no second upload or video appears.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let st = api.get_upload(&up.upload_id).await.unwrap().into_inner();
+        if st.state == "completed" {
+            break;
+        }
+        if Instant::now() > deadline {
+            let page = element(&browser, "main").await.text().await.unwrap();
+            panic!("the studio never completed the upload; the page says:\n{page}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mine = api
+        .list_my_videos(None, None)
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].id, up.video_id);
+    let copy = data.path().join("stored");
+    garage
+        .store()
+        .await
+        .get_to_file(&shared::layout::source_key(&up.video_id), &copy)
+        .await
+        .unwrap();
+    assert!(
+        std::fs::read(&copy).unwrap() == bytes,
+        "the bytes arrived intact"
+    );
+    let left = browser
+        .execute(
+            "return localStorage.getItem(arguments[0]);",
+            vec![key.into()],
+        )
+        .await
+        .unwrap();
+    assert!(left.is_null(), "a completed upload is forgotten");
+    browser.close().await.unwrap();
 }

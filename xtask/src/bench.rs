@@ -5,7 +5,11 @@ use std::path::Path;
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        None | Some("transcode") => {
+        None => {
+            run(root, &["transcode".to_owned()])?;
+            run(root, &["upload".to_owned()])
+        }
+        Some("transcode") => {
             crate::prereqs::media_tools()?;
             crate::sh::run(
                 crate::sh::cmd("cargo")
@@ -21,6 +25,30 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                     .current_dir(root),
             )
         }
-        Some(other) => bail!("unknown benchmark `{other}` (known: transcode)"),
+        Some("upload") => {
+            let garage = crate::prereqs::object_store()?;
+            // The api under test is a release build, as it would run in production.
+            crate::sh::run(
+                crate::sh::cmd("cargo")
+                    .args(["build", "--release", "--package", "api", "--bin", "kino"])
+                    .current_dir(root),
+            )?;
+            crate::sh::run(
+                crate::sh::cmd("cargo")
+                    .args([
+                        "run",
+                        "--release",
+                        "--quiet",
+                        "--package",
+                        "cli",
+                        "--example",
+                        "bench_upload",
+                    ])
+                    .env("KINO_BIN", crate::target_dir(root).join("release/kino"))
+                    .env("KINO_GARAGE_BIN", garage)
+                    .current_dir(root),
+            )
+        }
+        Some(other) => bail!("unknown benchmark `{other}` (known: transcode, upload)"),
     }
 }

@@ -5,7 +5,7 @@
 //!   app and the `kino` binary, then run every test of the workspace.
 //! - `cargo xtask codegen`: rewrite `openapi/kino.openapi.json` and `openapi/schema.graphql`.
 //! - `cargo xtask lint`: rustfmt and clippy, warnings as errors.
-//! - `cargo xtask bench [transcode]`: the benchmarks.
+//! - `cargo xtask bench [transcode|upload]`: the benchmarks (both without an argument).
 
 mod bench;
 mod prereqs;

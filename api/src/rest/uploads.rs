@@ -7,7 +7,7 @@ use crate::rest::videos::VideoDto;
 use crate::signing::Signer;
 use crate::state::AppState;
 use crate::uploads::{self, Limits, NewUpload, Upload};
-use crate::{jobs, videos};
+use crate::videos;
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
@@ -301,9 +301,7 @@ impl UploadsApi {
                 return Err(ErrorResponse::from(e));
             }
         }
-        uploads::transition(&state.db, &upload.id, "completing", "completed").await?;
-        videos::set_state(&state.db, &upload.video_id, VideoState::Queued, None).await?;
-        jobs::enqueue(&state.db, &upload.video_id).await?;
+        uploads::finish(&state.db, &upload).await?;
         state.job_wake.notify_waiters();
         let v = videos::get(&state.db, &upload.video_id)
             .await?

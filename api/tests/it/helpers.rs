@@ -11,6 +11,8 @@ pub struct TestApp {
     pub base: String,
     pub dir: tempfile::TempDir,
     pub settings: api::Settings,
+    /// The app's database, for setting up states no request can reach.
+    pub db: api::db::Db,
     stop: CancellationToken,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
@@ -95,6 +97,7 @@ pub async fn spawn_app_with(
         }
     };
     let base = format!("http://{}", app.addr());
+    let db = app.state().db.clone();
     let stop = CancellationToken::new();
     let s = stop.clone();
     let handle = tokio::spawn(async move {
@@ -104,6 +107,7 @@ pub async fn spawn_app_with(
         base,
         dir,
         settings,
+        db,
         stop,
         handle: Some(handle),
     }

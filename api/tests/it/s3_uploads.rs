@@ -224,3 +224,95 @@ async fn open_uploads_are_limited_per_user_and_abandoned_ones_are_swept() {
     c.create_upload(&request(100)).await.unwrap();
     c.create_upload(&request(100)).await.unwrap();
 }
+
+/// Puts an upload back in the state a crash in the middle of `complete_upload` leaves it in.
+async fn interrupt_completion(app: &crate::helpers::TestApp, upload_id: &str) {
+    app.db
+        .query(
+            "UPDATE type::record('upload', $id) SET state = 'completing', \
+             updated_at = '2000-01-01T00:00:00.000000Z'",
+        )
+        .bind(("id", upload_id.to_owned()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+}
+
+async fn wait_upload_state(c: &shared::client::Client, id: &str, want: &str) {
+    for _ in 0..100 {
+        if c.get_upload(id).await.unwrap().into_inner().state == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("upload {id} never became {want}");
+}
+
+#[tokio::test]
+async fn a_completion_cut_short_by_a_crash_is_settled_either_way() {
+    let garage = Garage::start().await;
+    let app = spawn_app_on(&garage, 0, |s| {
+        s.upload_sweep_interval_s = 1;
+        s.upload_completing_timeout_s = 1;
+    })
+    .await;
+    let (token, _) = app.user("creator").await;
+    let c = app.as_user(&token);
+    let bytes = data(MIB);
+
+    // Crashed before the store joined the parts: the upload opens again and completes.
+    let up = c
+        .create_upload(&request(bytes.len() as u64))
+        .await
+        .unwrap()
+        .into_inner();
+    let parts = put_parts(&up.parts, up.part_size, &bytes).await;
+    interrupt_completion(&app, &up.upload_id).await;
+    wait_upload_state(&c, &up.upload_id, "open").await;
+    let v = c
+        .complete_upload(&up.upload_id, &types::CompleteUploadRequest { parts })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.state, types::VideoState::Queued);
+
+    // Crashed after the store joined them: the completion is finished, the job queued once.
+    let up = c
+        .create_upload(&request(bytes.len() as u64))
+        .await
+        .unwrap()
+        .into_inner();
+    let parts = put_parts(&up.parts, up.part_size, &bytes).await;
+    let store = app.store().await;
+    let list: Vec<(u32, String)> = parts.iter().map(|p| (p.number, p.etag.clone())).collect();
+    let status_before = c.get_upload(&up.upload_id).await.unwrap().into_inner();
+    assert_eq!(status_before.received.len(), 1);
+    // The store's half of a completion, as `complete_upload` would have done it.
+    let multipart = {
+        let mut r = app
+            .db
+            .query("SELECT VALUE store_upload_id FROM type::record('upload', $id)")
+            .bind(("id", up.upload_id.clone()))
+            .await
+            .unwrap();
+        let ids: Vec<String> = r.take(0).unwrap();
+        shared::store::Multipart {
+            key: shared::layout::source_key(&up.video_id),
+            id: ids[0].clone(),
+        }
+    };
+    store.complete_multipart(&multipart, &list).await.unwrap();
+    interrupt_completion(&app, &up.upload_id).await;
+    wait_upload_state(&c, &up.upload_id, "completed").await;
+    let v = c.get_video(&up.video_id).await.unwrap().into_inner();
+    assert_eq!(v.state, types::VideoState::Queued);
+    let mut r = app
+        .db
+        .query("SELECT count() AS n FROM job WHERE video_id = $v GROUP ALL")
+        .bind(("v", up.video_id.clone()))
+        .await
+        .unwrap();
+    let n: Vec<serde_json::Value> = r.take(0).unwrap();
+    assert_eq!(n[0]["n"], 1, "exactly one transcode is queued");
+}

@@ -11,10 +11,10 @@ pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 pub trait Platform {
     /// Absolute base URL of the api, without a trailing slash.
     fn api_base(&self) -> String;
-    /// The bearer token kept from an earlier sign-in, if any.
-    fn stored_token(&self) -> Option<String>;
-    /// Keeps the token for the next start (or forgets it with `None`).
-    fn store_token(&self, token: Option<&str>);
+    /// A value kept across restarts (the browser's localStorage), if any.
+    fn load(&self, key: &str) -> Option<String>;
+    /// Keeps a value for the next start (or forgets it with `None`).
+    fn save(&self, key: &str, value: Option<&str>);
     /// Reads bytes `start..end` of a file the user picked, without reading the rest, so an
     /// upload holds one part in memory however large the file is.
     fn read_range(

@@ -3,6 +3,8 @@
 use crate::PlatformHandle;
 use dioxus::prelude::*;
 
+const TOKEN_KEY: &str = "kino.token";
+
 /// The signed-in session, shared through context.
 #[derive(Clone, Copy)]
 pub struct Session {
@@ -12,7 +14,7 @@ pub struct Session {
 impl Session {
     /// Reads the stored token and provides the session to the whole app.
     pub fn provide(platform: &PlatformHandle) -> Session {
-        let stored = platform.0.stored_token();
+        let stored = platform.0.load(TOKEN_KEY);
         use_context_provider(|| Session {
             token: Signal::new(stored),
         })
@@ -24,7 +26,7 @@ impl Session {
 
     /// Remembers a new token (or forgets it with `None`).
     pub fn set(mut self, platform: &PlatformHandle, token: Option<String>) {
-        platform.0.store_token(token.as_deref());
+        platform.0.save(TOKEN_KEY, token.as_deref());
         self.token.set(token);
     }
 

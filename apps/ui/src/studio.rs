@@ -12,9 +12,19 @@ use shared::client::types;
 #[derive(Clone, PartialEq)]
 enum Phase {
     Idle,
-    Uploading { sent: u64, total: u64 },
-    Processing { video_id: String, state: String },
-    Done { video_id: String },
+    Uploading {
+        sent: u64,
+        total: u64,
+        /// Parts already on the server when this upload resumed.
+        resumed: usize,
+    },
+    Processing {
+        video_id: String,
+        state: String,
+    },
+    Done {
+        video_id: String,
+    },
     Failed(String),
 }
 
@@ -35,6 +45,67 @@ async fn put_part(http: &reqwest::Client, url: &str, body: Vec<u8>) -> Result<St
         .ok_or_else(|| "the server sent no ETag for a part".to_owned())
 }
 
+/// Where the Studio remembers the upload of a file, so picking the same file again after a
+/// reload or a crash resumes it.
+fn resume_key(file: &FileData) -> String {
+    format!(
+        "kino.upload.{}.{}.{}",
+        file.size(),
+        file.last_modified(),
+        file.name()
+    )
+}
+
+/// Parts sent at once.
+const PARALLEL_PARTS: usize = 3;
+
+/// An upload the server takes parts for: where they go and which it already holds.
+struct OpenUpload {
+    upload_id: String,
+    video_id: String,
+    part_size: u64,
+    urls: Vec<types::PartUrl>,
+    held: Vec<types::CompletedPart>,
+}
+
+/// The remembered upload of this file, if the server still takes its parts.
+async fn resumable(
+    platform: &PlatformHandle,
+    client: &shared::client::Client,
+    key: &str,
+    total: u64,
+) -> Option<OpenUpload> {
+    let id = platform.0.load(key)?;
+    let status = match client.get_upload(&id).await {
+        Ok(s) => s.into_inner(),
+        Err(_) => {
+            platform.0.save(key, None);
+            return None;
+        }
+    };
+    if status.state != "open" || status.size != total {
+        platform.0.save(key, None);
+        return None;
+    }
+    let part_size = status.part_size;
+    let expected = |n: u32| part_size.min(total - u64::from(n - 1) * part_size);
+    Some(OpenUpload {
+        upload_id: status.upload_id,
+        video_id: status.video_id,
+        part_size,
+        urls: status.parts,
+        held: status
+            .received
+            .into_iter()
+            .filter(|p| p.size == expected(p.number))
+            .map(|p| types::CompletedPart {
+                number: p.number,
+                etag: p.etag,
+            })
+            .collect(),
+    })
+}
+
 async fn upload(
     platform: &PlatformHandle,
     client: &shared::client::Client,
@@ -43,42 +114,86 @@ async fn upload(
     description: String,
     mut phase: Signal<Phase>,
 ) -> Result<String, String> {
+    use futures::StreamExt;
     let total = file.size();
+    let key = resume_key(&file);
     let describe = |e: shared::client::Error<types::ErrorBody>| shared::client::error_code(&e).2;
-    let up = client
-        .create_upload(&types::CreateUploadRequest {
-            filename: file.name(),
-            size: total,
-            content_type: file
-                .content_type()
-                .unwrap_or_else(|| "application/octet-stream".into()),
-            title,
-            description: Some(description).filter(|d| !d.trim().is_empty()),
-        })
-        .await
-        .map_err(describe)?
-        .into_inner();
+    let open = match resumable(platform, client, &key, total).await {
+        Some(open) => open,
+        None => {
+            let up = client
+                .create_upload(&types::CreateUploadRequest {
+                    filename: file.name(),
+                    size: total,
+                    content_type: file
+                        .content_type()
+                        .unwrap_or_else(|| "application/octet-stream".into()),
+                    title,
+                    description: Some(description).filter(|d| !d.trim().is_empty()),
+                })
+                .await
+                .map_err(describe)?
+                .into_inner();
+            platform.0.save(&key, Some(&up.upload_id));
+            OpenUpload {
+                upload_id: up.upload_id,
+                video_id: up.video_id,
+                part_size: up.part_size,
+                urls: up.parts,
+                held: Vec::new(),
+            }
+        }
+    };
+    let part_size = open.part_size;
+    let part_len = |n: u32| part_size.min(total - u64::from(n - 1) * part_size);
+    let resumed = open.held.len();
+    let mut sent: u64 = open.held.iter().map(|p| part_len(p.number)).sum();
+    phase.set(Phase::Uploading {
+        sent,
+        total,
+        resumed,
+    });
     let http = reqwest::Client::new();
-    let mut parts = Vec::new();
-    let mut sent = 0u64;
-    phase.set(Phase::Uploading { sent, total });
-    for part in &up.parts {
-        let start = u64::from(part.number - 1) * up.part_size;
-        let end = (start + up.part_size).min(total);
-        let body = platform.0.read_range(&file, start, end).await?;
-        let etag = put_part(&http, &part.url, body).await?;
-        sent = end;
-        phase.set(Phase::Uploading { sent, total });
-        parts.push(types::CompletedPart {
-            number: part.number,
-            etag,
+    let todo: Vec<&types::PartUrl> = open
+        .urls
+        .iter()
+        .filter(|u| !open.held.iter().any(|h| h.number == u.number))
+        .collect();
+    let mut in_flight = futures::stream::iter(todo)
+        .map(|part| {
+            let http = http.clone();
+            let file = file.clone();
+            async move {
+                let start = u64::from(part.number - 1) * part_size;
+                let end = start + part_len(part.number);
+                let body = platform.0.read_range(&file, start, end).await?;
+                let etag = put_part(&http, &part.url, body).await?;
+                Ok::<_, String>(types::CompletedPart {
+                    number: part.number,
+                    etag,
+                })
+            }
+        })
+        .buffer_unordered(PARALLEL_PARTS);
+    let mut parts = open.held;
+    while let Some(done) = in_flight.next().await {
+        let done = done?;
+        sent += part_len(done.number);
+        parts.push(done);
+        phase.set(Phase::Uploading {
+            sent,
+            total,
+            resumed,
         });
     }
+    drop(in_flight);
+    parts.sort_by_key(|p| p.number);
     client
-        .complete_upload(&up.upload_id, &types::CompleteUploadRequest { parts })
+        .complete_upload(&open.upload_id, &types::CompleteUploadRequest { parts })
         .await
         .map_err(describe)?;
-    Ok(up.video_id)
+    platform.0.save(&key, None);
+    Ok(open.video_id)
 }
 
 #[component]
@@ -150,7 +265,11 @@ pub fn Studio() -> Element {
     let busy = matches!(phase(), Phase::Uploading { .. } | Phase::Processing { .. });
     let status = match phase() {
         Phase::Idle => rsx! {},
-        Phase::Uploading { sent, total } => {
+        Phase::Uploading {
+            sent,
+            total,
+            resumed,
+        } => {
             let pct = if total == 0 {
                 100.0
             } else {
@@ -159,6 +278,9 @@ pub fn Studio() -> Element {
             rsx! {
                 progress { max: "100", value: "{pct:.1}" }
                 p { class: "status", "Uploading… {pct:.0}% ({sent} of {total} bytes)" }
+                if resumed > 0 {
+                    p { class: "status resumed", "Resumed: {resumed} parts were already uploaded." }
+                }
             }
         }
         Phase::Processing { state, .. } => {

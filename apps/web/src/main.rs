@@ -15,8 +15,8 @@ impl Platform for Browser {
             .unwrap_or_else(|| "http://localhost:8080".to_owned())
     }
 
-    fn stored_token(&self) -> Option<String> {
-        storage()?.get_item(TOKEN_KEY).ok().flatten()
+    fn load(&self, key: &str) -> Option<String> {
+        storage()?.get_item(key).ok().flatten()
     }
 
     fn read_range(
@@ -40,17 +40,15 @@ impl Platform for Browser {
         })
     }
 
-    fn store_token(&self, token: Option<&str>) {
+    fn save(&self, key: &str, value: Option<&str>) {
         if let Some(s) = storage() {
-            let _ = match token {
-                Some(t) => s.set_item(TOKEN_KEY, t),
-                None => s.remove_item(TOKEN_KEY),
+            let _ = match value {
+                Some(v) => s.set_item(key, v),
+                None => s.remove_item(key),
             };
         }
     }
 }
-
-const TOKEN_KEY: &str = "kino.token";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()

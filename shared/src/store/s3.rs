@@ -237,6 +237,16 @@ impl S3Store {
         resp.map_err(|e| not_found(e, key))
     }
 
+    /// A URL that takes a plain `PUT` of a whole object at `key`, valid for `ttl`.
+    pub fn presigned_put_url(&self, key: &str, ttl: Duration) -> Result<String, StoreError> {
+        check_key(key)?;
+        Ok(self
+            .bucket()
+            .put_object(self.creds(), key)
+            .sign(ttl.clamp(Duration::from_secs(1), MAX_PRESIGN))
+            .into())
+    }
+
     /// Lets browsers at `origins` PUT parts straight to the bucket and read their ETags.
     pub async fn allow_browser_uploads(&self, origins: &[String]) -> Result<(), StoreError> {
         use base64::Engine as _;

@@ -1,0 +1,186 @@
+//! `cargo xtask bench upload`: a creator's upload into a real S3 store (Garage) through Kino,
+//! against the same bytes PUT straight to the bucket by the same client code.
+//!
+//! - Kino path: the CLI's upload (create_upload on a running `kino`, presigned UploadPart URLs,
+//!   parallel PUTs, complete_upload, which checks every part and joins them in the bucket).
+//! - Baseline: the same parallel PUTs of the same parts, each to a presigned PutObject URL.
+//!
+//! Prints MB/s of both, their ratio (goal >= 0.85) and the api's peak RSS during the upload
+//! (goal < 150 MB). `KINO_BENCH_MIB` sets the file size (default 1024), `KINO_BIN` the `kino`
+//! binary (default: target/release/kino, else target/debug/kino).
+
+use cli::profile::{Profile, Session};
+use cli::upload::{self, PartTarget, UploadJob};
+use shared::store::Store;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use testkit::garage::Garage;
+use testkit::kino;
+
+const MIB: u64 = 1024 * 1024;
+const PARALLEL: usize = 4;
+
+fn kino_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("KINO_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap();
+    // target/release/examples/bench_upload -> target/{release,debug}/kino
+    let target = exe.parent().unwrap().parent().unwrap().parent().unwrap();
+    let release = target.join("release/kino");
+    if release.is_file() {
+        release
+    } else {
+        target.join("debug/kino")
+    }
+}
+
+fn write_file(path: &Path, mib: u64) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut block = vec![0u8; MIB as usize];
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..mib {
+        for chunk in block.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+        }
+        f.write_all(&block).unwrap();
+    }
+    f.flush().unwrap();
+}
+
+/// Peak resident set of a process so far (VmHWM), in MiB.
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let mib: u64 = std::env::var("KINO_BENCH_MIB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1024);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("upload.bin");
+    write_file(&file, mib);
+    let size = mib * MIB;
+
+    let garage = Garage::start().await;
+    let bin = kino_bin();
+    let mut env: Vec<(String, String)> = garage
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    env.push(("KINO_STORE".into(), garage.store_url()));
+    let server = kino::start_with_bin(
+        &bin,
+        &dir.path().join("kino"),
+        &kino::Options {
+            workers: 0,
+            db: Some("mem://".into()),
+            web_dir: None,
+            env,
+        },
+    );
+    let rss_before = peak_rss_mib(server.process.id());
+    let auth = shared::client::connect(&server.url, None)
+        .signup(&shared::client::types::SignupRequest {
+            email: "bench@example.com".into(),
+            password: "correct horse battery".into(),
+            display_name: "Bench".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let api = shared::client::connect(&server.url, Some(&auth.token));
+    let profile = Profile::open(Some(dir.path().join("cli"))).unwrap();
+    profile
+        .save_session(&Session {
+            server: server.url.clone(),
+            token: auth.token.clone(),
+            email: "bench@example.com".into(),
+        })
+        .unwrap();
+
+    println!(
+        "upload of {mib} MiB into Garage, {PARALLEL} parts in flight; api: {}",
+        bin.display()
+    );
+    let t = Instant::now();
+    let done = upload::upload(
+        &api,
+        &server.url,
+        &profile,
+        UploadJob {
+            file: file.clone(),
+            title: "Bench".into(),
+            description: None,
+            parallel: PARALLEL,
+            limit_rate: None,
+            show_progress: false,
+        },
+    )
+    .await
+    .unwrap();
+    let through_kino = t.elapsed();
+    let rss_peak = peak_rss_mib(server.process.id());
+    let parts = done.total_parts as u64;
+    let part_size = size.div_ceil(parts);
+
+    // The baseline: the same parts, the same sender, straight to the bucket.
+    let Store::S3(s3) = garage.store().await else {
+        unreachable!("garage is an S3 store")
+    };
+    let targets: Vec<PartTarget> = (1..=parts as u32)
+        .map(|n| {
+            let offset = u64::from(n - 1) * part_size;
+            PartTarget {
+                number: n,
+                url: s3
+                    .presigned_put_url(&format!("baseline/part-{n:05}"), Duration::from_secs(3600))
+                    .unwrap(),
+                offset,
+                len: part_size.min(size - offset),
+            }
+        })
+        .collect();
+    let t = Instant::now();
+    upload::send_parts(
+        &file,
+        targets,
+        PARALLEL,
+        &indicatif::ProgressBar::hidden(),
+        None,
+    )
+    .await
+    .unwrap();
+    let direct = t.elapsed();
+
+    let mbps = |d: Duration| size as f64 / 1e6 / d.as_secs_f64();
+    println!(
+        "through kino (create, {parts} presigned parts, complete): {:>7.2} s  {:>7.1} MB/s",
+        through_kino.as_secs_f64(),
+        mbps(through_kino)
+    );
+    println!(
+        "straight to the bucket ({parts} plain PUTs):              {:>7.2} s  {:>7.1} MB/s",
+        direct.as_secs_f64(),
+        mbps(direct)
+    );
+    println!(
+        "ratio kino/direct throughput: {:.2} (goal >= 0.85)",
+        direct.as_secs_f64() / through_kino.as_secs_f64()
+    );
+    println!("api peak RSS: {rss_peak:.1} MiB (at start {rss_before:.1} MiB; goal < 150 MB)");
+}

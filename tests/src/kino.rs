@@ -1,0 +1,93 @@
+//! The real `kino` binary, started on a free port for a test.
+//!
+//! `cargo xtask test` builds it and passes its path in `KINO_BIN`; without that, it is looked
+//! for next to the running test executable (`target/debug/kino`).
+
+use crate::process::Guard;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Where the `kino` binary is.
+pub fn bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("KINO_BIN") {
+        return PathBuf::from(p);
+    }
+    // target/debug/deps/<test>-<hash> -> target/debug/kino
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("kino"))
+        .expect("the test runs from a target dir")
+}
+
+/// How to start one `kino`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// In-process transcoder workers.
+    pub workers: u32,
+    /// Database URL; `None` is the embedded store under the data dir (survives restarts).
+    pub db: Option<String>,
+    pub web_dir: Option<PathBuf>,
+    /// Extra environment, e.g. `KINO_*` settings or S3 credentials.
+    pub env: Vec<(String, String)>,
+}
+
+/// A running `kino` and the URL it printed.
+#[derive(Debug)]
+pub struct Kino {
+    pub process: Guard,
+    pub url: String,
+}
+
+/// Starts `kino` on a free port with its data in `data` and waits until it listens.
+pub fn start(data: &Path, opts: &Options) -> Kino {
+    start_with_bin(&bin(), data, opts)
+}
+
+/// Starts a particular `kino` binary (a release build for benchmarks, say).
+pub fn start_with_bin(bin: &Path, data: &Path, opts: &Options) -> Kino {
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build -p api --bin kino`",
+        bin.display()
+    );
+    let mut cmd = Command::new(bin);
+    cmd.args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .arg("--workers")
+        .arg(opts.workers.to_string());
+    if let Some(db) = &opts.db {
+        cmd.args(["--db", db]);
+    }
+    if let Some(web) = &opts.web_dir {
+        cmd.arg("--web-dir").arg(web);
+    }
+    let mut child = cmd
+        .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("kino starts");
+    let stdout = child.stdout.take().expect("kino's stdout is piped");
+    let process = Guard(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("kino prints its address");
+    let url = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "kino printed {line:?}"
+    );
+    Kino { process, url }
+}

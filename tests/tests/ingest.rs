@@ -1,0 +1,126 @@
+//! Ingest survives crashes: `kino` killed with SIGKILL in the middle of a multipart upload on
+//! the S3 store comes back, tells the client which parts the bucket holds, and the completed
+//! object is byte for byte the file.
+
+use sha2::{Digest, Sha256};
+use shared::client::{self, types};
+use shared::store::ObjectStore;
+use std::path::Path;
+use testkit::garage::Garage;
+use testkit::kino;
+
+const MIB: usize = 1024 * 1024;
+
+fn options(garage: &Garage) -> kino::Options {
+    let mut env: Vec<(String, String)> = garage
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    env.push(("KINO_STORE".into(), garage.store_url()));
+    kino::Options {
+        workers: 0,
+        // The embedded database under the data dir: it must outlive the process.
+        db: None,
+        web_dir: None,
+        env,
+    }
+}
+
+async fn put(url: &str, body: &[u8]) -> String {
+    let r = reqwest::Client::new()
+        .put(url)
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "part PUT: {}", r.status());
+    r.headers()["etag"].to_str().unwrap().to_owned()
+}
+
+fn part(data: &[u8], part_size: u64, n: u32) -> &[u8] {
+    let start = (u64::from(n) - 1) * part_size;
+    let end = (start + part_size).min(data.len() as u64);
+    &data[start as usize..end as usize]
+}
+
+async fn stored_sha(garage: &Garage, video_id: &str, dir: &Path) -> Vec<u8> {
+    let copy = dir.join("stored");
+    garage
+        .store()
+        .await
+        .get_to_file(&shared::layout::source_key(video_id), &copy)
+        .await
+        .unwrap();
+    Sha256::digest(std::fs::read(&copy).unwrap()).to_vec()
+}
+
+#[tokio::test]
+async fn kino_killed_mid_upload_comes_back_and_the_upload_completes_intact() {
+    let garage = Garage::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let opts = options(&garage);
+    let mut first = kino::start(data_dir.path(), &opts);
+
+    let signed = client::connect(&first.url, None)
+        .signup(&types::SignupRequest {
+            email: "creator@example.com".into(),
+            password: "correct horse battery".into(),
+            display_name: "Creator".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let bytes: Vec<u8> = (0..(20 * MIB + 4321) as u32)
+        .map(|i| (i.wrapping_mul(2_246_822_519) >> 23) as u8)
+        .collect();
+    let api = client::connect(&first.url, Some(&signed.token));
+    let up = api
+        .create_upload(&types::CreateUploadRequest {
+            filename: "long.mp4".into(),
+            size: bytes.len() as u64,
+            content_type: "video/mp4".into(),
+            title: "Survives a crash".into(),
+            description: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(up.parts.len(), 3);
+    put(&up.parts[0].url, part(&bytes, up.part_size, 1)).await;
+
+    // Crash: no shutdown, no flush.
+    first.process.kill();
+
+    let second = kino::start(data_dir.path(), &opts);
+    let api = client::connect(&second.url, Some(&signed.token));
+    let status = api.get_upload(&up.upload_id).await.unwrap().into_inner();
+    assert_eq!(status.state, "open");
+    let held: Vec<u32> = status.received.iter().map(|p| p.number).collect();
+    assert_eq!(
+        held,
+        [1],
+        "the bucket still holds the part sent before the crash"
+    );
+    let mut parts = vec![types::CompletedPart {
+        number: 1,
+        etag: status.received[0].etag.clone(),
+    }];
+    for p in status.parts.iter().filter(|p| p.number > 1) {
+        let etag = put(&p.url, part(&bytes, status.part_size, p.number)).await;
+        parts.push(types::CompletedPart {
+            number: p.number,
+            etag,
+        });
+    }
+    let v = api
+        .complete_upload(&up.upload_id, &types::CompleteUploadRequest { parts })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.state, types::VideoState::Queued);
+    assert_eq!(
+        stored_sha(&garage, &up.video_id, data_dir.path()).await,
+        Sha256::digest(&bytes).to_vec()
+    );
+}
