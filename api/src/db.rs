@@ -41,6 +41,13 @@ const MIGRATIONS: &[(u32, &str)] = &[
     DEFINE INDEX IF NOT EXISTS upload_owner ON upload FIELDS owner_id, state;
     "#,
     ),
+    (
+        3,
+        r#"
+    UPDATE job SET priority = 0 WHERE priority = NONE;
+    DEFINE INDEX IF NOT EXISTS job_owner ON job FIELDS owner_id, created_at;
+    "#,
+    ),
 ];
 
 /// Connects, selects the namespace and database (defining them first, since a remote server

@@ -36,12 +36,20 @@ struct JobRow {
 /// Queues a transcode of a video's source.
 pub async fn enqueue(db: &Db, video_id: &str) -> Result<String, ApiError> {
     let id = ulid::Ulid::new().to_string();
+    // Fair share: a job's priority is how many jobs its creator queued in the last day, so one
+    // creator's batch of uploads does not hold back everybody else's first.
+    let since = db::ts(chrono::Utc::now() - chrono::Duration::hours(24));
     db.query(
-        "CREATE type::record('job', $id) SET video_id = $video, state = 'queued', attempt = 0,
-            created_at = $now, available_at = $now",
+        "LET $owner = (SELECT VALUE owner_id FROM type::record('video', $video))[0];
+         LET $recent = (SELECT count() AS n FROM job WHERE owner_id = $owner
+                        AND created_at > $since GROUP ALL)[0].n OR 0;
+         CREATE type::record('job', $id) SET video_id = $video, owner_id = $owner,
+            priority = $recent, state = 'queued', attempt = 0,
+            created_at = $now, available_at = $now;",
     )
     .bind(("id", id.clone()))
     .bind(("video", video_id.to_owned()))
+    .bind(("since", since))
     .bind(("now", db::now()))
     .await?
     .check()?;
@@ -58,7 +66,8 @@ pub async fn exists_for_video(db: &Db, video_id: &str) -> Result<bool, ApiError>
     Ok(row.and_then(|v| v["n"].as_u64()).unwrap_or(0) > 0)
 }
 
-/// Claims the oldest runnable job for a worker, if there is one.
+/// Claims a runnable job for a worker, if there is one: the lowest priority number first
+/// (creators with fewer recent uploads), then the oldest.
 pub async fn try_lease(
     db: &Db,
     worker_id: &str,
@@ -73,7 +82,7 @@ pub async fn try_lease(
             .query(
                 "BEGIN TRANSACTION;
                  LET $j = (SELECT id FROM job WHERE state = 'queued' AND available_at <= $now
-                           ORDER BY created_at LIMIT 1)[0].id;
+                           ORDER BY priority, created_at LIMIT 1)[0].id;
                  LET $claimed = IF $j != NONE {
                      (UPDATE $j SET state = 'leased', attempt += 1, token_hash = $th,
                          worker_id = $w, lease_until = $until, leased_at = $now, progress = 0

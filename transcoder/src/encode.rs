@@ -29,8 +29,14 @@ pub fn ladder_args(
     let gop = (fps * f64::from(ladder::GOP_SECONDS)).round().max(1.0) as u32;
     let n = rungs.len();
     let mut graph = String::new();
-    // Frame-rate normalisation once, before the split: VFR and >60 fps sources become CFR.
-    let _ = write!(graph, "[0:v:0]fps={fps:.3},split={}", n + 1);
+    // Deinterlacing and frame-rate normalisation once, before the split: interlaced sources
+    // become progressive, VFR and >60 fps sources become CFR.
+    let deinterlace = if info.interlaced {
+        "yadif=mode=send_frame,"
+    } else {
+        ""
+    };
+    let _ = write!(graph, "[0:v:0]{deinterlace}fps={fps:.3},split={}", n + 1);
     for i in 0..n {
         let _ = write!(graph, "[s{i}]");
     }
@@ -52,6 +58,8 @@ pub fn ladder_args(
     let mut a: Vec<String> = vec![
         "-protocol_whitelist".into(),
         "file,pipe".into(),
+        "-format_whitelist".into(),
+        crate::ffmpeg::INPUT_FORMATS.into(),
         "-y".into(),
         "-i".into(),
     ];

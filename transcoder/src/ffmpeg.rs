@@ -31,6 +31,13 @@ pub enum RunError {
     },
 }
 
+/// The container formats a source may be read as. Playlists (`hls`, `concat`), images and
+/// raw text are not among them, so a hostile file cannot make ffmpeg open other files or URLs
+/// (the list is inherited by nested demuxers such as an AVI's embedded subtitles). Audio-only
+/// formats are kept so such a file is refused with a precise reason.
+pub const INPUT_FORMATS: &str =
+    "mov,matroska,avi,mpegts,mpeg,flv,asf,ogg,mxf,dv,h264,hevc,m4v,mp3,wav,aac,flac";
+
 fn command(program: &'static str) -> Command {
     // Run at low priority so a busy transcoder leaves the api responsive on a shared host.
     let mut cmd = if Path::new("/usr/bin/nice").exists() {
@@ -57,6 +64,8 @@ pub async fn probe(input: &Path, limit: Duration) -> Result<String, RunError> {
         "error",
         "-protocol_whitelist",
         "file",
+        "-format_whitelist",
+        INPUT_FORMATS,
         "-print_format",
         "json",
         "-show_format",

@@ -11,6 +11,8 @@ pub struct SourceInfo {
     pub duration_s: f64,
     pub fps: f64,
     pub has_audio: bool,
+    /// Fields rather than frames: deinterlaced before scaling.
+    pub interlaced: bool,
 }
 
 /// Why a source was refused; the message is shown to its owner.
@@ -49,6 +51,7 @@ struct Stream {
     avg_frame_rate: Option<String>,
     r_frame_rate: Option<String>,
     duration: Option<String>,
+    field_order: Option<String>,
     #[serde(default)]
     side_data_list: Vec<serde_json::Value>,
     #[serde(default)]
@@ -121,12 +124,17 @@ pub fn parse(json: &str) -> Result<SourceInfo, Rejection> {
         .streams
         .iter()
         .any(|s| s.codec_type.as_deref() == Some("audio"));
+    let interlaced = matches!(
+        video.field_order.as_deref(),
+        Some("tt" | "bb" | "tb" | "bt")
+    );
     Ok(SourceInfo {
         width: w,
         height: h,
         duration_s: duration,
         fps,
         has_audio,
+        interlaced,
     })
 }
 
