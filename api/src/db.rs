@@ -46,6 +46,8 @@ const MIGRATIONS: &[(u32, &str)] = &[
         r#"
     UPDATE job SET priority = 0 WHERE priority = NONE;
     DEFINE INDEX IF NOT EXISTS job_owner ON job FIELDS owner_id, created_at;
+    DEFINE TABLE IF NOT EXISTS subtitle SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS subtitle_video ON subtitle FIELDS video_id;
     "#,
     ),
 ];

@@ -17,6 +17,7 @@ pub mod parts;
 pub mod rest;
 pub mod signing;
 pub mod state;
+pub mod subtitles;
 pub mod uploads;
 pub mod videos;
 pub mod web;

@@ -77,10 +77,22 @@ pub async fn serve(
             "this media link is invalid or has expired",
         );
     }
-    let key = format!(
-        "{}/{path}",
-        shared::layout::version_prefix(&video_id, version)
-    );
+    // Subtitle tracks live beside the versions; the master playlist lists them.
+    if (path == shared::layout::MASTER_PLAYLIST || path.starts_with("subs/"))
+        && let Some(resp) = subtitled(&state, &video_id, version, &path).await
+    {
+        return resp;
+    }
+    let key = match path
+        .strip_prefix("subs/")
+        .and_then(|p| p.strip_suffix(".vtt"))
+    {
+        Some(lang) => crate::subtitles::key(&video_id, lang),
+        None => format!(
+            "{}/{path}",
+            shared::layout::version_prefix(&video_id, version)
+        ),
+    };
     let meta = match state.store.head(&key).await {
         Ok(m) => m,
         Err(StoreError::NotFound(_)) => return plain(StatusCode::NOT_FOUND, "no such media"),
@@ -89,7 +101,7 @@ pub async fn serve(
             return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
     };
-    let cache = if path.ends_with(".m3u8") {
+    let cache = if path.ends_with(".m3u8") || path.starts_with("subs/") {
         "public, max-age=60"
     } else {
         "public, max-age=31536000, immutable"
@@ -149,6 +161,79 @@ pub async fn serve(
             plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
     }
+}
+
+/// Serves the playlists that depend on the video's subtitle tracks: the master playlist with
+/// a subtitle group (when there are tracks) and each track's media playlist. `None` lets the
+/// stored object answer.
+async fn subtitled(state: &AppState, video_id: &str, version: u32, path: &str) -> Option<Response> {
+    let tracks = match crate::subtitles::list(&state.db, video_id).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "listing subtitles");
+            return Some(plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+        }
+    };
+    let playlist = |body: String| {
+        Response::builder()
+            .header(header::CACHE_CONTROL, "public, max-age=60")
+            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+            .header(header::CONTENT_TYPE, shared::layout::content_type("x.m3u8"))
+            .body(body)
+    };
+    if let Some(lang) = path
+        .strip_prefix("subs/")
+        .and_then(|p| p.strip_suffix(".m3u8"))
+    {
+        if !tracks.iter().any(|t| t.language == lang) {
+            return Some(plain(StatusCode::NOT_FOUND, "no such subtitles"));
+        }
+        let duration = crate::videos::get(&state.db, video_id)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|v| v.duration_s)
+            .unwrap_or(1.0);
+        return Some(playlist(crate::subtitles::media_playlist(lang, duration)));
+    }
+    if path.starts_with("subs/") {
+        return if tracks
+            .iter()
+            .any(|t| path == format!("subs/{}.vtt", t.language))
+        {
+            None
+        } else {
+            Some(plain(StatusCode::NOT_FOUND, "no such subtitles"))
+        };
+    }
+    if tracks.is_empty() {
+        return None;
+    }
+    let key = format!(
+        "{}/{path}",
+        shared::layout::version_prefix(video_id, version)
+    );
+    let mut text = Vec::new();
+    match state.store.read_range(&key, 0, 1024 * 1024).await {
+        Ok(mut s) => {
+            while let Some(chunk) = s.next().await {
+                match chunk {
+                    Ok(c) => text.extend_from_slice(&c),
+                    Err(e) => {
+                        tracing::error!(error = %e, key, "reading the master playlist");
+                        return Some(plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+                    }
+                }
+            }
+        }
+        Err(StoreError::NotFound(_)) => return Some(plain(StatusCode::NOT_FOUND, "no such media")),
+        Err(e) => {
+            tracing::error!(error = %e, key, "reading the master playlist");
+            return Some(plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+        }
+    }
+    let master = String::from_utf8_lossy(&text);
+    Some(playlist(crate::subtitles::with_subtitles(&master, &tracks)))
 }
 
 #[cfg(test)]

@@ -32,6 +32,9 @@ pub fn video_prefix(video_id: &str) -> String {
 pub const MASTER_PLAYLIST: &str = "master.m3u8";
 /// The poster image inside a version prefix.
 pub const POSTER: &str = "poster.jpg";
+/// The storyboard index (WebVTT cues pointing at `#xywh=` tiles of the sprite sheets in
+/// `storyboard/`) inside a version prefix.
+pub const STORYBOARD: &str = "storyboard.vtt";
 
 /// Checks a path below a version prefix as it arrives in a media URL: relative, no `..`, no
 /// empty or hidden segments, only characters the transcoder writes.

@@ -144,6 +144,13 @@ async fn delete_prefix_removes_only_the_prefix(store: &Store) {
     store.head("videos/ab/v1/master.m3u8").await.unwrap();
     // Deleting what is not there is not an error.
     store.delete_prefix("videos/zz/").await.unwrap();
+    store.delete("videos/a/v2/master.m3u8").await.unwrap();
+    assert!(matches!(
+        store.head("videos/a/v2/master.m3u8").await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.delete("videos/a/v2/master.m3u8").await.unwrap();
+    store.head("videos/ab/v1/master.m3u8").await.unwrap();
 }
 
 async fn multipart_upload_resumes_and_joins(store: &Store) {

@@ -1,10 +1,11 @@
 //! The ladder encode: one ffmpeg process, one decode, `split` into one scaled branch per rung
-//! plus a poster branch, libx264 with keyframes forced every 2 s on every rung (so segment
+//! plus poster and storyboard branches, libx264 with keyframes forced every 2 s on every rung (so segment
 //! boundaries align across rungs and players can switch anywhere), 6 s fMP4 segments, stereo
 //! AAC as a separate audio rendition, and a master playlist written from the measured segments
 //! (ffmpeg's own lacks AVERAGE-BANDWIDTH and FRAME-RATE and lists audio as a variant).
 
 use crate::probe::SourceInfo;
+use crate::storyboard;
 use shared::ladder::{self, Rung};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -36,11 +37,13 @@ pub fn ladder_args(
     } else {
         ""
     };
-    let _ = write!(graph, "[0:v:0]{deinterlace}fps={fps:.3},split={}", n + 1);
+    let _ = write!(graph, "[0:v:0]{deinterlace}fps={fps:.3},split={}", n + 2);
     for i in 0..n {
         let _ = write!(graph, "[s{i}]");
     }
-    graph.push_str("[sp];");
+    graph.push_str("[sp][ssb];");
+    let sb = storyboard::plan(info.width, info.height, info.duration_s);
+    let _ = write!(graph, "[ssb]{}[sb];", storyboard::filter(&sb));
     for (i, r) in rungs.iter().enumerate() {
         let _ = write!(
             graph,
@@ -147,6 +150,11 @@ pub fn ladder_args(
         "-q:v".into(),
         "3".into(),
         out.join(shared::layout::POSTER).display().to_string(),
+        "-map".into(),
+        "[sb]".into(),
+        "-q:v".into(),
+        "5".into(),
+        out.join(storyboard::sheet_pattern()).display().to_string(),
     ]);
     a
 }

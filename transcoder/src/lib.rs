@@ -9,6 +9,7 @@ pub mod encode;
 pub mod ffmpeg;
 pub mod pipeline;
 pub mod probe;
+pub mod storyboard;
 pub mod worker;
 
 pub use worker::{WorkerConfig, run_worker};

@@ -4,6 +4,7 @@
 use crate::encode::{self, Measured};
 use crate::ffmpeg::{self, RunError};
 use crate::probe::{self, Rejection, SourceInfo};
+use crate::storyboard;
 use shared::ladder::{self, Rung};
 use std::path::Path;
 use std::time::Duration;
@@ -67,6 +68,7 @@ pub async fn transcode(
     if info.has_audio {
         std::fs::create_dir_all(out.join(encode::AUDIO_DIR))?;
     }
+    std::fs::create_dir_all(out.join(storyboard::DIR))?;
     let args = encode::ladder_args(source, out, &info, &rungs, preset);
     // Generous: slow presets on big sources run well below real time on small machines.
     let limit = Duration::from_secs_f64((info.duration_s * 20.0).max(300.0));
@@ -85,6 +87,12 @@ pub async fn transcode(
     } else {
         None
     };
+    let sheets = std::fs::read_dir(out.join(storyboard::DIR))?.count() as u32;
+    let plan = storyboard::plan(info.width, info.height, info.duration_s);
+    std::fs::write(
+        out.join(shared::layout::STORYBOARD),
+        storyboard::vtt(&plan, info.duration_s, sheets),
+    )?;
     let master = encode::master_playlist(&measured, audio, encode::output_fps(&info));
     std::fs::write(out.join(shared::layout::MASTER_PLAYLIST), master)?;
     Ok(Outcome {

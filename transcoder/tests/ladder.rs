@@ -170,3 +170,28 @@ async fn portrait_sources_without_audio_get_portrait_rungs() {
     assert!(!master.contains("AUDIO="));
     assert!(master.contains("FRAME-RATE=25.000"));
 }
+
+#[tokio::test]
+async fn seek_previews_index_every_stretch_of_the_video() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_clip(dir.path(), 640, 360, 25, 7, false).await;
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    pipeline::transcode(&src, &out, "ultrafast", |_| {})
+        .await
+        .unwrap();
+    let vtt = std::fs::read_to_string(out.join("storyboard.vtt")).unwrap();
+    assert!(vtt.starts_with("WEBVTT\n\n"), "{vtt}");
+    let cues: Vec<&str> = vtt.lines().filter(|l| l.contains("#xywh=")).collect();
+    assert_eq!(cues.len(), 4, "a cue per 2 s of 7 s:\n{vtt}");
+    assert_eq!(cues[3], "storyboard/sb_001.jpg#xywh=480,0,160,90");
+    assert!(vtt.contains("00:00:06.000 --> 00:00:07.000"));
+    // One 10x10 sheet of 160x90 tiles.
+    let sheet = ffprobe(
+        &["-show_entries", "stream=width,height"],
+        &out.join("storyboard/sb_001.jpg"),
+    );
+    assert_eq!(sheet["streams"][0]["width"], 1600);
+    assert_eq!(sheet["streams"][0]["height"], 900);
+    assert!(!out.join("storyboard/sb_002.jpg").exists());
+}

@@ -4,6 +4,7 @@ use crate::error::ApiResult;
 use crate::rest::ApiTags;
 use crate::rest::auth::{Empty, MaybeUser, UserAuth};
 use crate::state::AppState;
+use crate::subtitles;
 use crate::videos::{self, ListQuery, Patch, Video};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -65,7 +66,7 @@ pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
     Some(Playback {
         master_url: format!("{base}/{}", shared::layout::MASTER_PLAYLIST),
         poster_url: format!("{base}/{}", shared::layout::POSTER),
-        storyboard_url: None,
+        storyboard_url: Some(format!("{base}/{}", shared::layout::STORYBOARD)),
         expires_at: expires,
     })
 }
@@ -89,6 +90,30 @@ impl VideoDto {
             playback,
         }
     }
+}
+
+/// A subtitle track.
+#[derive(Debug, Object)]
+pub struct SubtitleDto {
+    /// Language tag, e.g. `en`, `pt-BR`.
+    pub language: String,
+    /// What players show in their subtitle menu, e.g. `English`.
+    pub label: String,
+}
+
+#[derive(Debug, Object)]
+pub struct AddSubtitleRequest {
+    pub language: String,
+    pub label: String,
+    /// The WebVTT file's text (at most 512 KiB).
+    pub vtt: String,
+}
+
+#[derive(poem_openapi::ApiResponse)]
+pub enum SubtitleAdded {
+    /// Stored; players see it in the master playlist at once.
+    #[oai(status = 201)]
+    Created(Json<SubtitleDto>),
 }
 
 /// One page of videos.
@@ -170,6 +195,71 @@ impl VideosApi {
             .map(|v| VideoDto::new(&state, v))
             .collect();
         Ok(Json(VideoPage { items, next_cursor }))
+    }
+
+    /// Add a WebVTT subtitle track (or replace the track in that language). Owner or admin.
+    #[oai(
+        path = "/videos/:video_id/subtitles",
+        method = "post",
+        operation_id = "add_subtitle"
+    )]
+    async fn add_subtitle(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        video_id: Path<String>,
+        body: Json<AddSubtitleRequest>,
+    ) -> ApiResult<SubtitleAdded> {
+        let v = videos::get_managed(&state.db, &video_id, &auth.0).await?;
+        let b = body.0;
+        let s =
+            subtitles::put(&state.db, &state.store, &v.id, &b.language, &b.label, b.vtt).await?;
+        Ok(SubtitleAdded::Created(Json(SubtitleDto {
+            language: s.language,
+            label: s.label,
+        })))
+    }
+
+    /// The subtitle tracks of a video anyone may watch.
+    #[oai(
+        path = "/videos/:video_id/subtitles",
+        method = "get",
+        operation_id = "list_subtitles"
+    )]
+    async fn list_subtitles(
+        &self,
+        state: Data<&AppState>,
+        auth: MaybeUser,
+        video_id: Path<String>,
+    ) -> ApiResult<Json<Vec<SubtitleDto>>> {
+        let v = videos::get_visible(&state.db, &video_id, auth.user()).await?;
+        let list = subtitles::list(&state.db, &v.id).await?;
+        Ok(Json(
+            list.into_iter()
+                .map(|s| SubtitleDto {
+                    language: s.language,
+                    label: s.label,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Remove a subtitle track. Owner or admin.
+    #[oai(
+        path = "/videos/:video_id/subtitles/:language",
+        method = "delete",
+        operation_id = "delete_subtitle"
+    )]
+    async fn delete_subtitle(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        video_id: Path<String>,
+        language: Path<String>,
+    ) -> ApiResult<Empty> {
+        let v = videos::get_managed(&state.db, &video_id, &auth.0).await?;
+        subtitles::remove(&state.db, &state.store, &v.id, &language).await?;
+        Ok(Empty::NoContent)
     }
 
     /// One video. Owners and admins see it in every state; others once it is published and

@@ -4,6 +4,7 @@
 mod accounts;
 mod helpers;
 mod media;
+mod previews;
 mod queue;
 mod s3_uploads;
 mod schemas;

@@ -120,6 +120,13 @@ impl ObjectStore for FsStore {
         fs::copy(&p, dest).await.map_err(not_found(key))
     }
 
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
     async fn delete_prefix(&self, prefix: &str) -> Result<(), StoreError> {
         let trimmed = prefix.trim_end_matches('/');
         let p = self.path(trimmed)?;

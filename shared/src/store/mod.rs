@@ -116,6 +116,9 @@ pub trait ObjectStore: Send + Sync {
         dest: &Path,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Removes one object; removing one that is not there is not an error.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Removes every object whose key starts with `prefix` (which must end in `/`).
     fn delete_prefix(&self, prefix: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
@@ -236,6 +239,9 @@ impl ObjectStore for Store {
     }
     async fn get_to_file(&self, key: &str, dest: &Path) -> Result<u64, StoreError> {
         dispatch!(self, s => s.get_to_file(key, dest).await)
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.delete(key).await)
     }
     async fn delete_prefix(&self, prefix: &str) -> Result<(), StoreError> {
         dispatch!(self, s => s.delete_prefix(prefix).await)

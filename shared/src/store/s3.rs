@@ -441,6 +441,23 @@ impl ObjectStore for S3Store {
         Ok(n)
     }
 
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        check_key(key)?;
+        let sent = self
+            .send(key, || {
+                let url = self
+                    .bucket()
+                    .delete_object(self.creds(), key)
+                    .sign(REQUEST_TTL);
+                Ok(self.request(Method::DELETE, url))
+            })
+            .await;
+        match sent {
+            Ok(_) | Err(StoreError::Remote { status: 404, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn delete_prefix(&self, prefix: &str) -> Result<(), StoreError> {
         check_key(prefix.trim_end_matches('/'))?;
         if !prefix.ends_with('/') {

@@ -1,0 +1,141 @@
+//! Seek previews and subtitles on a published video: the storyboard index and its sheets, and
+//! WebVTT tracks that appear in (and leave) the master playlist as an HLS subtitle group.
+
+use crate::helpers::{clip, code, spawn_app};
+use shared::client::types;
+
+const VTT: &str = "WEBVTT\n\n00:00.000 --> 00:02.000\nHello\n\n00:02.000 --> 00:04.000\nWorld\n";
+
+fn subtitle(language: &str, label: &str, vtt: &str) -> types::AddSubtitleRequest {
+    types::AddSubtitleRequest {
+        language: language.into(),
+        label: label.into(),
+        vtt: vtt.into(),
+    }
+}
+
+#[tokio::test]
+async fn storyboards_and_subtitle_tracks_reach_the_player() {
+    let app = spawn_app(1).await;
+    let (token, _) = app.user("creator").await;
+    let (other, _) = app.user("other").await;
+    let video_id = app
+        .upload(&token, &clip(960, 540, 4).await, "Captioned")
+        .await;
+    let v = app.wait_terminal(&token, &video_id).await;
+    let playback = v.playback.expect("published");
+    let http = reqwest::Client::new();
+    let get = |url: String| {
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap() }
+    };
+
+    // Storyboard: a WebVTT index of tiles in sprite sheets next to it.
+    let sb_url = format!(
+        "{}{}",
+        app.base,
+        playback.storyboard_url.expect("a storyboard")
+    );
+    let sb = get(sb_url.clone()).await;
+    assert_eq!(sb.status(), 200);
+    assert!(
+        sb.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/vtt")
+    );
+    let index = sb.text().await.unwrap();
+    let tile = index
+        .lines()
+        .find(|l| l.contains("#xywh="))
+        .expect("a tile cue");
+    let sheet = tile.split('#').next().unwrap();
+    let base = sb_url.rsplit_once('/').unwrap().0;
+    let img = get(format!("{base}/{sheet}")).await;
+    assert_eq!(img.status(), 200);
+    assert_eq!(img.headers()["content-type"], "image/jpeg");
+
+    // Subtitles: only the owner adds them, and only WebVTT with a proper language tag.
+    let c = app.as_user(&token);
+    assert_eq!(
+        code(
+            app.as_user(&other)
+                .add_subtitle(&video_id, &subtitle("en", "English", VTT))
+                .await
+        ),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        code(
+            c.add_subtitle(
+                &video_id,
+                &subtitle("en", "English", "1\n00:00:00,000 --> x\n")
+            )
+            .await
+        ),
+        (400, "invalid_subtitle".into())
+    );
+    assert_eq!(
+        code(
+            c.add_subtitle(&video_id, &subtitle("../../x", "English", VTT))
+                .await
+        ),
+        (400, "invalid_language".into())
+    );
+    c.add_subtitle(&video_id, &subtitle("en", "English", VTT))
+        .await
+        .unwrap();
+    c.add_subtitle(&video_id, &subtitle("fr", "Français", VTT))
+        .await
+        .unwrap();
+    let listed = app
+        .anon()
+        .list_subtitles(&video_id)
+        .await
+        .unwrap()
+        .into_inner();
+    let langs: Vec<&str> = listed.iter().map(|s| s.language.as_str()).collect();
+    assert_eq!(langs, ["en", "fr"]);
+
+    let master_url = format!("{}{}", app.base, playback.master_url);
+    let master = get(master_url.clone()).await.text().await.unwrap();
+    assert!(
+        master.contains(
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\""
+        ),
+        "{master}"
+    );
+    assert!(master.contains("NAME=\"Français\",LANGUAGE=\"fr\""));
+    assert!(
+        master
+            .lines()
+            .filter(|l| l.starts_with("#EXT-X-STREAM-INF"))
+            .all(|l| l.ends_with(",SUBTITLES=\"subs\"")),
+        "{master}"
+    );
+    let base = master_url.rsplit_once('/').unwrap().0.to_owned();
+    let track = get(format!("{base}/subs/en.m3u8"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        track.contains("#EXTINF:") && track.contains("\nen.vtt\n"),
+        "{track}"
+    );
+    let vtt = get(format!("{base}/subs/en.vtt")).await;
+    assert_eq!(vtt.status(), 200);
+    assert_eq!(vtt.text().await.unwrap(), VTT);
+    assert_eq!(get(format!("{base}/subs/de.vtt")).await.status(), 404);
+
+    // Removing both leaves the master as the transcoder wrote it.
+    c.delete_subtitle(&video_id, "en").await.unwrap();
+    c.delete_subtitle(&video_id, "fr").await.unwrap();
+    assert_eq!(
+        code(c.delete_subtitle(&video_id, "fr").await),
+        (404, "subtitle_not_found".into())
+    );
+    let master = get(master_url.clone()).await.text().await.unwrap();
+    assert!(!master.contains("SUBTITLES"), "{master}");
+    assert_eq!(get(format!("{base}/subs/en.vtt")).await.status(), 404);
+}
