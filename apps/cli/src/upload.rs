@@ -48,6 +48,8 @@ pub struct Uploaded {
     /// Parts the server already held when this run started.
     pub resumed_parts: usize,
     pub total_parts: usize,
+    /// How long `complete_upload` took (the server checking and joining the parts).
+    pub completion: Duration,
 }
 
 fn fingerprint(server: &str, path: &Path, meta: &std::fs::Metadata) -> String {
@@ -179,6 +181,7 @@ pub async fn upload(
                 video_id: open.video_id,
                 resumed_parts: 0,
                 total_parts: 0,
+                completion: Duration::ZERO,
             });
         }
         Some(open) => open,
@@ -280,14 +283,17 @@ pub async fn upload(
         .into_iter()
         .map(|(number, etag)| types::CompletedPart { number, etag })
         .collect();
+    let completing = std::time::Instant::now();
     api.complete_upload(&open.upload_id, &types::CompleteUploadRequest { parts })
         .await
         .map_err(|e| anyhow::anyhow!("completing the upload: {}", describe(&e)))?;
+    let completion = completing.elapsed();
     let _ = std::fs::remove_file(&state);
     Ok(Uploaded {
         video_id: open.video_id,
         resumed_parts,
         total_parts,
+        completion,
     })
 }
 
