@@ -199,6 +199,12 @@ impl Application {
                         Ok(n) => tracing::info!(uploads = n, "ended expired uploads"),
                         Err(e) => tracing::error!(error = %e, "upload sweeper"),
                     }
+                    let grace = state.settings.media_url_ttl_s;
+                    if let Err(e) =
+                        jobs::drop_replaced_previews(&state.db, &state.store, grace).await
+                    {
+                        tracing::error!(error = %e, "dropping replaced first playable versions");
+                    }
                     let stuck_after = state.settings.upload_completing_timeout_s;
                     match uploads::recover_completions(&state.db, &state.store, stuck_after).await {
                         Ok(0) => {}
@@ -223,6 +229,7 @@ impl Application {
                     .unwrap_or_else(|| state.settings.data_dir.join("scratch")),
                 name: format!("in-process-{i}"),
                 preset: "veryfast".into(),
+                preview_min_s: state.settings.preview_min_s,
             };
             let stop = shutdown.clone();
             workers.push(tokio::spawn(async move {

@@ -76,6 +76,9 @@ pub struct Settings {
     pub job_max_attempts: u32,
     /// Scratch directory of in-process workers.
     pub scratch_dir: Option<PathBuf>,
+    /// In-process workers publish sources at least this long (seconds) as their lowest rung
+    /// first, before the whole ladder.
+    pub preview_min_s: f64,
     /// S3 credentials; when unset, `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` are used.
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<String>,
@@ -110,6 +113,7 @@ impl Default for Settings {
             job_lease_s: 120,
             job_max_attempts: 5,
             scratch_dir: None,
+            preview_min_s: 30.0,
             s3_access_key_id: None,
             s3_secret_access_key: None,
             max_open_uploads_per_user: 5,

@@ -24,6 +24,9 @@ pub struct Lease {
     pub job_token: String,
     pub lease_until: String,
     pub version: u32,
+    /// Where to put the first playable version (lowest rung only), when the video has none
+    /// yet: it is published as soon as the worker reports it, before the whole ladder.
+    pub preview_version: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,9 +119,18 @@ pub async fn try_lease(
             return Ok(None);
         };
         let version = videos::next_version(db, &job.video_id).await?;
-        db.query("UPDATE type::record('job', $id) SET version = $v")
+        let playable = videos::get(db, &job.video_id)
+            .await?
+            .is_some_and(|v| v.published_version.is_some());
+        let preview_version = if playable {
+            None
+        } else {
+            Some(videos::next_version(db, &job.video_id).await?)
+        };
+        db.query("UPDATE type::record('job', $id) SET version = $v, preview_version = $pv")
             .bind(("id", job.id.clone()))
             .bind(("v", version))
+            .bind(("pv", preview_version))
             .await?
             .check()?;
         videos::set_state(db, &job.video_id, VideoState::Processing, None).await?;
@@ -129,6 +141,7 @@ pub async fn try_lease(
             job_token: token,
             lease_until: until,
             version,
+            preview_version,
         }));
     }
     Ok(None)
@@ -230,6 +243,81 @@ pub async fn complete(
     let version = version
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {job_id} has no version")))?;
     videos::publish(db, &video_id, version, duration_s).await
+}
+
+/// Publishes the first playable version of a job's video (its lowest rung), unless the video
+/// became playable meanwhile. The job stays leased: the whole ladder follows.
+pub async fn publish_preview(
+    db: &Db,
+    job_id: &str,
+    attempt: u32,
+    token: &str,
+    duration_s: f64,
+) -> Result<(), ApiError> {
+    let mut r = db
+        .query("SELECT VALUE preview_version FROM type::record('job', $id)")
+        .bind(("id", job_id.to_owned()))
+        .await?;
+    let preview: Option<u32> = r
+        .take::<Vec<serde_json::Value>>(0)?
+        .first()
+        .and_then(|v| v.as_u64())
+        .map(|v| v as u32);
+    let video_id = cas(db, job_id, attempt, token, "preview_at = $now", None)
+        .await?
+        .ok_or_else(|| lease_lost(job_id))?;
+    let Some(version) = preview else {
+        return Err(ApiError::conflict(
+            "no_preview_expected",
+            "this job was not asked for a first playable version",
+        ));
+    };
+    videos::publish_first(db, &video_id, version, duration_s).await
+}
+
+/// Drops first playable versions the whole ladder replaced more than `grace_s` ago (long
+/// enough for every signed URL handed out for them to have expired). Returns how many.
+pub async fn drop_replaced_previews(
+    db: &Db,
+    store: &shared::store::Store,
+    grace_s: u64,
+) -> Result<usize, ApiError> {
+    use shared::store::ObjectStore;
+    let before = db::ts(chrono::Utc::now() - chrono::Duration::seconds(grace_s as i64));
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, video_id, preview_version FROM job
+             WHERE state = 'done' AND preview_at != NONE AND preview_dropped = NONE
+               AND finished_at < $before LIMIT 100",
+        )
+        .bind(("before", before))
+        .await?;
+    let rows: Vec<serde_json::Value> = r.take(0)?;
+    let mut dropped = 0;
+    for row in rows {
+        let (Some(id), Some(video), Some(version)) = (
+            row["id"].as_str(),
+            row["video_id"].as_str(),
+            row["preview_version"].as_u64(),
+        ) else {
+            continue;
+        };
+        let published = videos::get(db, video)
+            .await?
+            .and_then(|v| v.published_version);
+        // Never the version viewers are sent to (a ladder that failed leaves the preview up).
+        if published != Some(version as u32) {
+            let prefix = format!("{}/", shared::layout::version_prefix(video, version as u32));
+            store.delete_prefix(&prefix).await?;
+        }
+        db.query("UPDATE type::record('job', $id) SET preview_dropped = $now")
+            .bind(("id", id.to_owned()))
+            .bind(("now", db::now()))
+            .await?
+            .check()?;
+        dropped += 1;
+    }
+    Ok(dropped)
 }
 
 /// Records a failed attempt: retried later when `retryable` and attempts remain, otherwise the

@@ -247,19 +247,48 @@ pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiEr
         .ok_or_else(|| ApiError::not_found("video_not_found", "video vanished"))
 }
 
-/// Moves a video to a new state, recording a failure reason when there is one.
+/// Moves a video to a new state, recording a failure reason when there is one. A published
+/// video stays published (and watchable) whatever happens to later transcodes, and a deleted
+/// one stays deleted; only deletion applies to every video.
 pub async fn set_state(
     db: &Db,
     id: &str,
     state: VideoState,
     reason: Option<String>,
 ) -> Result<(), ApiError> {
-    db.query("UPDATE type::record('video', $id) SET state = $state, failure_reason = $reason")
+    let sql = if state == VideoState::Deleted {
+        "UPDATE type::record('video', $id) SET state = $state, failure_reason = $reason"
+    } else {
+        "UPDATE type::record('video', $id) SET failure_reason = $reason,
+            state = IF state IN ['published', 'deleted'] { state } ELSE { $state }"
+    };
+    db.query(sql)
         .bind(("id", id.to_owned()))
         .bind(("state", state.as_str().to_owned()))
         .bind(("reason", reason))
         .await?
         .check()?;
+    Ok(())
+}
+
+/// Publishes a video's first playable version, if it has none yet.
+pub async fn publish_first(
+    db: &Db,
+    id: &str,
+    version: u32,
+    duration_s: f64,
+) -> Result<(), ApiError> {
+    db.query(
+        "UPDATE type::record('video', $id) SET state = 'published', published_version = $v,
+            duration_s = $d, failure_reason = NONE, published_at = published_at ?? $now
+         WHERE state != 'deleted' AND published_version = NONE",
+    )
+    .bind(("id", id.to_owned()))
+    .bind(("v", version))
+    .bind(("d", duration_s))
+    .bind(("now", db::now()))
+    .await?
+    .check()?;
     Ok(())
 }
 

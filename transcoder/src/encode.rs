@@ -18,6 +18,21 @@ pub fn output_fps(info: &SourceInfo) -> f64 {
     info.fps.min(60.0)
 }
 
+/// What an encode writes besides the renditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extras {
+    pub poster: bool,
+    pub storyboard: bool,
+}
+
+impl Extras {
+    /// Everything: the full ladder's outputs.
+    pub const ALL: Extras = Extras {
+        poster: true,
+        storyboard: true,
+    };
+}
+
 /// The ffmpeg arguments (after the global flags) that encode `input` into `out`.
 pub fn ladder_args(
     input: &Path,
@@ -25,6 +40,7 @@ pub fn ladder_args(
     info: &SourceInfo,
     rungs: &[Rung],
     preset: &str,
+    extras: Extras,
 ) -> Vec<String> {
     let fps = output_fps(info);
     let gop = (fps * f64::from(ladder::GOP_SECONDS)).round().max(1.0) as u32;
@@ -37,13 +53,22 @@ pub fn ladder_args(
     } else {
         ""
     };
-    let _ = write!(graph, "[0:v:0]{deinterlace}fps={fps:.3},split={}", n + 2);
+    let branches = n + usize::from(extras.poster) + usize::from(extras.storyboard);
+    let _ = write!(graph, "[0:v:0]{deinterlace}fps={fps:.3},split={branches}");
     for i in 0..n {
         let _ = write!(graph, "[s{i}]");
     }
-    graph.push_str("[sp][ssb];");
-    let sb = storyboard::plan(info.width, info.height, info.duration_s);
-    let _ = write!(graph, "[ssb]{}[sb];", storyboard::filter(&sb));
+    if extras.poster {
+        graph.push_str("[sp]");
+    }
+    if extras.storyboard {
+        graph.push_str("[ssb]");
+    }
+    graph.push(';');
+    if extras.storyboard {
+        let sb = storyboard::plan(info.width, info.height, info.duration_s);
+        let _ = write!(graph, "[ssb]{}[sb];", storyboard::filter(&sb));
+    }
     for (i, r) in rungs.iter().enumerate() {
         let _ = write!(
             graph,
@@ -52,11 +77,14 @@ pub fn ladder_args(
         );
     }
     // Poster: a frame a tenth of the way in (past intros and fades), at most 1280 wide.
-    let at = (info.duration_s * 0.1).min(30.0);
-    let _ = write!(
-        graph,
-        "[sp]trim=start={at:.3},setpts=PTS-STARTPTS,scale='min(1280,iw)':-2,setsar=1[poster]"
-    );
+    if extras.poster {
+        let at = (info.duration_s * 0.1).min(30.0);
+        let _ = write!(
+            graph,
+            "[sp]trim=start={at:.3},setpts=PTS-STARTPTS,scale='min(1280,iw)':-2,setsar=1[poster]"
+        );
+    }
+    let graph = graph.trim_end_matches(';').to_owned();
 
     let mut a: Vec<String> = vec![
         "-protocol_whitelist".into(),
@@ -142,20 +170,26 @@ pub fn ladder_args(
         map,
         out.join("%v/index.m3u8").display().to_string(),
     ]);
-    a.extend([
-        "-map".into(),
-        "[poster]".into(),
-        "-frames:v".into(),
-        "1".into(),
-        "-q:v".into(),
-        "3".into(),
-        out.join(shared::layout::POSTER).display().to_string(),
-        "-map".into(),
-        "[sb]".into(),
-        "-q:v".into(),
-        "5".into(),
-        out.join(storyboard::sheet_pattern()).display().to_string(),
-    ]);
+    if extras.poster {
+        a.extend([
+            "-map".into(),
+            "[poster]".into(),
+            "-frames:v".into(),
+            "1".into(),
+            "-q:v".into(),
+            "3".into(),
+            out.join(shared::layout::POSTER).display().to_string(),
+        ]);
+    }
+    if extras.storyboard {
+        a.extend([
+            "-map".into(),
+            "[sb]".into(),
+            "-q:v".into(),
+            "5".into(),
+            out.join(storyboard::sheet_pattern()).display().to_string(),
+        ]);
+    }
     a
 }
 

@@ -27,6 +27,9 @@ struct Cli {
     /// x264 preset.
     #[arg(long, env = "KINO_PRESET", default_value = "veryfast")]
     preset: String,
+    /// Sources at least this long (seconds) are first published as their lowest rung alone.
+    #[arg(long, env = "KINO_PREVIEW_MIN_S", default_value_t = 30.0)]
+    preview_min_s: f64,
 }
 
 #[tokio::main]
@@ -54,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
             scratch_dir: cli.scratch_dir.join(format!("w{i}")),
             name: format!("{host}-{i}"),
             preset: cli.preset.clone(),
+            preview_min_s: cli.preview_min_s,
         };
         tasks.push(tokio::spawn(transcoder::run_worker(cfg, cancel.clone())));
     }

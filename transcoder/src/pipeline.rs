@@ -1,7 +1,7 @@
 //! One transcode, independent of where jobs come from: probe the local source, encode the
 //! ladder into an output directory, write the master playlist.
 
-use crate::encode::{self, Measured};
+use crate::encode::{self, Extras, Measured};
 use crate::ffmpeg::{self, RunError};
 use crate::probe::{self, Rejection, SourceInfo};
 use crate::storyboard;
@@ -58,18 +58,54 @@ pub async fn transcode(
     source: &Path,
     out: &Path,
     preset: &str,
-    mut on_progress: impl FnMut(f64) + Send,
+    on_progress: impl FnMut(f64) + Send,
 ) -> Result<Outcome, TranscodeError> {
     let info = inspect(source).await?;
     let rungs = ladder::for_source(info.width, info.height);
+    encode(source, out, info, rungs, preset, Extras::ALL, on_progress).await
+}
+
+/// The preset of the first playable version: quick, and still High profile.
+pub const PREVIEW_PRESET: &str = "superfast";
+
+/// The first playable version of an inspected source: its lowest rung (and audio and poster)
+/// only, so the video can play long before the whole ladder is done.
+pub async fn preview(
+    source: &Path,
+    out: &Path,
+    info: SourceInfo,
+) -> Result<Outcome, TranscodeError> {
+    let lowest = ladder::for_source(info.width, info.height)
+        .into_iter()
+        .take(1)
+        .collect();
+    let extras = Extras {
+        poster: true,
+        storyboard: false,
+    };
+    encode(source, out, info, lowest, PREVIEW_PRESET, extras, |_| {}).await
+}
+
+/// Encodes the given rungs of an inspected source into `out` and writes the playlists.
+pub async fn encode(
+    source: &Path,
+    out: &Path,
+    info: SourceInfo,
+    rungs: Vec<Rung>,
+    preset: &str,
+    extras: Extras,
+    mut on_progress: impl FnMut(f64) + Send,
+) -> Result<Outcome, TranscodeError> {
     for r in &rungs {
         std::fs::create_dir_all(out.join(&r.name))?;
     }
     if info.has_audio {
         std::fs::create_dir_all(out.join(encode::AUDIO_DIR))?;
     }
-    std::fs::create_dir_all(out.join(storyboard::DIR))?;
-    let args = encode::ladder_args(source, out, &info, &rungs, preset);
+    if extras.storyboard {
+        std::fs::create_dir_all(out.join(storyboard::DIR))?;
+    }
+    let args = encode::ladder_args(source, out, &info, &rungs, preset, extras);
     // Generous: slow presets on big sources run well below real time on small machines.
     let limit = Duration::from_secs_f64((info.duration_s * 20.0).max(300.0));
     let duration = info.duration_s;
@@ -87,12 +123,14 @@ pub async fn transcode(
     } else {
         None
     };
-    let sheets = std::fs::read_dir(out.join(storyboard::DIR))?.count() as u32;
-    let plan = storyboard::plan(info.width, info.height, info.duration_s);
-    std::fs::write(
-        out.join(shared::layout::STORYBOARD),
-        storyboard::vtt(&plan, info.duration_s, sheets),
-    )?;
+    if extras.storyboard {
+        let sheets = std::fs::read_dir(out.join(storyboard::DIR))?.count() as u32;
+        let plan = storyboard::plan(info.width, info.height, info.duration_s);
+        std::fs::write(
+            out.join(shared::layout::STORYBOARD),
+            storyboard::vtt(&plan, info.duration_s, sheets),
+        )?;
+    }
     let master = encode::master_playlist(&measured, audio, encode::output_fps(&info));
     std::fs::write(out.join(shared::layout::MASTER_PLAYLIST), master)?;
     Ok(Outcome {

@@ -3,7 +3,9 @@
 //! `execute` handles exactly one leased job and is separate from the loop, so tests can drive
 //! the queue one job at a time. Scratch space is per attempt and removed on every exit path.
 
+use crate::encode::Extras;
 use crate::pipeline::{self, TranscodeError};
+use crate::probe::SourceInfo;
 use anyhow::Context;
 use shared::client::{Client, types};
 use shared::store::{ObjectStore, Store};
@@ -27,6 +29,9 @@ pub struct WorkerConfig {
     pub name: String,
     /// x264 preset.
     pub preset: String,
+    /// Sources at least this long get a first playable version (lowest rung only) published
+    /// before the whole ladder, when the api asks for one.
+    pub preview_min_s: f64,
 }
 
 /// A registered worker.
@@ -197,13 +202,61 @@ impl Worker {
             .get_to_file(&job.source_key, &source)
             .await
             .map_err(|e| TranscodeError::Io(std::io::Error::other(e)))?;
+        let info = pipeline::inspect(&source).await?;
+        if let Some(prefix) = &job.preview_prefix
+            && info.duration_s >= self.cfg.preview_min_s
+        {
+            self.first_playable(job, &source, &scratch.join("preview"), prefix, &info)
+                .await?;
+        }
         let out = scratch.join("out");
-        let outcome = pipeline::transcode(&source, &out, &self.cfg.preset, |p| {
-            progress.store(p.to_bits(), Ordering::Relaxed)
-        })
+        let rungs = shared::ladder::for_source(info.width, info.height);
+        let outcome = pipeline::encode(
+            &source,
+            &out,
+            info,
+            rungs,
+            &self.cfg.preset,
+            Extras::ALL,
+            |p| progress.store(p.to_bits(), Ordering::Relaxed),
+        )
         .await?;
         upload_dir(&self.store, &out, &job.output_prefix).await?;
         Ok(outcome.info.duration_s)
+    }
+
+    /// Encodes, uploads and publishes the lowest rung alone, so viewers can start watching
+    /// while the ladder encodes. A failure to publish it is logged, not fatal: the ladder
+    /// follows either way.
+    async fn first_playable(
+        &self,
+        job: &types::JobLease,
+        source: &Path,
+        dir: &Path,
+        prefix: &str,
+        info: &SourceInfo,
+    ) -> Result<(), TranscodeError> {
+        tokio::fs::create_dir_all(dir).await?;
+        let started = std::time::Instant::now();
+        pipeline::preview(source, dir, info.clone()).await?;
+        upload_dir(&self.store, dir, prefix).await?;
+        let body = types::CompleteJobRequest {
+            attempt: job.attempt,
+            job_token: job.job_token.clone(),
+            duration_s: info.duration_s,
+        };
+        match self.client.publish_preview(&job.job_id, &body).await {
+            Ok(_) => tracing::info!(
+                job = %job.job_id,
+                secs = started.elapsed().as_secs_f64(),
+                "first playable version published"
+            ),
+            Err(e) => {
+                tracing::warn!(job = %job.job_id, error = %e, "publishing the first playable version")
+            }
+        }
+        let _ = tokio::fs::remove_dir_all(dir).await;
+        Ok(())
     }
 }
 

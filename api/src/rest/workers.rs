@@ -71,6 +71,9 @@ pub struct JobLease {
     pub version: u32,
     /// Object-store prefix for this attempt's outputs.
     pub output_prefix: String,
+    /// When set, first encode the lowest rung alone under this prefix and report it with
+    /// `publish_preview`, so the video plays before the whole ladder is done.
+    pub preview_prefix: Option<String>,
 }
 
 /// The answer to a lease request.
@@ -160,6 +163,9 @@ impl WorkersApi {
                     job: Some(JobLease {
                         source_key: shared::layout::source_key(&l.video_id),
                         output_prefix: shared::layout::version_prefix(&l.video_id, l.version),
+                        preview_prefix: l
+                            .preview_version
+                            .map(|v| shared::layout::version_prefix(&l.video_id, v)),
                         job_id: l.job_id,
                         video_id: l.video_id,
                         attempt: l.attempt,
@@ -222,6 +228,31 @@ impl WorkersApi {
         body: Json<CompleteJobRequest>,
     ) -> ApiResult<Done> {
         jobs::complete(
+            &state.db,
+            &job_id,
+            body.attempt,
+            &body.job_token,
+            body.duration_s,
+        )
+        .await?;
+        Ok(Done::NoContent)
+    }
+
+    /// The first playable version (lowest rung) is complete under `preview_prefix`: publish it
+    /// now; the job stays leased for the whole ladder.
+    #[oai(
+        path = "/jobs/:job_id/preview",
+        method = "post",
+        operation_id = "publish_preview"
+    )]
+    async fn preview(
+        &self,
+        state: Data<&AppState>,
+        _auth: WorkerAuth,
+        job_id: Path<String>,
+        body: Json<CompleteJobRequest>,
+    ) -> ApiResult<Done> {
+        jobs::publish_preview(
             &state.db,
             &job_id,
             body.attempt,

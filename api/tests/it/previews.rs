@@ -139,3 +139,111 @@ async fn storyboards_and_subtitle_tracks_reach_the_player() {
     assert!(!master.contains("SUBTITLES"), "{master}");
     assert_eq!(get(format!("{base}/subs/en.vtt")).await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_lowest_rung_is_published_first_and_the_ladder_replaces_it() {
+    let app = crate::helpers::spawn_app_with(
+        tempfile::tempdir().unwrap(),
+        Some("mem://".into()),
+        1,
+        |s| {
+            s.preview_min_s = 0.0;
+            s.media_url_ttl_s = 4;
+            s.upload_sweep_interval_s = 1;
+        },
+    )
+    .await;
+    let (token, _) = app.user("creator").await;
+    let video_id = app.upload(&token, &clip(960, 540, 4).await, "Quick").await;
+    // Published (playable) early; the job goes on to the whole ladder.
+    let v = app.wait_terminal(&token, &video_id).await;
+    assert_eq!(v.state, types::VideoState::Published);
+    let mut done = false;
+    for _ in 0..600 {
+        let mut r = app
+            .db
+            .query("SELECT VALUE state FROM job WHERE video_id = $v")
+            .bind(("v", video_id.clone()))
+            .await
+            .unwrap();
+        let states: Vec<String> = r.take(0).unwrap();
+        if states == ["done"] {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(done, "the ladder finished");
+    let v = app
+        .as_user(&token)
+        .get_video(&video_id)
+        .await
+        .unwrap()
+        .into_inner();
+
+    let mut r = app
+        .db
+        .query(
+            "SELECT version, preview_version, preview_at, finished_at FROM job WHERE video_id = $v",
+        )
+        .bind(("v", video_id.clone()))
+        .await
+        .unwrap();
+    let jobs: Vec<serde_json::Value> = r.take(0).unwrap();
+    let job = &jobs[0];
+    let (full, preview) = (
+        job["version"].as_u64().unwrap() as u32,
+        job["preview_version"].as_u64().unwrap() as u32,
+    );
+    let (preview_at, finished_at) = (
+        job["preview_at"].as_str().unwrap(),
+        job["finished_at"].as_str().unwrap(),
+    );
+    assert!(
+        preview_at < finished_at,
+        "published first: {preview_at} < {finished_at}"
+    );
+
+    use shared::store::ObjectStore;
+    let store = app.store().await;
+    let read = |version: u32| {
+        let store = store.clone();
+        let video_id = video_id.clone();
+        async move {
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("m");
+            let key = format!(
+                "{}/master.m3u8",
+                shared::layout::version_prefix(&video_id, version)
+            );
+            store
+                .get_to_file(&key, &f)
+                .await
+                .map(|_| std::fs::read_to_string(&f).unwrap())
+        }
+    };
+    let first = read(preview).await.expect("the first playable version");
+    assert_eq!(first.matches("#EXT-X-STREAM-INF").count(), 1, "{first}");
+    assert!(first.contains("RESOLUTION=640x360"));
+    let ladder = read(full).await.unwrap();
+    assert_eq!(ladder.matches("#EXT-X-STREAM-INF").count(), 2, "{ladder}");
+    let master = reqwest::get(format!("{}{}", app.base, v.playback.unwrap().master_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(master, ladder, "viewers now get the whole ladder");
+
+    // Once no signed URL for it can be live, the replaced version is dropped.
+    let mut gone = false;
+    for _ in 0..100 {
+        if read(preview).await.is_err() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the first playable version was dropped");
+    assert!(read(full).await.is_ok());
+}
