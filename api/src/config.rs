@@ -74,6 +74,8 @@ pub struct Settings {
     pub job_lease_s: u64,
     /// Attempts before a job is dead-lettered.
     pub job_max_attempts: u32,
+    /// A retryable failure waits 2^attempt times this many seconds before the next attempt.
+    pub job_retry_base_s: u64,
     /// Scratch directory of in-process workers.
     pub scratch_dir: Option<PathBuf>,
     /// In-process workers publish sources at least this long (seconds) as their lowest rung
@@ -112,6 +114,7 @@ impl Default for Settings {
             max_upload_bytes: 50 * 1024 * 1024 * 1024,
             job_lease_s: 120,
             job_max_attempts: 5,
+            job_retry_base_s: 5,
             scratch_dir: None,
             preview_min_s: 30.0,
             s3_access_key_id: None,

@@ -105,11 +105,13 @@ pub async fn try_lease(
             Err(e) if is_conflict(&e) => continue,
             Err(e) => return Err(e.into()),
         };
+        // A conflicting transaction fails every statement in it; any of them may carry the
+        // conflict itself, the others only say the transaction failed.
         let errors = resp.take_errors();
+        if errors.values().any(is_conflict) {
+            continue;
+        }
         if let Some(e) = errors.into_values().next() {
-            if is_conflict(&e) {
-                continue;
-            }
             return Err(e.into());
         }
         let n = resp.num_statements();
@@ -149,7 +151,7 @@ pub async fn try_lease(
 
 fn is_conflict(e: &surrealdb::Error) -> bool {
     let s = e.to_string().to_lowercase();
-    s.contains("conflict") || s.contains("retry")
+    s.contains("conflict") || s.contains("retry") || s.contains("failed transaction")
 }
 
 /// Compare-and-set guard shared by heartbeat, complete and fail: the job must still be leased
@@ -245,6 +247,15 @@ pub async fn complete(
     videos::publish(db, &video_id, version, duration_s).await
 }
 
+/// How failed attempts are retried.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts before a job is dead-lettered.
+    pub max_attempts: u32,
+    /// The wait before attempt n+1 is 2^n times this, in seconds.
+    pub base_s: u64,
+}
+
 /// Publishes the first playable version of a job's video (its lowest rung), unless the video
 /// became playable meanwhile. The job stays leased: the whole ladder follows.
 pub async fn publish_preview(
@@ -329,12 +340,12 @@ pub async fn fail(
     token: &str,
     reason: &str,
     retryable: bool,
-    max_attempts: u32,
+    policy: RetryPolicy,
 ) -> Result<(), ApiError> {
-    let retry = retryable && attempt < max_attempts;
+    let retry = retryable && attempt < policy.max_attempts;
     let reason: String = reason.chars().take(2000).collect();
     let set = if retry {
-        let backoff = 2i64.pow(attempt.min(8)) * 5;
+        let backoff = 2i64.pow(attempt.min(8)) * policy.base_s as i64;
         let at = db::ts(chrono::Utc::now() + chrono::Duration::seconds(backoff));
         format!("state = 'queued', available_at = '{at}', last_error = $reason")
     } else {

@@ -31,6 +31,8 @@ pub struct Options {
     pub web_dir: Option<PathBuf>,
     /// Extra environment, e.g. `KINO_*` settings or S3 credentials.
     pub env: Vec<(String, String)>,
+    /// A fixed address (to come back on the same one after a restart); default a free port.
+    pub listen: Option<String>,
 }
 
 /// A running `kino` and the URL it printed.
@@ -53,7 +55,9 @@ pub fn start_with_bin(bin: &Path, data: &Path, opts: &Options) -> Kino {
         bin.display()
     );
     let mut cmd = Command::new(bin);
-    cmd.args(["--listen", "127.0.0.1:0", "--data-dir"])
+    cmd.arg("--listen")
+        .arg(opts.listen.as_deref().unwrap_or("127.0.0.1:0"))
+        .arg("--data-dir")
         .arg(data)
         .arg("--workers")
         .arg(opts.workers.to_string());

@@ -41,6 +41,7 @@ fn start_kino_with(data: &Path, workers: u32, env: &[(&str, &str)]) -> (Guard, S
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            listen: None,
         },
     );
     (k.process, k.url)
@@ -357,6 +358,23 @@ async fn a_standalone_transcoder_process_does_the_work_when_the_api_runs_none() 
     assert!(leftovers.is_empty(), "scratch left behind: {leftovers:?}");
 }
 
+/// Processes whose command line mentions `path` (ffmpeg and ffprobe runs in a scratch dir).
+fn encoders_in(path: &str) -> Vec<u32> {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let cmd = String::from_utf8_lossy(&c);
+                cmd.contains(path) && (cmd.contains("ffmpeg") || cmd.contains("ffprobe"))
+            })
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_killed_mid_job_loses_its_lease_and_another_worker_finishes_the_video() {
     let data = tempfile::tempdir().unwrap();
@@ -389,8 +407,28 @@ async fn a_worker_killed_mid_job_loses_its_lease_and_another_worker_finishes_the
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // ... and its ffmpeg is encoding.
+    let scratch = data.path().join("first").display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while encoders_in(&scratch).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the first worker never ran ffmpeg"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     first.0.kill().unwrap();
     let _ = first.0.wait();
+    // Its encoder dies with it instead of burning CPU for nobody.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !encoders_in(&scratch).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "ffmpeg outlived its worker: {:?}",
+            encoders_in(&scratch)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_ne!(
         api.get_video(&video_id).await.unwrap().into_inner().state,
         types::VideoState::Published,
@@ -406,6 +444,43 @@ async fn a_worker_killed_mid_job_loses_its_lease_and_another_worker_finishes_the
         .find_map(|seg| seg.strip_prefix('v').and_then(|n| n.parse().ok()))
         .expect("a version in the media URL");
     assert!(version > 1, "published {master}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_killed_mid_job_comes_back_and_the_job_finishes_without_a_retry() {
+    let data = tempfile::tempdir().unwrap();
+    let token = "restart-registration-secret";
+    let opts = kino::Options {
+        workers: 0,
+        // On disk: the queue must outlive the process.
+        db: None,
+        web_dir: None,
+        env: vec![("KINO_WORKER_REGISTRATION_TOKEN".into(), token.into())],
+        listen: Some(format!("127.0.0.1:{}", free_port())),
+    };
+    let mut first = kino::start(data.path(), &opts);
+    let _worker = start_worker(&first.url, token, data.path(), "steady");
+    let api = creator(&first.url, "restart@example.com").await;
+    let video_id = upload(&api, &clip(data.path()).await).await;
+
+    let scratch = data.path().join("steady").display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while encoders_in(&scratch).is_empty() {
+        assert!(Instant::now() < deadline, "the worker never ran ffmpeg");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.process.kill();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let second = kino::start(data.path(), &opts);
+    assert_eq!(second.url, first.url);
+
+    // The worker kept encoding, reported to the new process, and its attempt was accepted.
+    let v = wait_published(&api, &video_id).await;
+    let master = v.playback.unwrap().master_url;
+    assert!(
+        master.contains("/v1/"),
+        "not the first attempt's output: {master}"
+    );
 }
 
 #[tokio::test]
@@ -426,6 +501,7 @@ async fn an_interrupted_studio_upload_resumes_in_the_browser_straight_to_the_buc
             db: Some("mem://".into()),
             web_dir: Some(web_dir()),
             env,
+            listen: None,
         },
     );
     let base = server.url.clone();

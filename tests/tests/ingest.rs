@@ -24,6 +24,7 @@ fn options(garage: &Garage) -> kino::Options {
         db: None,
         web_dir: None,
         env,
+        listen: None,
     }
 }
 

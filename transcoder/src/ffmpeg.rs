@@ -2,7 +2,8 @@
 //!
 //! Every run gets `-nostdin`, a protocol whitelist of `file,pipe` (so a hostile input such as a
 //! playlist that names a URL cannot make a network request), a wall-clock limit, a lowered
-//! scheduling priority where `nice` exists, and is killed if its future is dropped.
+//! scheduling priority where `nice` exists, and is killed if its future is dropped or (through
+//! `setpriv --pdeathsig`) if the worker process itself dies.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -39,13 +40,23 @@ pub const INPUT_FORMATS: &str =
     "mov,matroska,avi,mpegts,mpeg,flv,asf,ogg,mxf,dv,h264,hevc,m4v,mp3,wav,aac,flac";
 
 fn command(program: &'static str) -> Command {
-    // Run at low priority so a busy transcoder leaves the api responsive on a shared host.
-    let mut cmd = if Path::new("/usr/bin/nice").exists() {
-        let mut c = Command::new("/usr/bin/nice");
-        c.args(["-n", "10", program]);
-        c
-    } else {
-        Command::new(program)
+    // Run at low priority so a busy transcoder leaves the api responsive on a shared host, and
+    // have the kernel kill the child if this process dies (even by SIGKILL), so no encode
+    // outlives its worker.
+    let mut wrap: Vec<&str> = Vec::new();
+    if Path::new("/usr/bin/setpriv").exists() {
+        wrap.extend(["/usr/bin/setpriv", "--pdeathsig", "KILL", "--"]);
+    }
+    if Path::new("/usr/bin/nice").exists() {
+        wrap.extend(["/usr/bin/nice", "-n", "10"]);
+    }
+    let mut cmd = match wrap.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(program);
+            c
+        }
+        None => Command::new(program),
     };
     cmd.kill_on_drop(true).stdin(Stdio::null());
     cmd

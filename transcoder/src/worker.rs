@@ -159,10 +159,7 @@ impl Worker {
                     job_token: job.job_token.clone(),
                     duration_s,
                 };
-                self.client
-                    .complete_job(&job.job_id, &body)
-                    .await
-                    .map(|_| ())
+                persist(|| self.client.complete_job(&job.job_id, &body)).await
             }
             Some(Err(e)) => {
                 tracing::warn!(job = %job.job_id, error = %e, "job failed");
@@ -186,7 +183,7 @@ impl Worker {
             reason: reason.to_owned(),
             retryable,
         };
-        self.client.fail_job(&job.job_id, &body).await.map(|_| ())
+        persist(|| self.client.fail_job(&job.job_id, &body)).await
     }
 
     async fn attempt(
@@ -245,7 +242,7 @@ impl Worker {
             job_token: job.job_token.clone(),
             duration_s: info.duration_s,
         };
-        match self.client.publish_preview(&job.job_id, &body).await {
+        match persist(|| self.client.publish_preview(&job.job_id, &body)).await {
             Ok(_) => tracing::info!(
                 job = %job.job_id,
                 secs = started.elapsed().as_secs_f64(),
@@ -317,6 +314,33 @@ async fn heartbeat(
                 return;
             }
             Err(e) => tracing::warn!(job = %job.job_id, error = %e, "heartbeat"),
+        }
+    }
+}
+
+/// Sends a report about a job, retrying while the api is unreachable or failing (it may be
+/// restarting) for up to two minutes; an answer that refuses the report (a lost lease) ends it.
+async fn persist<T, F, Fut>(mut send: F) -> Result<(), shared::client::Error<types::ErrorBody>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, shared::client::Error<types::ErrorBody>>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match send().await {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                let transient = e
+                    .status()
+                    .is_none_or(|s| s.is_server_error() || s.as_u16() == 429);
+                if !transient || std::time::Instant::now() + delay > deadline {
+                    return Err(e);
+                }
+                tracing::warn!(error = %e, "reporting to the api; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
         }
     }
 }

@@ -284,7 +284,10 @@ impl WorkersApi {
             &body.job_token,
             &body.reason,
             body.retryable,
-            max,
+            jobs::RetryPolicy {
+                max_attempts: max,
+                base_s: state.settings.job_retry_base_s,
+            },
         )
         .await?;
         state.job_wake.notify_waiters();

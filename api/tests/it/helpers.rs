@@ -43,6 +43,11 @@ pub async fn spawn_app_on(
     workers: u32,
     tweak: impl FnOnce(&mut api::Settings),
 ) -> TestApp {
+    // Logs show with RUST_LOG set, e.g. RUST_LOG=api=debug.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     spawn_app_with(
         tempfile::tempdir().unwrap(),
         Some("mem://".into()),

@@ -91,6 +91,7 @@ async fn main() {
             db: Some("mem://".into()),
             web_dir: None,
             env,
+            listen: None,
         },
     );
     let rss_before = peak_rss_mib(server.process.id());

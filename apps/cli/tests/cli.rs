@@ -25,6 +25,7 @@ fn options(garage: &Garage, workers: u32) -> kino::Options {
         db: Some("mem://".into()),
         web_dir: None,
         env,
+        listen: None,
     }
 }
 
