@@ -447,6 +447,45 @@ async fn a_worker_killed_mid_job_loses_its_lease_and_another_worker_finishes_the
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_worker_stopped_with_sigterm_hands_its_job_back_at_once() {
+    let data = tempfile::tempdir().unwrap();
+    let token = "graceful-registration-secret";
+    // The default two-minute lease: only a released job can be picked up within the test.
+    let (_kino, base) =
+        start_kino_with(data.path(), 0, &[("KINO_WORKER_REGISTRATION_TOKEN", token)]);
+    let mut leaving = start_worker(&base, token, data.path(), "leaving");
+    let api = creator(&base, "graceful@example.com").await;
+    let video_id = upload(&api, &clip(data.path()).await).await;
+    let scratch = data.path().join("leaving").display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while encoders_in(&scratch).is_empty() {
+        assert!(Instant::now() < deadline, "the worker never ran ffmpeg");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _staying = start_worker(&base, token, data.path(), "staying");
+    let stopped = Instant::now();
+    let st = Command::new("kill")
+        .args(["-TERM", &leaving.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let exit = leaving.0.wait().unwrap();
+    assert!(exit.success(), "the worker exits cleanly: {exit}");
+    assert!(
+        stopped.elapsed() < Duration::from_secs(10),
+        "it stops promptly"
+    );
+    assert!(encoders_in(&scratch).is_empty(), "its ffmpeg stopped too");
+
+    let v = wait_published(&api, &video_id).await;
+    assert!(
+        stopped.elapsed() < Duration::from_secs(100),
+        "the job waited for its lease to expire instead of being handed back"
+    );
+    assert!(v.playback.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_api_killed_mid_job_comes_back_and_the_job_finishes_without_a_retry() {
     let data = tempfile::tempdir().unwrap();
     let token = "restart-registration-secret";

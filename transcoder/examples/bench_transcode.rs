@@ -73,10 +73,7 @@ async fn main() {
         let extras = if i == 0 {
             encode::Extras::ALL
         } else {
-            encode::Extras {
-                poster: false,
-                storyboard: false,
-            }
+            encode::Extras::NONE
         };
         let args = encode::ladder_args(&src, &out, &info, std::slice::from_ref(r), preset, extras);
         let t = Instant::now();

@@ -18,18 +18,28 @@ pub fn output_fps(info: &SourceInfo) -> f64 {
     info.fps.min(60.0)
 }
 
-/// What an encode writes besides the renditions.
+/// What an encode writes besides the renditions, and how it scales.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Extras {
     pub poster: bool,
     pub storyboard: bool,
+    /// Bilinear instead of bicubic scaling: for the short-lived first playable version,
+    /// where time to playback matters more than the last bit of sharpness.
+    pub fast_scale: bool,
 }
 
 impl Extras {
-    /// Everything: the full ladder's outputs.
+    /// Everything, at full quality: the whole ladder's outputs.
     pub const ALL: Extras = Extras {
         poster: true,
         storyboard: true,
+        fast_scale: false,
+    };
+    /// The renditions alone.
+    pub const NONE: Extras = Extras {
+        poster: false,
+        storyboard: false,
+        fast_scale: false,
     };
 }
 
@@ -69,10 +79,15 @@ pub fn ladder_args(
         let sb = storyboard::plan(info.width, info.height, info.duration_s);
         let _ = write!(graph, "[ssb]{}[sb];", storyboard::filter(&sb));
     }
+    let scaler = if extras.fast_scale {
+        "fast_bilinear"
+    } else {
+        "bicubic"
+    };
     for (i, r) in rungs.iter().enumerate() {
         let _ = write!(
             graph,
-            "[s{i}]scale={}:{}:flags=bicubic,setsar=1,format=yuv420p[v{i}];",
+            "[s{i}]scale={}:{}:flags={scaler},setsar=1,format=yuv420p[v{i}];",
             r.width, r.height
         );
     }

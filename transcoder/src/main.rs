@@ -42,8 +42,15 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let cancel = CancellationToken::new();
     let stop = cancel.clone();
+    // SIGINT or SIGTERM: hand running jobs back to the queue and exit.
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("stopping: handing running jobs back");
         stop.cancel();
     });
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "transcoder".into());

@@ -82,6 +82,7 @@ pub async fn preview(
     let extras = Extras {
         poster: true,
         storyboard: false,
+        fast_scale: true,
     };
     encode(source, out, info, lowest, PREVIEW_PRESET, extras, |_| {}).await
 }

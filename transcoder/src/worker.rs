@@ -149,7 +149,7 @@ impl Worker {
             }
             None => {
                 // Shutting down: hand the job back so another worker takes it at once.
-                self.fail(&job, "the worker shut down during the job", true)
+                self.fail(&job, "the worker shut down during the job", true, true)
                     .await
             }
             Some(Ok(duration_s)) => {
@@ -163,7 +163,7 @@ impl Worker {
             }
             Some(Err(e)) => {
                 tracing::warn!(job = %job.job_id, error = %e, "job failed");
-                self.fail(&job, &e.to_string(), e.retryable()).await
+                self.fail(&job, &e.to_string(), e.retryable(), false).await
             }
         };
         if let Err(e) = report {
@@ -176,12 +176,14 @@ impl Worker {
         job: &types::JobLease,
         reason: &str,
         retryable: bool,
+        release: bool,
     ) -> Result<(), shared::client::Error<types::ErrorBody>> {
         let body = types::FailJobRequest {
             attempt: job.attempt,
             job_token: job.job_token.clone(),
             reason: reason.to_owned(),
             retryable,
+            release,
         };
         persist(|| self.client.fail_job(&job.job_id, &body)).await
     }

@@ -112,6 +112,10 @@ pub struct FailJobRequest {
     pub reason: String,
     /// False when trying again cannot help (the input is not a video).
     pub retryable: bool,
+    /// The worker hands the job back unfinished (it is shutting down): it is queued again at
+    /// once, without a backoff.
+    #[oai(default)]
+    pub release: bool,
 }
 
 #[derive(ApiResponse)]
@@ -286,7 +290,11 @@ impl WorkersApi {
             body.retryable,
             jobs::RetryPolicy {
                 max_attempts: max,
-                base_s: state.settings.job_retry_base_s,
+                base_s: if body.release {
+                    0
+                } else {
+                    state.settings.job_retry_base_s
+                },
             },
         )
         .await?;

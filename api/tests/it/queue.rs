@@ -76,6 +76,7 @@ async fn race(app: &crate::helpers::TestApp, workers: usize) -> Vec<(String, u32
                             job_token: job.job_token.clone(),
                             reason: "transient".into(),
                             retryable: true,
+                            release: false,
                         },
                     )
                     .await
