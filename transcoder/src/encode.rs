@@ -91,12 +91,13 @@ pub fn ladder_args(
             r.width, r.height
         );
     }
-    // Poster: a frame a tenth of the way in (past intros and fades), at most 1280 wide.
+    // Poster: a frame a tenth of the way in (past intros and fades), at most 1280 wide. The
+    // second trim lets only that frame through, so the scaler does not run on every frame.
     if extras.poster {
         let at = (info.duration_s * 0.1).min(30.0);
         let _ = write!(
             graph,
-            "[sp]trim=start={at:.3},setpts=PTS-STARTPTS,scale='min(1280,iw)':-2,setsar=1[poster]"
+            "[sp]trim=start={at:.3},trim=end_frame=1,setpts=PTS-STARTPTS,scale='min(1280,iw)':-2,setsar=1[poster]"
         );
     }
     let graph = graph.trim_end_matches(';').to_owned();

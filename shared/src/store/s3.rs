@@ -793,6 +793,27 @@ mod tests {
     }
 
     #[test]
+    fn virtual_host_buckets_put_the_bucket_in_the_host() {
+        let mut cfg =
+            S3Config::from_url("s3://media?endpoint=https://s3.example.com&region=eu").unwrap();
+        cfg.access_key_id = Some("AKIA".into());
+        cfg.secret_access_key = Some("secret".into());
+        let store = S3Store::new(cfg).unwrap();
+        let up = Multipart {
+            key: "sources/v/source".into(),
+            id: "abc".into(),
+        };
+        let url = store.part_url(&up, 3, Duration::from_secs(600)).unwrap();
+        assert!(
+            url.starts_with("https://media.s3.example.com/sources/v/source?"),
+            "{url}"
+        );
+        assert!(url.contains("partNumber=3") && url.contains("uploadId=abc"));
+        assert!(url.contains("X-Amz-Signature="));
+        assert!(url.contains("X-Amz-Expires=600"));
+    }
+
+    #[test]
     fn error_documents_are_summarised() {
         let doc =
             "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>gone</Message></Error>";
