@@ -120,22 +120,8 @@ pub async fn try_lease(
         let Some(job) = claimed.into_iter().next() else {
             return Ok(None);
         };
-        let version = videos::next_version(db, &job.video_id).await?;
-        let playable = videos::get(db, &job.video_id)
-            .await?
-            .is_some_and(|v| v.published_version.is_some());
-        let preview_version = if playable {
-            None
-        } else {
-            Some(videos::next_version(db, &job.video_id).await?)
-        };
-        db.query("UPDATE type::record('job', $id) SET version = $v, preview_version = $pv")
-            .bind(("id", job.id.clone()))
-            .bind(("v", version))
-            .bind(("pv", preview_version))
-            .await?
-            .check()?;
-        videos::set_state(db, &job.video_id, VideoState::Processing, None).await?;
+        let (version, preview_version) =
+            retry_conflicts(|| reserve_versions(db, &job.id, &job.video_id)).await?;
         return Ok(Some(Lease {
             job_id: job.id,
             video_id: job.video_id,
@@ -147,6 +133,56 @@ pub async fn try_lease(
         }));
     }
     Ok(None)
+}
+
+/// Reserves the claimed job's output version (and a first-playable version when its video is
+/// not playable yet) and marks the video processing.
+async fn reserve_versions(
+    db: &Db,
+    job_id: &str,
+    video_id: &str,
+) -> Result<(u32, Option<u32>), ApiError> {
+    let version = videos::next_version(db, video_id).await?;
+    let playable = videos::get(db, video_id)
+        .await?
+        .is_some_and(|v| v.published_version.is_some());
+    let preview_version = if playable {
+        None
+    } else {
+        Some(videos::next_version(db, video_id).await?)
+    };
+    db.query("UPDATE type::record('job', $id) SET version = $v, preview_version = $pv")
+        .bind(("id", job_id.to_owned()))
+        .bind(("v", version))
+        .bind(("pv", preview_version))
+        .await?
+        .check()?;
+    videos::set_state(db, video_id, VideoState::Processing, None).await?;
+    Ok((version, preview_version))
+}
+
+/// Runs `op` again (a few times, briefly apart) while it fails on a write conflict with a
+/// concurrent transaction.
+async fn retry_conflicts<T, F, Fut>(mut op: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let mut tries = 0u64;
+    loop {
+        tries += 1;
+        match op().await {
+            Err(ApiError::Internal(e))
+                if tries < 10 && {
+                    let s = format!("{e:#}").to_lowercase();
+                    s.contains("conflict") || s.contains("failed transaction")
+                } =>
+            {
+                tokio::time::sleep(Duration::from_millis(5 * tries)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn is_conflict(e: &surrealdb::Error) -> bool {
@@ -170,22 +206,37 @@ async fn cas(
             format!("no job {job_id}"),
         ));
     }
-    let mut r = db
-        .query(format!(
-            "UPDATE type::record('job', $id) SET {set}
-             WHERE state = 'leased' AND attempt = $attempt AND token_hash = $th
-             RETURN VALUE video_id"
-        ))
-        .bind(("id", job_id.to_owned()))
-        .bind(("attempt", attempt))
-        .bind(("th", token_hash(token)))
-        .bind(("now", db::now()))
-        .bind(("reason", reason))
-        .await?;
-    let v: Vec<serde_json::Value> = r.take(0)?;
-    Ok(v.into_iter()
-        .next()
-        .and_then(|v| v.as_str().map(str::to_owned)))
+    // Concurrent leases read the queue in transactions; a write that collides with one is
+    // rejected as a conflict and is simply tried again.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let sent = db
+            .query(format!(
+                "UPDATE type::record('job', $id) SET {set}
+                 WHERE state = 'leased' AND attempt = $attempt AND token_hash = $th
+                 RETURN VALUE video_id"
+            ))
+            .bind(("id", job_id.to_owned()))
+            .bind(("attempt", attempt))
+            .bind(("th", token_hash(token)))
+            .bind(("now", db::now()))
+            .bind(("reason", reason.clone()))
+            .await;
+        let taken = sent.and_then(|mut r| r.take::<Vec<serde_json::Value>>(0));
+        match taken {
+            Ok(v) => {
+                return Ok(v
+                    .into_iter()
+                    .next()
+                    .and_then(|v| v.as_str().map(str::to_owned)));
+            }
+            Err(e) if tries < 10 && is_conflict(&e) => {
+                tokio::time::sleep(Duration::from_millis(5 * tries)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 fn lease_lost(job_id: &str) -> ApiError {
@@ -215,6 +266,20 @@ pub async fn heartbeat(
     Ok(until)
 }
 
+/// A version number a job records (`version` or `preview_version`).
+async fn version_field(db: &Db, job_id: &str, field: &str) -> Result<Option<u32>, ApiError> {
+    let mut r = db
+        .query(format!(
+            "SELECT VALUE {field} FROM type::record('job', $id)"
+        ))
+        .bind(("id", job_id.to_owned()))
+        .await?;
+    Ok(r.take::<Vec<serde_json::Value>>(0)?
+        .first()
+        .and_then(|v| v.as_u64())
+        .map(|v| v as u32))
+}
+
 /// Marks an attempt done and publishes its version.
 pub async fn complete(
     db: &Db,
@@ -223,15 +288,7 @@ pub async fn complete(
     token: &str,
     duration_s: f64,
 ) -> Result<(), ApiError> {
-    let mut r = db
-        .query("SELECT VALUE version FROM type::record('job', $id)")
-        .bind(("id", job_id.to_owned()))
-        .await?;
-    let version: Option<u32> = r
-        .take::<Vec<serde_json::Value>>(0)?
-        .first()
-        .and_then(|v| v.as_u64())
-        .map(|v| v as u32);
+    let version = version_field(db, job_id, "version").await?;
     let video_id = cas(
         db,
         job_id,
@@ -244,7 +301,7 @@ pub async fn complete(
     .ok_or_else(|| lease_lost(job_id))?;
     let version = version
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {job_id} has no version")))?;
-    videos::publish(db, &video_id, version, duration_s).await
+    retry_conflicts(|| videos::publish(db, &video_id, version, duration_s)).await
 }
 
 /// How failed attempts are retried.
@@ -265,15 +322,7 @@ pub async fn publish_preview(
     token: &str,
     duration_s: f64,
 ) -> Result<(), ApiError> {
-    let mut r = db
-        .query("SELECT VALUE preview_version FROM type::record('job', $id)")
-        .bind(("id", job_id.to_owned()))
-        .await?;
-    let preview: Option<u32> = r
-        .take::<Vec<serde_json::Value>>(0)?
-        .first()
-        .and_then(|v| v.as_u64())
-        .map(|v| v as u32);
+    let preview = version_field(db, job_id, "preview_version").await?;
     let video_id = cas(db, job_id, attempt, token, "preview_at = $now", None)
         .await?
         .ok_or_else(|| lease_lost(job_id))?;
@@ -283,7 +332,7 @@ pub async fn publish_preview(
             "this job was not asked for a first playable version",
         ));
     };
-    videos::publish_first(db, &video_id, version, duration_s).await
+    retry_conflicts(|| videos::publish_first(db, &video_id, version, duration_s)).await
 }
 
 /// Drops first playable versions the whole ladder replaced more than `grace_s` ago (long
@@ -354,11 +403,12 @@ pub async fn fail(
     let video_id = cas(db, job_id, attempt, token, &set, Some(reason.clone()))
         .await?
         .ok_or_else(|| lease_lost(job_id))?;
-    if retry {
-        videos::set_state(db, &video_id, VideoState::Queued, None).await
+    let (state, why) = if retry {
+        (VideoState::Queued, None)
     } else {
-        videos::set_state(db, &video_id, VideoState::Failed, Some(reason)).await
-    }
+        (VideoState::Failed, Some(reason))
+    };
+    retry_conflicts(|| videos::set_state(db, &video_id, state, why.clone())).await
 }
 
 /// Re-queues jobs whose lease expired (their worker died or lost contact), or dead-letters

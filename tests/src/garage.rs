@@ -164,6 +164,17 @@ root_domain = ".s3.garage.localhost"
         ]
     }
 
+    /// The environment of a `kino` whose store is this bucket: `KINO_STORE` and credentials.
+    pub fn kino_env(&self) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = self
+            .env()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        env.push(("KINO_STORE".into(), self.store_url()));
+        env
+    }
+
     /// A store client for the bucket.
     pub async fn store(&self) -> Store {
         self.try_store().await.expect("the garage store opens")

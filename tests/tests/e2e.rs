@@ -527,12 +527,7 @@ async fn an_interrupted_studio_upload_resumes_in_the_browser_straight_to_the_buc
     use shared::store::ObjectStore;
     let garage = testkit::garage::Garage::start().await;
     let data = tempfile::tempdir().unwrap();
-    let mut env: Vec<(String, String)> = garage
-        .env()
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    env.push(("KINO_STORE".into(), garage.store_url()));
+    let env = garage.kino_env();
     let server = kino::start(
         data.path(),
         &kino::Options {

@@ -12,12 +12,7 @@ use testkit::kino;
 const MIB: usize = 1024 * 1024;
 
 fn options(garage: &Garage) -> kino::Options {
-    let mut env: Vec<(String, String)> = garage
-        .env()
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    env.push(("KINO_STORE".into(), garage.store_url()));
+    let env = garage.kino_env();
     kino::Options {
         workers: 0,
         // The embedded database under the data dir: it must outlive the process.

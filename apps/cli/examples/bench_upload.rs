@@ -77,12 +77,7 @@ async fn main() {
 
     let garage = Garage::start().await;
     let bin = kino_bin();
-    let mut env: Vec<(String, String)> = garage
-        .env()
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    env.push(("KINO_STORE".into(), garage.store_url()));
+    let env = garage.kino_env();
     let server = kino::start_with_bin(
         &bin,
         &dir.path().join("kino"),

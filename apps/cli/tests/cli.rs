@@ -14,12 +14,7 @@ const CLI: &str = env!("CARGO_BIN_EXE_kino-cli");
 const MIB: usize = 1024 * 1024;
 
 fn options(garage: &Garage, workers: u32) -> kino::Options {
-    let mut env: Vec<(String, String)> = garage
-        .env()
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    env.push(("KINO_STORE".into(), garage.store_url()));
+    let env = garage.kino_env();
     kino::Options {
         workers,
         db: Some("mem://".into()),
