@@ -79,9 +79,15 @@ pub fn normalise_email(email: &str) -> Result<String, ApiError> {
     }
 }
 
+/// argon2id with OWASP's recommended parameters: 19 MiB of memory, 2 passes, 1 lane.
+fn hasher() -> Argon2<'static> {
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
 fn hash_password(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    Argon2::default()
+    hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing password: {e}")))
@@ -89,22 +95,12 @@ fn hash_password(password: &str) -> Result<String, ApiError> {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
+        .map(|h| hasher().verify_password(password.as_bytes(), &h).is_ok())
         .unwrap_or(false)
 }
 
-/// Creates an account. The first account of a fresh install becomes admin, later ones creators.
-pub async fn signup(
-    db: &Db,
-    email: &str,
-    password: &str,
-    display_name: &str,
-) -> Result<User, ApiError> {
-    let email = normalise_email(email)?;
+/// Refuses passwords too short to resist guessing, or too long to hash cheaply.
+fn check_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < 8 {
         return Err(ApiError::bad(
             "weak_password",
@@ -117,6 +113,123 @@ pub async fn signup(
             "passwords are at most 1024 bytes",
         ));
     }
+    Ok(())
+}
+
+async fn hash_off_thread(password: &str) -> Result<String, ApiError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+}
+
+async fn verify_off_thread(password: &str, hash: String) -> Result<bool, ApiError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Changes a user's password after checking the current one, and signs out every other
+/// session of the user (the one making the change, `keep_token`, stays).
+pub async fn change_password(
+    db: &Db,
+    user: &User,
+    current: &str,
+    new: &str,
+    keep_token: &str,
+) -> Result<(), ApiError> {
+    let mut resp = db
+        .query("SELECT VALUE password_hash FROM type::record('user', $id)")
+        .bind(("id", user.id.clone()))
+        .await?;
+    let hashes: Vec<String> = resp.take(0)?;
+    let hash = hashes.into_iter().next().unwrap_or_default();
+    if !verify_off_thread(current, hash).await? {
+        return Err(ApiError::bad(
+            "invalid_credentials",
+            "the current password is wrong",
+        ));
+    }
+    check_password(new)?;
+    let hash = hash_off_thread(new).await?;
+    db.query(
+        "UPDATE type::record('user', $id) SET password_hash = $hash, password_changed_at = $now;
+         DELETE session WHERE user_id = $id AND token_hash != $keep;",
+    )
+    .bind(("id", user.id.clone()))
+    .bind(("hash", hash))
+    .bind(("now", db::now()))
+    .bind(("keep", token_hash(keep_token)))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// Users, oldest first, for admins (paged by id).
+pub async fn list_users(
+    db: &Db,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<User>, Option<String>), ApiError> {
+    let limit = limit.clamp(1, 200);
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, email, display_name, role FROM user
+             WHERE $cursor = NONE OR record::id(id) > $cursor ORDER BY id LIMIT $limit",
+        )
+        .bind(("cursor", cursor.map(str::to_owned)))
+        .bind(("limit", i64::from(limit) + 1))
+        .await?;
+    let mut users: Vec<User> = db::rows(&mut r, 0)?;
+    let next = if users.len() > limit as usize {
+        users.truncate(limit as usize);
+        users.last().map(|u| u.id.clone())
+    } else {
+        None
+    };
+    Ok((users, next))
+}
+
+/// Gives a user another role. Only admins may, and the last admin cannot step down.
+pub async fn set_role(db: &Db, by: &User, user_id: &str, role: Role) -> Result<User, ApiError> {
+    if by.role != Role::Admin {
+        return Err(ApiError::Forbidden("only admins change roles".into()));
+    }
+    let target = user_by_id(db, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user_not_found", format!("no user {user_id}")))?;
+    if target.role == Role::Admin && role != Role::Admin {
+        let mut r = db
+            .query("SELECT count() AS n FROM user WHERE role = 'admin' GROUP ALL")
+            .await?;
+        let row: Option<serde_json::Value> = db::first(&mut r, 0)?;
+        if row.and_then(|v| v["n"].as_u64()).unwrap_or(0) <= 1 {
+            return Err(ApiError::conflict(
+                "last_admin",
+                "an install needs at least one admin; make someone else admin first",
+            ));
+        }
+    }
+    db.query("UPDATE type::record('user', $id) SET role = $role")
+        .bind(("id", target.id.clone()))
+        .bind(("role", role.as_str().to_owned()))
+        .await?
+        .check()?;
+    user_by_id(db, &target.id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("user vanished")))
+}
+
+/// Creates an account. The first account of a fresh install becomes admin, later ones creators.
+pub async fn signup(
+    db: &Db,
+    email: &str,
+    password: &str,
+    display_name: &str,
+) -> Result<User, ApiError> {
+    let email = normalise_email(email)?;
+    check_password(password)?;
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > 80 {
         return Err(ApiError::bad(
@@ -124,12 +237,7 @@ pub async fn signup(
             "display names are 1 to 80 characters",
         ));
     }
-    let hash = {
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))??
-    };
+    let hash = hash_off_thread(password).await?;
     let id = ulid::Ulid::new().to_string();
     let mut resp = db
         .query(
@@ -175,13 +283,7 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<(String, User
     let Some(row) = row else {
         return Err(bad());
     };
-    let ok = {
-        let password = password.to_owned();
-        let hash = row.password_hash.clone();
-        tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?
-    };
+    let ok = verify_off_thread(password, row.password_hash.clone()).await?;
     if !ok {
         return Err(bad());
     }

@@ -116,6 +116,7 @@ impl Application {
             settings,
             registration_token,
             job_wake: tokio::sync::Notify::new(),
+            logins: Default::default(),
         });
         Ok(Application {
             acceptor,

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod jobs;
 pub mod media;
 pub mod parts;
+pub mod ratelimit;
 pub mod rest;
 pub mod signing;
 pub mod state;

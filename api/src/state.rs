@@ -21,6 +21,8 @@ pub struct Inner {
     pub registration_token: String,
     /// Woken whenever a job is queued, so long-polling workers pick it up at once.
     pub job_wake: Notify,
+    /// Failed sign-ins, for rate limiting.
+    pub logins: crate::ratelimit::LoginLimiter,
 }
 
 impl AppState {

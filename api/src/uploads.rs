@@ -76,6 +76,11 @@ pub async fn create(
         ttl_s,
         max_open_per_user,
     } = limits;
+    if owner.role == shared::Role::Viewer {
+        return Err(ApiError::Forbidden(
+            "viewers cannot upload; ask an admin to make you a creator".into(),
+        ));
+    }
     let filename = req.filename.trim();
     if filename.is_empty() || filename.chars().count() > 255 || filename.contains(['/', '\\', '\0'])
     {

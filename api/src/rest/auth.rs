@@ -7,6 +7,7 @@ use crate::state::AppState;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::auth::Bearer;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, SecurityScheme};
 use shared::Role;
@@ -83,6 +84,24 @@ pub struct LoginRequest {
 
 /// A new session.
 #[derive(Debug, Object)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Object)]
+pub struct SetRoleRequest {
+    pub role: Role,
+}
+
+/// One page of accounts.
+#[derive(Debug, Object)]
+pub struct UserPage {
+    pub items: Vec<UserDto>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object)]
 pub struct AuthResponse {
     /// Bearer token for `Authorization: Bearer ...`.
     pub token: String,
@@ -128,13 +147,98 @@ impl AuthApi {
     async fn login(
         &self,
         state: Data<&AppState>,
+        req: &Request,
         body: Json<LoginRequest>,
     ) -> ApiResult<Json<AuthResponse>> {
-        let (token, user) = accounts::login(&state.db, &body.email, &body.password).await?;
-        Ok(Json(AuthResponse {
+        let account = accounts::normalise_email(&body.email)
+            .unwrap_or_else(|_| body.email.trim().to_lowercase());
+        let address = req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_string());
+        state.logins.check(&account, address.as_deref())?;
+        match accounts::login(&state.db, &body.email, &body.password).await {
+            Ok((token, user)) => {
+                state.logins.succeeded(&account);
+                Ok(Json(AuthResponse {
+                    token,
+                    user: user.into(),
+                }))
+            }
+            Err(e) => {
+                if e.code() == "invalid_credentials" {
+                    state.logins.failed(&account, address.as_deref());
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Change the password; every other session of the account is signed out.
+    #[oai(
+        path = "/me/password",
+        method = "post",
+        operation_id = "change_password"
+    )]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        auth: UserAuth,
+        body: Json<ChangePasswordRequest>,
+    ) -> ApiResult<Empty> {
+        let token = bearer_token(req)
+            .ok_or(ApiError::Unauthenticated)
+            .map_err(ErrorResponse::from)?;
+        accounts::change_password(
+            &state.db,
+            &auth.0,
+            &body.current_password,
+            &body.new_password,
             token,
-            user: user.into(),
+        )
+        .await?;
+        Ok(Empty::NoContent)
+    }
+
+    /// Every account, oldest first. Admins only.
+    #[oai(path = "/users", method = "get", operation_id = "list_users")]
+    async fn list_users(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// Page size, 1 to 200 (default 50).
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<UserPage>> {
+        if auth.0.role != Role::Admin {
+            return Err(ApiError::Forbidden("only admins list accounts".into()).into());
+        }
+        let (users, next_cursor) =
+            accounts::list_users(&state.db, cursor.0.as_deref(), limit.0.unwrap_or(50)).await?;
+        Ok(Json(UserPage {
+            items: users.into_iter().map(UserDto::from).collect(),
+            next_cursor,
         }))
+    }
+
+    /// Give an account another role (viewer, creator, admin). Admins only; the last admin
+    /// cannot step down.
+    #[oai(
+        path = "/users/:user_id/role",
+        method = "put",
+        operation_id = "set_user_role"
+    )]
+    async fn set_role(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        user_id: Path<String>,
+        body: Json<SetRoleRequest>,
+    ) -> ApiResult<Json<UserDto>> {
+        let user = accounts::set_role(&state.db, &auth.0, &user_id, body.role).await?;
+        Ok(Json(user.into()))
     }
 
     /// Revoke the token this request carries.

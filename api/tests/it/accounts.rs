@@ -105,3 +105,169 @@ async fn accounts_and_sessions_survive_a_restart_on_the_embedded_database() {
     let me = app.as_user(&token).get_me().await.unwrap().into_inner();
     assert_eq!(me.id, id);
 }
+
+#[tokio::test]
+async fn a_password_change_signs_out_other_sessions_and_retires_the_old_password() {
+    let app = spawn_app(0).await;
+    let email = "changer@example.com";
+    let signed = app
+        .anon()
+        .signup(&types::SignupRequest {
+            email: email.into(),
+            password: "first password".into(),
+            display_name: "Changer".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let login = |password: &str| {
+        let c = app.anon();
+        let body = types::LoginRequest {
+            email: email.into(),
+            password: password.into(),
+        };
+        async move { c.login(&body).await }
+    };
+    let phone = login("first password").await.unwrap().into_inner().token;
+    let laptop = app.as_user(&signed.token);
+
+    let change = |current: &str, new: &str| types::ChangePasswordRequest {
+        current_password: current.into(),
+        new_password: new.into(),
+    };
+    assert_eq!(
+        code(
+            laptop
+                .change_password(&change("not it", "second password"))
+                .await
+        ),
+        (400, "invalid_credentials".into())
+    );
+    assert_eq!(
+        code(
+            laptop
+                .change_password(&change("first password", "short"))
+                .await
+        ),
+        (400, "weak_password".into())
+    );
+    laptop
+        .change_password(&change("first password", "second password"))
+        .await
+        .unwrap();
+    // The session that changed it stays; the other one is gone; only the new password works.
+    laptop.get_me().await.unwrap();
+    assert_eq!(
+        code(app.as_user(&phone).get_me().await),
+        (401, "unauthenticated".into())
+    );
+    assert_eq!(
+        code(login("first password").await),
+        (400, "invalid_credentials".into())
+    );
+    login("second password").await.unwrap();
+}
+
+#[tokio::test]
+async fn admins_change_roles_and_viewers_cannot_upload() {
+    let app = spawn_app(0).await;
+    let (admin, admin_id) = app.user("admin").await;
+    let (creator, creator_id) = app.user("creator").await;
+    let as_admin = app.as_user(&admin);
+    let role = |r| types::SetRoleRequest { role: r };
+
+    // Only admins list accounts and change roles.
+    assert_eq!(
+        code(app.as_user(&creator).list_users(None, None).await),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        code(
+            app.as_user(&creator)
+                .set_user_role(&creator_id, &role(types::Role::Admin))
+                .await
+        ),
+        (403, "forbidden".into())
+    );
+    let users = as_admin.list_users(None, None).await.unwrap().into_inner();
+    assert_eq!(users.items.len(), 2);
+    assert_eq!(users.items[0].role, types::Role::Admin);
+
+    // A viewer cannot open uploads.
+    let v = as_admin
+        .set_user_role(&creator_id, &role(types::Role::Viewer))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.role, types::Role::Viewer);
+    let upload = types::CreateUploadRequest {
+        filename: "a.mp4".into(),
+        size: 10,
+        content_type: "video/mp4".into(),
+        title: "Nope".into(),
+        description: None,
+    };
+    assert_eq!(
+        code(app.as_user(&creator).create_upload(&upload).await),
+        (403, "forbidden".into())
+    );
+
+    // The last admin cannot step down; once there is another, it can.
+    assert_eq!(
+        code(
+            as_admin
+                .set_user_role(&admin_id, &role(types::Role::Creator))
+                .await
+        ),
+        (409, "last_admin".into())
+    );
+    as_admin
+        .set_user_role(&creator_id, &role(types::Role::Admin))
+        .await
+        .unwrap();
+    as_admin
+        .set_user_role(&admin_id, &role(types::Role::Creator))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            as_admin
+                .set_user_role("nobody", &role(types::Role::Admin))
+                .await
+        ),
+        (403, "forbidden".into()),
+        "a former admin has no say"
+    );
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_pause_sign_ins_to_that_account() {
+    let app = spawn_app(0).await;
+    let (token, _) = app.user("target").await;
+    let email = app
+        .as_user(&token)
+        .get_me()
+        .await
+        .unwrap()
+        .into_inner()
+        .email;
+    let try_login = |password: &str| {
+        let c = app.anon();
+        let body = types::LoginRequest {
+            email: email.clone(),
+            password: password.into(),
+        };
+        async move { c.login(&body).await }
+    };
+    for _ in 0..10 {
+        assert_eq!(
+            code(try_login("guess").await),
+            (400, "invalid_credentials".into())
+        );
+    }
+    // Now even the right password waits.
+    assert_eq!(
+        code(try_login("correct horse battery").await),
+        (429, "too_many_attempts".into())
+    );
+}
