@@ -48,6 +48,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     DEFINE INDEX IF NOT EXISTS job_owner ON job FIELDS owner_id, created_at;
     DEFINE TABLE IF NOT EXISTS subtitle SCHEMALESS;
     DEFINE INDEX IF NOT EXISTS subtitle_video ON subtitle FIELDS video_id;
+    DEFINE TABLE IF NOT EXISTS progress SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS progress_user ON progress FIELDS user_id, updated_at;
+    DEFINE TABLE IF NOT EXISTS watchlist SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS watchlist_user ON watchlist FIELDS user_id, added_at;
     "#,
     ),
 ];

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod jobs;
+pub mod library;
 pub mod media;
 pub mod parts;
 pub mod ratelimit;

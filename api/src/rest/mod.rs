@@ -2,6 +2,7 @@
 //! `operation_id` (generated clients name their methods after it).
 
 pub mod auth;
+pub mod library;
 pub mod uploads;
 pub mod videos;
 pub mod workers;
@@ -16,12 +17,15 @@ pub enum ApiTags {
     Uploads,
     /// The catalogue.
     Videos,
+    /// A viewer's progress, history and watchlist.
+    Library,
     /// The transcoder job protocol.
     Workers,
 }
 
 pub type Apis = (
     auth::AuthApi,
+    library::LibraryApi,
     uploads::UploadsApi,
     videos::VideosApi,
     workers::WorkersApi,
@@ -32,6 +36,7 @@ pub fn service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
     let svc = OpenApiService::new(
         (
             auth::AuthApi,
+            library::LibraryApi,
             uploads::UploadsApi,
             videos::VideosApi,
             workers::WorkersApi,

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod helpers;
+mod library;
 mod media;
 mod previews;
 mod queue;

@@ -1,0 +1,181 @@
+//! A viewer's library: playback progress (reported by players, read on any device), what to
+//! continue watching, history and the watchlist. Rows are keyed by (user, video), so a report
+//! replaces the last one and a video is on a watchlist once.
+
+use crate::accounts::User;
+use crate::db::{self, Db};
+use crate::error::ApiError;
+use crate::videos::{self, Video};
+use serde::Deserialize;
+
+/// Below this share of a video, there is nothing worth resuming.
+pub const RESUME_FROM: f64 = 0.05;
+/// Past this share, the video counts as watched.
+pub const COMPLETED_AT: f64 = 0.90;
+
+/// Where a viewer is in a video.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Progress {
+    pub video_id: String,
+    pub position_s: f64,
+    pub completed: bool,
+    pub updated_at: String,
+}
+
+impl Progress {
+    /// The position to offer resuming from, if it is between 5% and 90% of `duration_s`.
+    pub fn resume_at(&self, duration_s: Option<f64>) -> Option<f64> {
+        let d = duration_s.filter(|d| *d > 0.0)?;
+        let share = self.position_s / d;
+        (!self.completed && (RESUME_FROM..=COMPLETED_AT).contains(&share))
+            .then_some(self.position_s)
+    }
+}
+
+const FIELDS: &str = "video_id, position_s, completed, updated_at";
+
+/// Records how far `user` got in a video they may watch.
+pub async fn report(
+    db: &Db,
+    user: &User,
+    video: &Video,
+    position_s: f64,
+) -> Result<Progress, ApiError> {
+    if !position_s.is_finite() || position_s < 0.0 {
+        return Err(ApiError::bad(
+            "invalid_position",
+            "the position is a number of seconds from 0",
+        ));
+    }
+    let duration = video.duration_s.unwrap_or(0.0);
+    let position = if duration > 0.0 {
+        position_s.min(duration)
+    } else {
+        position_s
+    };
+    let completed = duration > 0.0 && position / duration > COMPLETED_AT;
+    let mut r = db
+        .query(format!(
+            "UPSERT type::record('progress', [$user, $video]) SET user_id = $user,
+                video_id = $video, position_s = $pos, completed = $done,
+                updated_at = $now
+             RETURN {FIELDS}"
+        ))
+        .bind(("user", user.id.clone()))
+        .bind(("video", video.id.clone()))
+        .bind(("pos", position))
+        .bind(("done", completed))
+        .bind(("now", db::now()))
+        .await?;
+    db::first(&mut r, 0)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("progress vanished")))
+}
+
+/// The user's progress in one video, if any.
+pub async fn get(db: &Db, user: &User, video_id: &str) -> Result<Option<Progress>, ApiError> {
+    let mut r = db
+        .query(format!(
+            "SELECT {FIELDS} FROM type::record('progress', [$user, $video])"
+        ))
+        .bind(("user", user.id.clone()))
+        .bind(("video", video_id.to_owned()))
+        .await?;
+    Ok(db::first(&mut r, 0)?)
+}
+
+/// Videos the user has watched, most recent first, with their progress; only those the user
+/// may still see.
+pub async fn history(db: &Db, user: &User, limit: u32) -> Result<Vec<(Video, Progress)>, ApiError> {
+    let mut r = db
+        .query(format!(
+            "SELECT {FIELDS} FROM progress WHERE user_id = $user ORDER BY updated_at DESC LIMIT $n"
+        ))
+        .bind(("user", user.id.clone()))
+        .bind(("n", i64::from(limit.clamp(1, 200))))
+        .await?;
+    let rows: Vec<Progress> = db::rows(&mut r, 0)?;
+    let mut out = Vec::new();
+    for p in rows {
+        if let Some(v) = videos::get(db, &p.video_id).await?
+            && v.visible_to(Some(user))
+        {
+            out.push((v, p));
+        }
+    }
+    Ok(out)
+}
+
+/// What the user stopped in the middle of (between 5% and 90%), most recent first.
+pub async fn continue_watching(
+    db: &Db,
+    user: &User,
+    limit: u32,
+) -> Result<Vec<(Video, Progress)>, ApiError> {
+    Ok(history(db, user, 200)
+        .await?
+        .into_iter()
+        .filter(|(v, p)| p.resume_at(v.duration_s).is_some())
+        .take(limit as usize)
+        .collect())
+}
+
+/// Puts a video on the user's watchlist (again is fine).
+pub async fn add_to_watchlist(db: &Db, user: &User, video: &Video) -> Result<(), ApiError> {
+    db.query(
+        "UPSERT type::record('watchlist', [$user, $video]) SET user_id = $user,
+            video_id = $video, added_at = added_at ?? $now",
+    )
+    .bind(("user", user.id.clone()))
+    .bind(("video", video.id.clone()))
+    .bind(("now", db::now()))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// Takes a video off the watchlist (absent is fine).
+pub async fn remove_from_watchlist(db: &Db, user: &User, video_id: &str) -> Result<(), ApiError> {
+    db.query("DELETE type::record('watchlist', [$user, $video])")
+        .bind(("user", user.id.clone()))
+        .bind(("video", video_id.to_owned()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// The watchlist, most recently added first, of videos the user may still see.
+pub async fn watchlist(db: &Db, user: &User) -> Result<Vec<Video>, ApiError> {
+    let mut r = db
+        .query("SELECT VALUE video_id FROM watchlist WHERE user_id = $user ORDER BY added_at DESC LIMIT 500")
+        .bind(("user", user.id.clone()))
+        .await?;
+    let ids: Vec<String> = r.take(0)?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(v) = videos::get(db, &id).await?
+            && v.visible_to(Some(user))
+        {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_is_offered_between_five_and_ninety_percent() {
+        let at = |pos: f64, completed: bool| Progress {
+            video_id: "v".into(),
+            position_s: pos,
+            completed,
+            updated_at: String::new(),
+        };
+        assert_eq!(at(20.0, false).resume_at(Some(1000.0)), None);
+        assert_eq!(at(300.0, false).resume_at(Some(1000.0)), Some(300.0));
+        assert_eq!(at(950.0, false).resume_at(Some(1000.0)), None);
+        assert_eq!(at(300.0, true).resume_at(Some(1000.0)), None);
+        assert_eq!(at(300.0, false).resume_at(None), None);
+    }
+}
