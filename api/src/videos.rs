@@ -278,18 +278,7 @@ pub async fn publish_first(
     version: u32,
     duration_s: f64,
 ) -> Result<(), ApiError> {
-    db.query(
-        "UPDATE type::record('video', $id) SET state = 'published', published_version = $v,
-            duration_s = $d, failure_reason = NONE, published_at = published_at ?? $now
-         WHERE state != 'deleted' AND published_version = NONE",
-    )
-    .bind(("id", id.to_owned()))
-    .bind(("v", version))
-    .bind(("d", duration_s))
-    .bind(("now", db::now()))
-    .await?
-    .check()?;
-    Ok(())
+    flip(db, id, version, duration_s, "AND published_version = NONE").await
 }
 
 /// Reserves the next rendition version number of a video.
@@ -306,11 +295,22 @@ pub async fn next_version(db: &Db, id: &str) -> Result<u32, ApiError> {
 
 /// Publishes a version: the one pointer flip that makes new renditions visible.
 pub async fn publish(db: &Db, id: &str, version: u32, duration_s: f64) -> Result<(), ApiError> {
-    db.query(
+    flip(db, id, version, duration_s, "").await
+}
+
+/// Points a video at a version (when `condition` also holds) and marks it published.
+async fn flip(
+    db: &Db,
+    id: &str,
+    version: u32,
+    duration_s: f64,
+    condition: &str,
+) -> Result<(), ApiError> {
+    db.query(format!(
         "UPDATE type::record('video', $id) SET state = 'published', published_version = $v,
             duration_s = $d, failure_reason = NONE, published_at = published_at ?? $now
-         WHERE state != 'deleted'",
-    )
+         WHERE state != 'deleted' {condition}"
+    ))
     .bind(("id", id.to_owned()))
     .bind(("v", version))
     .bind(("d", duration_s))

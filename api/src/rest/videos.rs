@@ -101,6 +101,15 @@ pub struct SubtitleDto {
     pub label: String,
 }
 
+impl From<subtitles::Subtitle> for SubtitleDto {
+    fn from(s: subtitles::Subtitle) -> Self {
+        SubtitleDto {
+            language: s.language,
+            label: s.label,
+        }
+    }
+}
+
 #[derive(Debug, Object)]
 pub struct AddSubtitleRequest {
     pub language: String,
@@ -214,10 +223,7 @@ impl VideosApi {
         let b = body.0;
         let s =
             subtitles::put(&state.db, &state.store, &v.id, &b.language, &b.label, b.vtt).await?;
-        Ok(SubtitleAdded::Created(Json(SubtitleDto {
-            language: s.language,
-            label: s.label,
-        })))
+        Ok(SubtitleAdded::Created(Json(s.into())))
     }
 
     /// The subtitle tracks of a video anyone may watch.
@@ -234,14 +240,7 @@ impl VideosApi {
     ) -> ApiResult<Json<Vec<SubtitleDto>>> {
         let v = videos::get_visible(&state.db, &video_id, auth.user()).await?;
         let list = subtitles::list(&state.db, &v.id).await?;
-        Ok(Json(
-            list.into_iter()
-                .map(|s| SubtitleDto {
-                    language: s.language,
-                    label: s.label,
-                })
-                .collect(),
-        ))
+        Ok(Json(list.into_iter().map(SubtitleDto::from).collect()))
     }
 
     /// Remove a subtitle track. Owner or admin.
