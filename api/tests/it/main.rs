@@ -2,6 +2,7 @@
 //! generated REST client.
 
 mod accounts;
+mod bola;
 mod helpers;
 mod library;
 mod media;
