@@ -6,6 +6,7 @@
 //! they are cacheable for a year; playlists get a short lifetime. Single byte ranges, ETag
 //! and `If-None-Match` are honoured so players and CDNs can do partial and conditional fetches.
 
+use crate::signing::MediaScope;
 use crate::state::AppState;
 use futures::StreamExt;
 use poem::http::{HeaderMap, StatusCode, header};
@@ -71,11 +72,23 @@ pub async fn serve(
     if !shared::layout::is_safe_id(&video_id) || !shared::layout::is_safe_media_path(&path) {
         return plain(StatusCode::NOT_FOUND, "no such media");
     }
-    if !state.signer.verify_media_token(&token, &video_id, version) {
+    let Some(scope) = state.signer.verify_media_token(&token, &video_id, version) else {
         return plain(
             StatusCode::FORBIDDEN,
             "this media link is invalid or has expired",
         );
+    };
+    // The link is only as good as the video's current visibility: deleted videos serve
+    // nothing, and a private one only through links issued to its owner or an admin.
+    match crate::videos::get(&state.db, &video_id).await {
+        Ok(Some(v))
+            if v.state != shared::VideoState::Deleted
+                && (v.visibility != shared::Visibility::Private || scope == MediaScope::Owner) => {}
+        Ok(_) => return plain(StatusCode::NOT_FOUND, "no such media"),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a video for media");
+            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
     }
     // Subtitle tracks live beside the versions; the master playlist lists them.
     if (path == shared::layout::MASTER_PLAYLIST || path.starts_with("subs/"))

@@ -56,27 +56,65 @@ impl Signer {
     }
 
     /// A path token `{expires}.{sig}` granting read access to one version of one video.
-    pub fn media_token(&self, video_id: &str, version: u32, expires: i64) -> String {
+    pub fn media_token(
+        &self,
+        video_id: &str,
+        version: u32,
+        scope: MediaScope,
+        expires: i64,
+    ) -> String {
+        let s = scope.letter();
         format!(
-            "{expires}.{}",
-            self.sign(&format!("media:{video_id}/v{version}"), expires)
+            "{expires}.{s}.{}",
+            self.sign(&format!("media:{video_id}/v{version}/{s}"), expires)
         )
     }
 
-    /// Checks a media path token.
-    pub fn verify_media_token(&self, token: &str, video_id: &str, version: u32) -> bool {
-        let Some((exp, sig)) = token.split_once('.') else {
-            return false;
+    /// Checks a media path token and says whom it was issued to.
+    pub fn verify_media_token(
+        &self,
+        token: &str,
+        video_id: &str,
+        version: u32,
+    ) -> Option<MediaScope> {
+        let mut it = token.splitn(3, '.');
+        let (Some(exp), Some(s), Some(sig)) = (it.next(), it.next(), it.next()) else {
+            return None;
         };
-        let Ok(exp) = exp.parse::<i64>() else {
-            return false;
-        };
-        self.verify(&format!("media:{video_id}/v{version}"), exp, sig)
+        let exp = exp.parse::<i64>().ok()?;
+        let scope = MediaScope::from_letter(s)?;
+        self.verify(&format!("media:{video_id}/v{version}/{s}"), exp, sig)
+            .then_some(scope)
     }
 
     /// The message a part-upload URL signs.
     pub fn part_message(upload_id: &str, number: u32) -> String {
         format!("part:{upload_id}/{number}")
+    }
+}
+
+/// Whom a media token was issued to: anyone who could see the video, or its owner and admins
+/// (the video was private). A public token stops working when the video turns private.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaScope {
+    Public,
+    Owner,
+}
+
+impl MediaScope {
+    fn letter(self) -> &'static str {
+        match self {
+            MediaScope::Public => "p",
+            MediaScope::Owner => "o",
+        }
+    }
+
+    fn from_letter(s: &str) -> Option<MediaScope> {
+        match s {
+            "p" => Some(MediaScope::Public),
+            "o" => Some(MediaScope::Owner),
+            _ => None,
+        }
     }
 }
 
@@ -98,14 +136,31 @@ mod tests {
     fn tokens_bind_video_version_and_expiry() {
         let s = Signer::new("secret");
         let exp = chrono::Utc::now().timestamp() + 60;
-        let t = s.media_token("vid", 1, exp);
-        assert!(s.verify_media_token(&t, "vid", 1));
-        assert!(!s.verify_media_token(&t, "vid", 2));
-        assert!(!s.verify_media_token(&t, "other", 1));
-        assert!(!Signer::new("other").verify_media_token(&t, "vid", 1));
-        let old = s.media_token("vid", 1, chrono::Utc::now().timestamp() - 1);
-        assert!(!s.verify_media_token(&old, "vid", 1));
+        let t = s.media_token("vid", 1, MediaScope::Public, exp);
+        assert_eq!(s.verify_media_token(&t, "vid", 1), Some(MediaScope::Public));
+        assert!(s.verify_media_token(&t, "vid", 2).is_none());
+        assert!(s.verify_media_token(&t, "other", 1).is_none());
+        assert!(
+            Signer::new("other")
+                .verify_media_token(&t, "vid", 1)
+                .is_none()
+        );
+        let old = s.media_token(
+            "vid",
+            1,
+            MediaScope::Public,
+            chrono::Utc::now().timestamp() - 1,
+        );
+        assert!(s.verify_media_token(&old, "vid", 1).is_none());
+        let owner = s.media_token("vid", 1, MediaScope::Owner, exp);
+        assert_eq!(
+            s.verify_media_token(&owner, "vid", 1),
+            Some(MediaScope::Owner)
+        );
+        // Claiming the other scope breaks the signature.
+        let claimed = owner.replacen(".o.", ".p.", 1);
+        assert!(s.verify_media_token(&claimed, "vid", 1).is_none());
         let forged = format!("{}.{}", exp + 1000, t.split_once('.').unwrap().1);
-        assert!(!s.verify_media_token(&forged, "vid", 1));
+        assert!(s.verify_media_token(&forged, "vid", 1).is_none());
     }
 }

@@ -3,6 +3,7 @@
 use crate::error::ApiResult;
 use crate::rest::ApiTags;
 use crate::rest::auth::{Empty, MaybeUser, UserAuth};
+use crate::signing::MediaScope;
 use crate::state::AppState;
 use crate::subtitles;
 use crate::videos::{self, ListQuery, Patch, Video};
@@ -55,9 +56,16 @@ pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
         return None;
     }
     let expires = Utc::now() + chrono::Duration::seconds(state.settings.media_url_ttl_s as i64);
+    // Links to a private video are only ever handed to its managers (owner scope); a public
+    // link stops working the moment its video turns private.
+    let scope = if video.visibility == Visibility::Private {
+        MediaScope::Owner
+    } else {
+        MediaScope::Public
+    };
     let token = state
         .signer
-        .media_token(&video.id, version, expires.timestamp());
+        .media_token(&video.id, version, scope, expires.timestamp());
     let base = format!(
         "{}/media/{token}/{}/v{version}",
         state.settings.public_url.as_deref().unwrap_or(""),

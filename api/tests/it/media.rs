@@ -184,3 +184,66 @@ async fn the_typed_graphql_client_reads_the_catalogue() {
         .unwrap();
     assert!(none.data.unwrap().video.is_none());
 }
+
+#[tokio::test]
+async fn a_video_turned_private_takes_its_public_links_with_it() {
+    let app = spawn_app(1).await;
+    let (token, _) = app.user("creator").await;
+    let video_id = app
+        .upload(&token, &clip(640, 360, 2).await, "Soon private")
+        .await;
+    app.wait_terminal(&token, &video_id).await;
+    let public = app
+        .anon()
+        .get_video(&video_id)
+        .await
+        .unwrap()
+        .into_inner()
+        .playback
+        .unwrap()
+        .master_url;
+    let base = app.base.clone();
+    let fetch = |url: String| {
+        let base = base.clone();
+        async move {
+            reqwest::get(format!("{base}{url}"))
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(fetch(public.clone()).await, 200);
+
+    let owner = app.as_user(&token);
+    let private = types::UpdateVideoRequest {
+        visibility: Some(types::Visibility::Private),
+        ..Default::default()
+    };
+    owner.update_video(&video_id, &private).await.unwrap();
+    assert_eq!(
+        fetch(public.clone()).await,
+        404,
+        "the public link died with the change"
+    );
+    let mine = owner
+        .get_video(&video_id)
+        .await
+        .unwrap()
+        .into_inner()
+        .playback
+        .unwrap()
+        .master_url;
+    assert_eq!(fetch(mine.clone()).await, 200, "the owner still plays it");
+
+    // Public again: both links work; deleted: neither.
+    let public_again = types::UpdateVideoRequest {
+        visibility: Some(types::Visibility::Public),
+        ..Default::default()
+    };
+    owner.update_video(&video_id, &public_again).await.unwrap();
+    assert_eq!(fetch(public.clone()).await, 200);
+    owner.delete_video(&video_id).await.unwrap();
+    assert_eq!(fetch(public).await, 404);
+    assert_eq!(fetch(mine).await, 404);
+}
