@@ -147,6 +147,8 @@ impl Query {
             genre: genre
                 .map(|g| g.trim().to_lowercase())
                 .filter(|g| !g.is_empty()),
+            tag: None,
+            creator: None,
             cursor: cursor.filter(|c| shared::layout::is_safe_id(c)),
             limit,
         };

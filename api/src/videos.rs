@@ -146,6 +146,10 @@ pub struct ListQuery {
     pub owner: Option<String>,
     pub q: Option<String>,
     pub genre: Option<String>,
+    /// Only videos with this tag.
+    pub tag: Option<String>,
+    /// Only this creator's public videos.
+    pub creator: Option<String>,
     pub cursor: Option<String>,
     pub limit: u32,
 }
@@ -165,6 +169,12 @@ pub async fn list(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<String>)
     if q.genre.is_some() {
         sql.push_str(" AND $genre IN genres");
     }
+    if q.tag.is_some() {
+        sql.push_str(" AND $tag IN tags");
+    }
+    if q.creator.is_some() {
+        sql.push_str(" AND owner_id = $creator");
+    }
     if q.q.is_some() {
         sql.push_str(" AND string::contains(string::lowercase(title), $q)");
     }
@@ -174,6 +184,8 @@ pub async fn list(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<String>)
         .bind(("owner", q.owner.clone()))
         .bind(("cursor", q.cursor.clone()))
         .bind(("genre", q.genre.clone()))
+        .bind(("tag", q.tag.clone()))
+        .bind(("creator", q.creator.clone()))
         .bind(("q", q.q.as_ref().map(|s| s.trim().to_lowercase())))
         .bind(("limit", i64::from(limit) + 1))
         .await?;

@@ -158,6 +158,8 @@ pub struct VideosApi;
 impl VideosApi {
     /// Published public videos, newest first.
     #[oai(path = "/videos", method = "get", operation_id = "list_videos")]
+    // poem-openapi takes each query parameter as an argument of its own.
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         state: Data<&AppState>,
@@ -165,6 +167,10 @@ impl VideosApi {
         q: Query<Option<String>>,
         /// Only videos in this genre.
         genre: Query<Option<String>>,
+        /// Only videos with this tag.
+        tag: Query<Option<String>>,
+        /// Only this creator's videos (a user id).
+        creator: Query<Option<String>>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
         /// Page size, 1 to 100 (default 24).
@@ -177,6 +183,11 @@ impl VideosApi {
                 .0
                 .map(|g| g.trim().to_lowercase())
                 .filter(|g| !g.is_empty()),
+            tag: tag
+                .0
+                .map(|t| t.trim().to_lowercase())
+                .filter(|t| !t.is_empty()),
+            creator: creator.0.filter(|c| shared::layout::is_safe_id(c)),
             cursor: cursor.0.filter(|c| shared::layout::is_safe_id(c)),
             limit: limit.0.unwrap_or(24),
         };

@@ -6,7 +6,7 @@ use crate::helpers::{TestApp, code, spawn_app};
 use shared::client::types;
 
 /// A published ten-minute video (no transcode needed for the library's rules).
-async fn published(app: &TestApp, token: &str, title: &str) -> String {
+pub async fn published(app: &TestApp, token: &str, title: &str) -> String {
     let file = app.dir.path().join("v.mp4");
     std::fs::write(&file, vec![7u8; 1024]).unwrap();
     let id = app.upload(token, &file, title).await;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod bola;
+mod catalogue;
 mod helpers;
 mod library;
 mod media;
