@@ -125,6 +125,50 @@ pub struct GqlVideoPage {
     pub next_cursor: Option<String>,
 }
 
+/// An account.
+#[derive(SimpleObject)]
+#[graphql(name = "User")]
+pub struct GqlUser {
+    /// Stable id.
+    pub id: ID,
+    /// Sign-in email (normalised to lower case).
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// `VIEWER`, `CREATOR` or `ADMIN`.
+    pub role: shared::Role,
+}
+
+impl From<User> for GqlUser {
+    fn from(u: User) -> Self {
+        GqlUser {
+            id: ID(u.id),
+            email: u.email,
+            display_name: u.display_name,
+            role: u.role,
+        }
+    }
+}
+
+/// A video with the viewer's place in it.
+#[derive(SimpleObject)]
+#[graphql(name = "LibraryItem")]
+pub struct GqlLibraryItem {
+    /// The video.
+    pub video: GqlVideo,
+    /// Seconds from the start where the viewer stopped.
+    pub position_s: f64,
+    /// Where to offer resuming (set between 5% and 90% of the video).
+    pub resume_at_s: Option<f64>,
+    /// Watched past 90%.
+    pub completed: bool,
+}
+
+fn signed_in<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a User> {
+    ctx.data_opt::<User>()
+        .ok_or_else(|| gql_error(ApiError::Unauthenticated))
+}
+
 /// Read access to the catalogue.
 pub struct Query;
 
@@ -132,11 +176,15 @@ pub struct Query;
 #[Object]
 impl Query {
     /// Published public videos, newest first.
+    // async-graphql takes each field argument as a function argument of its own.
+    #[allow(clippy::too_many_arguments)]
     async fn videos(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Words the title must contain.")] q: Option<String>,
         #[graphql(desc = "Only videos in this genre.")] genre: Option<String>,
+        #[graphql(desc = "Only videos with this tag.")] tag: Option<String>,
+        #[graphql(desc = "Only this creator's videos (a user id).")] creator: Option<ID>,
         #[graphql(desc = "`nextCursor` of the previous page.")] cursor: Option<String>,
         #[graphql(desc = "Page size, 1 to 100.", default = 24)] limit: u32,
     ) -> async_graphql::Result<GqlVideoPage> {
@@ -147,8 +195,12 @@ impl Query {
             genre: genre
                 .map(|g| g.trim().to_lowercase())
                 .filter(|g| !g.is_empty()),
-            tag: None,
-            creator: None,
+            tag: tag
+                .map(|t| t.trim().to_lowercase())
+                .filter(|t| !t.is_empty()),
+            creator: creator
+                .map(|c| c.0)
+                .filter(|c| shared::layout::is_safe_id(c)),
             cursor: cursor.filter(|c| shared::layout::is_safe_id(c)),
             limit,
         };
@@ -157,6 +209,43 @@ impl Query {
             items: items.into_iter().map(GqlVideo).collect(),
             next_cursor,
         })
+    }
+
+    /// The signed-in account; null when the request carries no valid token.
+    async fn me(&self, ctx: &Context<'_>) -> Option<GqlUser> {
+        ctx.data_opt::<User>().cloned().map(GqlUser::from)
+    }
+
+    /// What the signed-in viewer stopped in the middle of, most recent first.
+    async fn continue_watching(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many.", default = 20)] limit: u32,
+    ) -> async_graphql::Result<Vec<GqlLibraryItem>> {
+        let state = ctx.data_unchecked::<AppState>();
+        let user = signed_in(ctx)?;
+        let rows = crate::library::continue_watching(&state.db, user, limit.min(100))
+            .await
+            .map_err(gql_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(v, p)| GqlLibraryItem {
+                resume_at_s: p.resume_at(v.duration_s),
+                position_s: p.position_s,
+                completed: p.completed,
+                video: GqlVideo(v),
+            })
+            .collect())
+    }
+
+    /// The signed-in viewer's watchlist, most recently added first.
+    async fn watchlist(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GqlVideo>> {
+        let state = ctx.data_unchecked::<AppState>();
+        let user = signed_in(ctx)?;
+        let list = crate::library::watchlist(&state.db, user)
+            .await
+            .map_err(gql_error)?;
+        Ok(list.into_iter().map(GqlVideo).collect())
     }
 
     /// One video, if the caller may see it.

@@ -172,3 +172,54 @@ async fn the_watchlist_keeps_each_video_once() {
         (401, "unauthenticated".into())
     );
 }
+
+#[tokio::test]
+async fn third_parties_read_the_library_over_graphql() {
+    let app = spawn_app(0).await;
+    let (creator, _) = app.user("creator").await;
+    let a = published(&app, &creator, "Halfway").await;
+    let b = published(&app, &creator, "Later").await;
+    let (viewer, viewer_id) = app.user("viewer").await;
+    let me = app.as_user(&viewer);
+    me.report_progress(&a, &at(300.0)).await.unwrap();
+    me.add_to_watchlist(&b).await.unwrap();
+
+    let query = "{ me { id role } continueWatching { video { id title } positionS resumeAtS completed } watchlist { id } }";
+    let ask = |token: Option<String>| {
+        let url = format!("{}/graphql", app.base);
+        async move {
+            let mut req = reqwest::Client::new()
+                .post(url)
+                .json(&serde_json::json!({ "query": query }));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            req.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let r = ask(Some(viewer.clone())).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let d = &r["data"];
+    assert_eq!(d["me"]["id"], viewer_id.as_str());
+    assert_eq!(d["me"]["role"], "CREATOR");
+    assert_eq!(d["continueWatching"][0]["video"]["id"], a.as_str());
+    assert_eq!(d["continueWatching"][0]["resumeAtS"], 300.0);
+    assert_eq!(d["continueWatching"][0]["completed"], false);
+    assert_eq!(d["watchlist"][0]["id"], b.as_str());
+
+    // Anonymous: `me` is null and the personal fields fail with the REST code.
+    let r = ask(None).await;
+    assert!(r["data"].is_null() || r["data"]["me"].is_null(), "{r}");
+    let codes: Vec<&str> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["extensions"]["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"unauthenticated"), "{r}");
+}
