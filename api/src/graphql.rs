@@ -178,6 +178,8 @@ impl Query {
     /// Published public videos, newest first.
     // async-graphql takes each field argument as a function argument of its own.
     #[allow(clippy::too_many_arguments)]
+    // A page costs what its items cost, times how many there may be.
+    #[graphql(complexity = "1 + limit as usize * child_complexity")]
     async fn videos(
         &self,
         ctx: &Context<'_>,

@@ -4,6 +4,7 @@
 mod accounts;
 mod bola;
 mod catalogue;
+mod graphql_limits;
 mod helpers;
 mod library;
 mod media;
