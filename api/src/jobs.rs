@@ -172,12 +172,7 @@ where
     loop {
         tries += 1;
         match op().await {
-            Err(ApiError::Internal(e))
-                if tries < 10 && {
-                    let s = format!("{e:#}").to_lowercase();
-                    s.contains("conflict") || s.contains("failed transaction")
-                } =>
-            {
+            Err(ApiError::Internal(e)) if tries < 10 && conflict_message(&format!("{e:#}")) => {
                 tokio::time::sleep(Duration::from_millis(5 * tries)).await;
             }
             other => return other,
@@ -186,7 +181,12 @@ where
 }
 
 fn is_conflict(e: &surrealdb::Error) -> bool {
-    let s = e.to_string().to_lowercase();
+    conflict_message(&e.to_string())
+}
+
+/// Whether a database error says a transaction lost a write conflict (and may be retried).
+fn conflict_message(message: &str) -> bool {
+    let s = message.to_lowercase();
     s.contains("conflict") || s.contains("retry") || s.contains("failed transaction")
 }
 
@@ -208,10 +208,8 @@ async fn cas(
     }
     // Concurrent leases read the queue in transactions; a write that collides with one is
     // rejected as a conflict and is simply tried again.
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let sent = db
+    retry_conflicts(|| async {
+        let mut r = db
             .query(format!(
                 "UPDATE type::record('job', $id) SET {set}
                  WHERE state = 'leased' AND attempt = $attempt AND token_hash = $th
@@ -222,21 +220,13 @@ async fn cas(
             .bind(("th", token_hash(token)))
             .bind(("now", db::now()))
             .bind(("reason", reason.clone()))
-            .await;
-        let taken = sent.and_then(|mut r| r.take::<Vec<serde_json::Value>>(0));
-        match taken {
-            Ok(v) => {
-                return Ok(v
-                    .into_iter()
-                    .next()
-                    .and_then(|v| v.as_str().map(str::to_owned)));
-            }
-            Err(e) if tries < 10 && is_conflict(&e) => {
-                tokio::time::sleep(Duration::from_millis(5 * tries)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+            .await?;
+        let v: Vec<serde_json::Value> = r.take(0)?;
+        Ok(v.into_iter()
+            .next()
+            .and_then(|v| v.as_str().map(str::to_owned)))
+    })
+    .await
 }
 
 fn lease_lost(job_id: &str) -> ApiError {

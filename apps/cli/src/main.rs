@@ -127,6 +127,23 @@ fn failure(e: &client::Error<types::ErrorBody>) -> anyhow::Error {
     anyhow::anyhow!("{message} ({code})")
 }
 
+/// Keeps the session a sign-in or sign-up opened.
+fn remember(
+    profile: &Profile,
+    server: String,
+    email: String,
+    auth: types::AuthResponse,
+    what: &str,
+) -> Result<i32> {
+    profile.save_session(&Session {
+        server,
+        token: auth.token,
+        email,
+    })?;
+    eprintln!("{what} as {}", auth.user.display_name);
+    Ok(0)
+}
+
 async fn run(cli: Cli) -> Result<i32> {
     let profile = Profile::open(cli.home)?;
     match cli.command {
@@ -144,13 +161,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 .await
                 .map_err(|e| failure(&e))?
                 .into_inner();
-            profile.save_session(&Session {
-                server,
-                token: r.token,
-                email,
-            })?;
-            eprintln!("signed in as {}", r.user.display_name);
-            Ok(0)
+            remember(&profile, server, email, r, "signed in")
         }
         Command::Signup {
             server,
@@ -168,13 +179,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 .await
                 .map_err(|e| failure(&e))?
                 .into_inner();
-            profile.save_session(&Session {
-                server,
-                token: r.token,
-                email,
-            })?;
-            eprintln!("account created; signed in as {}", r.user.display_name);
-            Ok(0)
+            remember(&profile, server, email, r, "account created; signed in")
         }
         Command::Logout => {
             if let Ok(s) = profile.session() {

@@ -379,35 +379,24 @@ impl ObjectStore for S3Store {
                 src.display()
             ))));
         }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let file = tokio::fs::File::open(src).await?;
-            let url = self
-                .bucket()
-                .put_object(self.creds(), key)
-                .sign(REQUEST_TTL);
+        // Each attempt streams the file afresh from its start.
+        self.send(key, || {
+            let file = tokio::fs::File::from_std(std::fs::File::open(src)?);
             let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
                 file,
                 256 * 1024,
             ));
-            let sent = self
+            let url = self
+                .bucket()
+                .put_object(self.creds(), key)
+                .sign(REQUEST_TTL);
+            Ok(self
                 .request(Method::PUT, url)
                 .header("content-length", size)
                 .header("content-type", content_type(key))
-                .body(body)
-                .send()
-                .await;
-            let last = attempt >= self.inner.max_attempts;
-            match sent {
-                Ok(r) if r.status().is_success() => break,
-                Ok(r) if retryable(r.status()) && !last => {}
-                Ok(r) => return Err(remote_error(key, r).await),
-                Err(e) if last => return Err(StoreError::Io(io::Error::other(e))),
-                Err(_) => {}
-            }
-            tokio::time::sleep(backoff(attempt)).await;
-        }
+                .body(body))
+        })
+        .await?;
         self.head(key).await
     }
 
