@@ -117,6 +117,7 @@ impl Application {
             registration_token,
             job_wake: tokio::sync::Notify::new(),
             logins: Default::default(),
+            cache: Default::default(),
         });
         Ok(Application {
             acceptor,
@@ -153,8 +154,11 @@ impl Application {
             .at("/media/:token/:video/:version/*path", get(media::serve))
             .at(
                 "/graphql",
-                get(graphql::graphiql).post(graphql::execute).data(schema),
+                get(graphql::graphiql)
+                    .post(graphql::execute)
+                    .data(schema.clone()),
             )
+            .at("/graphql/ws", get(graphql::subscribe).data(schema))
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
             .nest("/", web::endpoint(state.settings.web_dir.as_deref()))
@@ -216,6 +220,9 @@ impl Application {
             })
         };
 
+        let follow_videos = tokio::spawn(state.cache.clone().follow(state.db.clone()));
+        let follow_jobs = tokio::spawn(jobs::follow_queue(state.clone()));
+
         let mut workers = Vec::new();
         for i in 0..state.settings.workers {
             let cfg = transcoder::WorkerConfig {
@@ -251,6 +258,8 @@ impl Application {
             )
             .await?;
         shutdown.cancel();
+        follow_videos.abort();
+        follow_jobs.abort();
         let _ = watchdog.await;
         let _ = sweeper.await;
         for w in workers {

@@ -54,6 +54,24 @@ const MIGRATIONS: &[(u32, &str)] = &[
     DEFINE INDEX IF NOT EXISTS watchlist_user ON watchlist FIELDS user_id, added_at;
     "#,
     ),
+    (
+        4,
+        r#"
+    UPDATE video SET views = 0 WHERE views = NONE;
+    DEFINE INDEX IF NOT EXISTS video_popular ON video FIELDS views;
+    DEFINE ANALYZER IF NOT EXISTS video_text TOKENIZERS blank, class
+        FILTERS lowercase, ascii, snowball(english);
+    DEFINE INDEX IF NOT EXISTS video_title_text ON video FIELDS title
+        FULLTEXT ANALYZER video_text BM25 HIGHLIGHTS;
+    DEFINE INDEX IF NOT EXISTS video_description_text ON video FIELDS description
+        FULLTEXT ANALYZER video_text BM25 HIGHLIGHTS;
+    DEFINE INDEX IF NOT EXISTS video_tags_text ON video FIELDS tags
+        FULLTEXT ANALYZER video_text BM25 HIGHLIGHTS;
+    DEFINE TABLE IF NOT EXISTS view SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS view_viewer ON view FIELDS viewer, at;
+    DEFINE INDEX IF NOT EXISTS view_video ON view FIELDS video_id;
+    "#,
+    ),
 ];
 
 /// Connects, selects the namespace and database (defining them first, since a remote server
@@ -114,6 +132,33 @@ async fn migrate(db: &Db) -> anyhow::Result<()> {
         .with_context(|| format!("migration {version}"))?;
     }
     Ok(())
+}
+
+/// Runs `op` again (up to 10 times, with a short growing pause) while the database reports a
+/// write conflict between concurrent transactions; any other outcome is returned as is.
+pub async fn retry_conflicts<T, F, Fut>(mut op: F) -> Result<T, crate::error::ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::error::ApiError>>,
+{
+    let mut tries = 0u64;
+    loop {
+        tries += 1;
+        match op().await {
+            Err(crate::error::ApiError::Internal(e))
+                if tries < 10 && conflict_message(&format!("{e:#}")) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(5 * tries)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether a database error says a transaction lost a race and may be retried.
+pub fn conflict_message(message: &str) -> bool {
+    let s = message.to_lowercase();
+    s.contains("conflict") || s.contains("retry") || s.contains("failed transaction")
 }
 
 /// Now, as the fixed-width UTC timestamp the database stores.

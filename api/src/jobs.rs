@@ -8,7 +8,7 @@
 //! to someone else cannot overwrite the newer attempt.
 
 use crate::accounts::{random_token, token_hash};
-use crate::db::{self, Db};
+use crate::db::{self, Db, conflict_message, retry_conflicts};
 use crate::error::ApiError;
 use crate::videos;
 use serde::Deserialize;
@@ -161,33 +161,8 @@ async fn reserve_versions(
     Ok((version, preview_version))
 }
 
-/// Runs `op` again (a few times, briefly apart) while it fails on a write conflict with a
-/// concurrent transaction.
-async fn retry_conflicts<T, F, Fut>(mut op: F) -> Result<T, ApiError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, ApiError>>,
-{
-    let mut tries = 0u64;
-    loop {
-        tries += 1;
-        match op().await {
-            Err(ApiError::Internal(e)) if tries < 10 && conflict_message(&format!("{e:#}")) => {
-                tokio::time::sleep(Duration::from_millis(5 * tries)).await;
-            }
-            other => return other,
-        }
-    }
-}
-
 fn is_conflict(e: &surrealdb::Error) -> bool {
     conflict_message(&e.to_string())
-}
-
-/// Whether a database error says a transaction lost a write conflict (and may be retried).
-fn conflict_message(message: &str) -> bool {
-    let s = message.to_lowercase();
-    s.contains("conflict") || s.contains("retry") || s.contains("failed transaction")
 }
 
 /// Compare-and-set guard shared by heartbeat, complete and fail: the job must still be leased
@@ -467,4 +442,36 @@ pub async fn cancel_for_video(db: &Db, video_id: &str) -> Result<(), ApiError> {
     .await?
     .check()?;
     Ok(())
+}
+
+/// Wakes this replica's long-polling workers whenever any replica queues a job (a new upload,
+/// a retry, a re-queued lease), by following the `job` table through a live query. Runs for
+/// as long as the process; when the feed drops, waiters are woken once (so nothing waits on a
+/// change it missed) and the feed is started again.
+pub async fn follow_queue(state: crate::state::AppState) {
+    use futures::StreamExt;
+    loop {
+        match state
+            .db
+            .select::<Vec<serde_json::Value>>("job")
+            .live()
+            .await
+        {
+            Ok(mut stream) => {
+                while let Some(n) = stream.next().await {
+                    match n {
+                        Ok(n) if n.data["state"] == "queued" => state.job_wake.notify_waiters(),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "job change feed failed");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "starting the job change feed"),
+        }
+        state.job_wake.notify_waiters();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }

@@ -7,21 +7,25 @@
 
 pub mod accounts;
 pub mod app;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod graphql;
+pub mod home;
 pub mod jobs;
 pub mod library;
 pub mod media;
 pub mod parts;
 pub mod ratelimit;
 pub mod rest;
+pub mod search;
 pub mod signing;
 pub mod state;
 pub mod subtitles;
 pub mod uploads;
 pub mod videos;
+pub mod views;
 pub mod web;
 
 pub use app::Application;

@@ -34,7 +34,8 @@ impl Progress {
 
 const FIELDS: &str = "video_id, position_s, completed, updated_at";
 
-/// Records how far `user` got in a video they may watch.
+/// Records how far `user` got in a video they may watch (the first report of a day also
+/// counts a view).
 pub async fn report(
     db: &Db,
     user: &User,
@@ -54,20 +55,37 @@ pub async fn report(
         position_s
     };
     let completed = duration > 0.0 && position / duration > COMPLETED_AT;
+    let now = db::now();
     let mut r = db
-        .query(format!(
+        .query(
             "UPSERT type::record('progress', [$user, $video]) SET user_id = $user,
                 video_id = $video, position_s = $pos, completed = $done,
                 updated_at = $now
-             RETURN {FIELDS}"
-        ))
+             RETURN BEFORE",
+        )
         .bind(("user", user.id.clone()))
         .bind(("video", video.id.clone()))
         .bind(("pos", position))
         .bind(("done", completed))
-        .bind(("now", db::now()))
+        .bind(("now", now.clone()))
         .await?;
-    db::first(&mut r, 0)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("progress vanished")))
+    // A first report has nothing before it (NONE).
+    let before: Option<serde_json::Value> = db::first(&mut r, 0)?;
+    let before: Option<Progress> = before
+        .filter(|b| !b.is_null())
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    // Timestamps start with the UTC date: a first report today counts a view.
+    if before.is_none_or(|b| b.updated_at.get(..10) != now.get(..10)) {
+        crate::views::record(db, video, &crate::views::user_key(user)).await?;
+    }
+    Ok(Progress {
+        video_id: video.id.clone(),
+        position_s: position,
+        completed,
+        updated_at: now,
+    })
 }
 
 /// The user's progress in one video, if any.
@@ -93,15 +111,17 @@ pub async fn history(db: &Db, user: &User, limit: u32) -> Result<Vec<(Video, Pro
         .bind(("n", i64::from(limit.clamp(1, 200))))
         .await?;
     let rows: Vec<Progress> = db::rows(&mut r, 0)?;
-    let mut out = Vec::new();
-    for p in rows {
-        if let Some(v) = videos::get(db, &p.video_id).await?
-            && v.visible_to(Some(user))
-        {
-            out.push((v, p));
-        }
-    }
-    Ok(out)
+    let ids: Vec<String> = rows.iter().map(|p| p.video_id.clone()).collect();
+    let mut found: std::collections::HashMap<String, Video> = videos::get_many(db, &ids)
+        .await?
+        .into_iter()
+        .map(|v| (v.id.clone(), v))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|p| found.remove(&p.video_id).map(|v| (v, p)))
+        .filter(|(v, _)| v.visible_to(Some(user)))
+        .collect())
 }
 
 /// What the user stopped in the middle of (between 5% and 90%), most recent first.
@@ -149,15 +169,9 @@ pub async fn watchlist(db: &Db, user: &User) -> Result<Vec<Video>, ApiError> {
         .bind(("user", user.id.clone()))
         .await?;
     let ids: Vec<String> = r.take(0)?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(v) = videos::get(db, &id).await?
-            && v.visible_to(Some(user))
-        {
-            out.push(v);
-        }
-    }
-    Ok(out)
+    let mut list = videos::get_many(db, &ids).await?;
+    list.retain(|v| v.visible_to(Some(user)));
+    Ok(list)
 }
 
 #[cfg(test)]

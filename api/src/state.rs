@@ -23,6 +23,8 @@ pub struct Inner {
     pub job_wake: Notify,
     /// Failed sign-ins, for rate limiting.
     pub logins: crate::ratelimit::LoginLimiter,
+    /// Hot reads, kept coherent by the database's change feed.
+    pub cache: Arc<crate::cache::Cache>,
 }
 
 impl AppState {

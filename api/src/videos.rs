@@ -30,15 +30,27 @@ pub struct Video {
     /// The rendition version viewers are served, once published.
     #[serde(default)]
     pub published_version: Option<u32>,
+    /// Views counted so far (one per viewer per day).
+    #[serde(default)]
+    pub views: u64,
 }
 
-const FIELDS: &str = "record::id(id) AS id, owner_id, title, description, genres, tags, visibility, state, \
-                      failure_reason, duration_s, created_at, published_at, published_version";
+/// The columns every video read projects.
+pub const FIELDS: &str = "record::id(id) AS id, owner_id, title, description, genres, tags, visibility, state, \
+                      failure_reason, duration_s, created_at, published_at, published_version, views";
+
+/// Where the catalogue shows published public videos.
+pub const CATALOGUE: &str = "state = 'published' AND visibility = 'public'";
 
 impl Video {
     /// Owners and admins manage a video.
     pub fn managed_by(&self, user: Option<&User>) -> bool {
         user.is_some_and(|u| u.id == self.owner_id || u.role == Role::Admin)
+    }
+
+    /// Whether the video belongs in the public catalogue (listings, rails, search).
+    pub fn listed(&self) -> bool {
+        self.state == VideoState::Published && self.visibility == Visibility::Public
     }
 
     /// Whether `user` may see this video at all: managers always; others only when it is
@@ -87,7 +99,7 @@ pub async fn create(
     db.query(
         "CREATE type::record('video', $id) SET owner_id = $owner, title = $title, description = $desc,
              genres = [], tags = [], visibility = 'public', state = 'uploading', created_at = $now,
-             version_seq = 0",
+             version_seq = 0, views = 0",
     )
     .bind(("id", id.clone()))
     .bind(("owner", owner.id.clone()))
@@ -113,9 +125,51 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Video>, ApiError> {
     Ok(db::first(&mut r, 0)?)
 }
 
+/// Videos by id in one query, in the order asked for; unknown ids are left out.
+pub async fn get_many(db: &Db, ids: &[String]) -> Result<Vec<Video>, ApiError> {
+    let ids: Vec<String> = ids
+        .iter()
+        .filter(|i| shared::layout::is_safe_id(i))
+        .cloned()
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut r = db
+        .query(format!(
+            "SELECT {FIELDS} FROM $ids.map(|$i| type::record('video', $i))"
+        ))
+        .bind(("ids", ids.clone()))
+        .await?;
+    let found: Vec<Video> = db::rows(&mut r, 0)?;
+    Ok(in_order(&ids, found))
+}
+
+/// `found` rearranged into the order of `ids`.
+pub fn in_order(ids: &[String], found: Vec<Video>) -> Vec<Video> {
+    let mut by_id: std::collections::HashMap<String, Video> =
+        found.into_iter().map(|v| (v.id.clone(), v)).collect();
+    ids.iter().filter_map(|i| by_id.remove(i)).collect()
+}
+
 /// A video by id that `user` may see, or `video_not_found`.
 pub async fn get_visible(db: &Db, id: &str, user: Option<&User>) -> Result<Video, ApiError> {
     match get(db, id).await? {
+        Some(v) if v.visible_to(user) => Ok(v),
+        _ => Err(ApiError::not_found(
+            "video_not_found",
+            format!("no video {id}"),
+        )),
+    }
+}
+
+/// [`get_visible`] through the cache of hot reads.
+pub async fn get_visible_cached(
+    state: &crate::state::AppState,
+    id: &str,
+    user: Option<&User>,
+) -> Result<Video, ApiError> {
+    match state.cache.video(&state.db, id).await? {
         Some(v) if v.visible_to(user) => Ok(v),
         _ => Err(ApiError::not_found(
             "video_not_found",
@@ -139,6 +193,16 @@ pub async fn get_managed(db: &Db, id: &str, user: &User) -> Result<Video, ApiErr
     }
 }
 
+/// How a listing is ordered.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest first.
+    #[default]
+    New,
+    /// Most viewed first (newest first among equals).
+    Popular,
+}
+
 /// Filters for a listing.
 #[derive(Debug, Default, Clone)]
 pub struct ListQuery {
@@ -150,21 +214,77 @@ pub struct ListQuery {
     pub tag: Option<String>,
     /// Only this creator's public videos.
     pub creator: Option<String>,
+    pub sort: Sort,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     pub limit: u32,
 }
 
-/// Published public videos (or one owner's videos), newest first, paged by id (ids are
-/// time-ordered ULIDs, so the cursor stays stable when new videos arrive).
+/// Where a page starts: after this (views, id) in popular order, after this id in new order.
+#[derive(Debug, Clone, PartialEq)]
+enum Cursor {
+    New(String),
+    Popular(u64, String),
+}
+
+impl Cursor {
+    fn parse(sort: Sort, raw: &str) -> Result<Cursor, ApiError> {
+        let bad = || {
+            ApiError::bad(
+                "invalid_cursor",
+                "the cursor is not one this listing gave out",
+            )
+        };
+        match sort {
+            Sort::New if shared::layout::is_safe_id(raw) => Ok(Cursor::New(raw.to_owned())),
+            Sort::Popular => {
+                let (views, id) = raw.split_once('.').ok_or_else(bad)?;
+                let views = views.parse().map_err(|_| bad())?;
+                if !shared::layout::is_safe_id(id) {
+                    return Err(bad());
+                }
+                Ok(Cursor::Popular(views, id.to_owned()))
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    fn after(sort: Sort, v: &Video) -> String {
+        match sort {
+            Sort::New => v.id.clone(),
+            Sort::Popular => format!("{}.{}", v.views, v.id),
+        }
+    }
+}
+
+/// Published public videos (or one owner's videos), newest or most viewed first, paged by
+/// keyset: ids are time-ordered ULIDs, so a cursor stays stable when new videos arrive.
 pub async fn list(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<String>), ApiError> {
     let limit = q.limit.clamp(1, 100);
+    let cursor = q
+        .cursor
+        .as_deref()
+        .map(|c| Cursor::parse(q.sort, c))
+        .transpose()?;
     let mut sql = if q.owner.is_some() {
         format!("SELECT {FIELDS} FROM video WHERE owner_id = $owner AND state != 'deleted'")
     } else {
-        format!("SELECT {FIELDS} FROM video WHERE state = 'published' AND visibility = 'public'")
+        format!("SELECT {FIELDS} FROM video WHERE {CATALOGUE}")
     };
-    if q.cursor.is_some() {
-        sql.push_str(" AND record::id(id) < $cursor");
+    let (mut after_views, mut after_id) = (None, None);
+    match cursor {
+        Some(Cursor::New(id)) => {
+            sql.push_str(" AND record::id(id) < $after_id");
+            after_id = Some(id);
+        }
+        Some(Cursor::Popular(views, id)) => {
+            sql.push_str(
+                " AND (views < $after_views OR (views = $after_views AND record::id(id) < $after_id))",
+            );
+            after_views = Some(views);
+            after_id = Some(id);
+        }
+        None => {}
     }
     if q.genre.is_some() {
         sql.push_str(" AND $genre IN genres");
@@ -178,11 +298,15 @@ pub async fn list(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<String>)
     if q.q.is_some() {
         sql.push_str(" AND string::contains(string::lowercase(title), $q)");
     }
-    sql.push_str(" ORDER BY id DESC LIMIT $limit");
+    sql.push_str(match q.sort {
+        Sort::New => " ORDER BY id DESC LIMIT $limit",
+        Sort::Popular => " ORDER BY views DESC, id DESC LIMIT $limit",
+    });
     let mut r = db
         .query(sql)
         .bind(("owner", q.owner.clone()))
-        .bind(("cursor", q.cursor.clone()))
+        .bind(("after_id", after_id))
+        .bind(("after_views", after_views))
         .bind(("genre", q.genre.clone()))
         .bind(("tag", q.tag.clone()))
         .bind(("creator", q.creator.clone()))
@@ -192,11 +316,35 @@ pub async fn list(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<String>)
     let mut items: Vec<Video> = db::rows(&mut r, 0)?;
     let next = if items.len() > limit as usize {
         items.truncate(limit as usize);
-        items.last().map(|v| v.id.clone())
+        items.last().map(|v| Cursor::after(q.sort, v))
     } else {
         None
     };
     Ok((items, next))
+}
+
+/// A genre and how many catalogue videos it has.
+#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
+pub struct Genre {
+    pub name: String,
+    pub videos: u64,
+}
+
+/// The catalogue's genres, largest first.
+pub async fn genres(db: &Db) -> Result<Vec<Genre>, ApiError> {
+    let mut r = db
+        .query(format!(
+            "SELECT genres AS name, count() AS videos FROM (
+                 SELECT genres FROM video
+                 WHERE {CATALOGUE} AND array::len(genres ?? []) > 0
+                 SPLIT genres
+             ) GROUP BY genres"
+        ))
+        .await?;
+    let mut list: Vec<Genre> = db::rows(&mut r, 0)?;
+    list.retain(|g| !g.name.is_empty());
+    list.sort_by(|a, b| b.videos.cmp(&a.videos).then_with(|| a.name.cmp(&b.name)));
+    Ok(list)
 }
 
 /// Metadata changes from an owner.
@@ -257,6 +405,24 @@ pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiEr
     get(db, &video.id)
         .await?
         .ok_or_else(|| ApiError::not_found("video_not_found", "video vanished"))
+}
+
+/// Deletes a video: it disappears at once, its jobs are cancelled and its stored files are
+/// removed in the background.
+pub async fn delete(state: &crate::state::AppState, video: &Video) -> Result<(), ApiError> {
+    set_state(&state.db, &video.id, VideoState::Deleted, None).await?;
+    crate::jobs::cancel_for_video(&state.db, &video.id).await?;
+    let store = state.store.clone();
+    let id = video.id.clone();
+    tokio::spawn(async move {
+        use shared::store::ObjectStore;
+        for prefix in [shared::layout::video_prefix(&id), format!("sources/{id}/")] {
+            if let Err(e) = store.delete_prefix(&prefix).await {
+                tracing::warn!(video = %id, error = %e, "removing a deleted video's files");
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Moves a video to a new state, recording a failure reason when there is one. A published

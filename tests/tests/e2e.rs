@@ -328,7 +328,7 @@ async fn a_creator_signs_up_and_uploads_in_the_studio() {
 
     // The uploaded bytes arrived intact.
     let videos = client::connect(&base, None)
-        .list_videos(None, None, None, None, None, None)
+        .list_videos(None, None, None, None, None, None, None)
         .await
         .unwrap()
         .into_inner();

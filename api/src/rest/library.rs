@@ -51,7 +51,7 @@ pub struct LibraryItem {
     pub progress: ProgressDto,
 }
 
-fn items(state: &AppState, rows: Vec<(Video, Progress)>) -> Vec<LibraryItem> {
+pub fn items(state: &AppState, rows: Vec<(Video, Progress)>) -> Vec<LibraryItem> {
     rows.into_iter()
         .map(|(v, p)| LibraryItem {
             progress: ProgressDto::new(p, &v),

@@ -2,6 +2,7 @@
 //! `operation_id` (generated clients name their methods after it).
 
 pub mod auth;
+pub mod discover;
 pub mod library;
 pub mod uploads;
 pub mod videos;
@@ -25,6 +26,7 @@ pub enum ApiTags {
 
 pub type Apis = (
     auth::AuthApi,
+    discover::DiscoverApi,
     library::LibraryApi,
     uploads::UploadsApi,
     videos::VideosApi,
@@ -36,6 +38,7 @@ pub fn service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
     let svc = OpenApiService::new(
         (
             auth::AuthApi,
+            discover::DiscoverApi,
             library::LibraryApi,
             uploads::UploadsApi,
             videos::VideosApi,

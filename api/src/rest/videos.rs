@@ -12,7 +12,6 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use shared::store::ObjectStore;
 use shared::{VideoState, Visibility};
 
 /// Where and until when a published video can be played.
@@ -45,6 +44,8 @@ pub struct VideoDto {
     pub duration_s: Option<f64>,
     pub created_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// Views counted (one per viewer per day).
+    pub views: u64,
     /// Present once the video is published.
     pub playback: Option<Playback>,
 }
@@ -95,6 +96,7 @@ impl VideoDto {
             duration_s: v.duration_s,
             created_at: crate::db::parse_ts(&v.created_at),
             published_at: v.published_at.as_deref().map(crate::db::parse_ts),
+            views: v.views,
             playback,
         }
     }
@@ -133,6 +135,32 @@ pub enum SubtitleAdded {
     Created(Json<SubtitleDto>),
 }
 
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, poem_openapi::Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ListSort {
+    /// Newest first.
+    New,
+    /// Most viewed first.
+    Popular,
+}
+
+impl From<ListSort> for videos::Sort {
+    fn from(s: ListSort) -> Self {
+        match s {
+            ListSort::New => videos::Sort::New,
+            ListSort::Popular => videos::Sort::Popular,
+        }
+    }
+}
+
+/// What counting a view did.
+#[derive(Debug, Object)]
+pub struct ViewCounted {
+    /// False when this viewer was already counted today.
+    pub counted: bool,
+}
+
 /// One page of videos.
 #[derive(Debug, Object)]
 pub struct VideoPage {
@@ -156,7 +184,7 @@ pub struct VideosApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Videos")]
 impl VideosApi {
-    /// Published public videos, newest first.
+    /// Published public videos, newest (or most viewed) first.
     #[oai(path = "/videos", method = "get", operation_id = "list_videos")]
     // poem-openapi takes each query parameter as an argument of its own.
     #[allow(clippy::too_many_arguments)]
@@ -171,12 +199,15 @@ impl VideosApi {
         tag: Query<Option<String>>,
         /// Only this creator's videos (a user id).
         creator: Query<Option<String>>,
+        /// `new` (default) or `popular`.
+        sort: Query<Option<ListSort>>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
         /// Page size, 1 to 100 (default 24).
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<VideoPage>> {
         let query = ListQuery {
+            sort: sort.0.map(Into::into).unwrap_or_default(),
             owner: None,
             q: q.0.filter(|s| !s.trim().is_empty()),
             genre: genre
@@ -188,7 +219,7 @@ impl VideosApi {
                 .map(|t| t.trim().to_lowercase())
                 .filter(|t| !t.is_empty()),
             creator: creator.0.filter(|c| shared::layout::is_safe_id(c)),
-            cursor: cursor.0.filter(|c| shared::layout::is_safe_id(c)),
+            cursor: cursor.0,
             limit: limit.0.unwrap_or(24),
         };
         let (items, next_cursor) = videos::list(&state.db, &query).await?;
@@ -213,7 +244,7 @@ impl VideosApi {
     ) -> ApiResult<Json<VideoPage>> {
         let query = ListQuery {
             owner: Some(auth.0.id.clone()),
-            cursor: cursor.0.filter(|c| shared::layout::is_safe_id(c)),
+            cursor: cursor.0,
             limit: limit.0.unwrap_or(24),
             ..ListQuery::default()
         };
@@ -289,8 +320,44 @@ impl VideosApi {
         auth: MaybeUser,
         video_id: Path<String>,
     ) -> ApiResult<Json<VideoDto>> {
-        let v = videos::get_visible(&state.db, &video_id, auth.user()).await?;
+        let v = videos::get_visible_cached(&state, &video_id, auth.user()).await?;
         Ok(Json(VideoDto::new(&state, v)))
+    }
+
+    /// Count a view: players call this when playback starts. A viewer (an account, or an
+    /// anonymous device) counts once per video per day.
+    #[oai(
+        path = "/videos/:video_id/views",
+        method = "post",
+        operation_id = "record_view"
+    )]
+    async fn record_view(
+        &self,
+        state: Data<&AppState>,
+        auth: MaybeUser,
+        req: &poem::Request,
+        video_id: Path<String>,
+    ) -> ApiResult<Json<ViewCounted>> {
+        let v = videos::get_visible_cached(&state, &video_id, auth.user()).await?;
+        if v.state != VideoState::Published {
+            return Err(crate::error::ApiError::conflict(
+                "video_not_playable",
+                "only a published video can be viewed",
+            )
+            .into());
+        }
+        let address = req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_string());
+        let agent = req
+            .headers()
+            .get(poem::http::header::USER_AGENT)
+            .and_then(|h| h.to_str().ok());
+        let viewer =
+            crate::views::viewer_key(&state.signer, auth.user(), address.as_deref(), agent);
+        let counted = crate::views::record(&state.db, &v, &viewer).await?;
+        Ok(Json(ViewCounted { counted }))
     }
 
     /// Edit a video's metadata (owner or admin).
@@ -332,17 +399,7 @@ impl VideosApi {
         video_id: Path<String>,
     ) -> ApiResult<Empty> {
         let v = videos::get_managed(&state.db, &video_id, &auth.0).await?;
-        videos::set_state(&state.db, &v.id, VideoState::Deleted, None).await?;
-        crate::jobs::cancel_for_video(&state.db, &v.id).await?;
-        let store = state.store.clone();
-        let id = v.id.clone();
-        tokio::spawn(async move {
-            for prefix in [shared::layout::video_prefix(&id), format!("sources/{id}/")] {
-                if let Err(e) = store.delete_prefix(&prefix).await {
-                    tracing::warn!(video = %id, error = %e, "removing a deleted video's files");
-                }
-            }
-        });
+        videos::delete(&state, &v).await?;
         Ok(Empty::NoContent)
     }
 }

@@ -87,6 +87,7 @@ async fn nobody_but_the_owner_reaches_a_creators_things() {
         ),
         ("GET", format!("/api/v1/me/progress/{video}"), None),
         ("PUT", format!("/api/v1/me/watchlist/{video}"), None),
+        ("POST", format!("/api/v1/videos/{video}/views"), None),
         ("GET", format!("/api/v1/uploads/{up}"), None),
         ("DELETE", format!("/api/v1/uploads/{up}"), None),
         (
@@ -137,6 +138,52 @@ async fn nobody_but_the_owner_reaches_a_creators_things() {
         .await
         .unwrap();
     assert_eq!(lease.status(), 401);
+
+    // The same through GraphQL: every mutation and private read is refused with a stable code.
+    let gql: Vec<String> = vec![
+        format!(
+            r#"mutation {{ updateVideo(id: "{video}", input: {{ title: "Mine now" }}) {{ id }} }}"#
+        ),
+        format!(r#"mutation {{ deleteVideo(id: "{video}") }}"#),
+        format!(r#"mutation {{ addToWatchlist(videoId: "{video}") }}"#),
+        format!(
+            r#"mutation {{ reportProgress(videoId: "{video}", positionS: 10) {{ positionS }} }}"#
+        ),
+        "{ watchlist { id } }".to_owned(),
+        "{ continueWatching { positionS } }".to_owned(),
+        "{ history { positionS } }".to_owned(),
+    ];
+    for (who, token) in [("anonymous", None), ("stranger", Some(stranger.as_str()))] {
+        for q in &gql {
+            let mut req = http
+                .post(format!("{}/graphql", app.base))
+                .json(&json!({ "query": q }));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let r: Value = req.send().await.unwrap().json().await.unwrap();
+            let code = r["errors"][0]["extensions"]["code"].as_str().unwrap_or("");
+            let private_read = q.starts_with('{');
+            let refused = match (who, private_read) {
+                ("anonymous", _) => code == "unauthenticated",
+                // A stranger's own library is empty of the owner's things.
+                (_, true) => r["errors"].is_null() && r["data"].to_string().find(&video).is_none(),
+                _ => matches!(code, "forbidden" | "video_not_found"),
+            };
+            assert!(refused, "{who} {q}: {r}");
+        }
+        let mut req = http
+            .post(format!("{}/graphql", app.base))
+            .json(&json!({ "query": format!(r#"{{ video(id: "{video}") {{ title }} }}"#) }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r: Value = req.send().await.unwrap().json().await.unwrap();
+        assert!(
+            r["data"]["video"].is_null(),
+            "{who} read a private video: {r}"
+        );
+    }
 
     // Nothing changed; the owner (and the admin) still see everything as it was.
     let v = o.get_video(&video).await.unwrap().into_inner();

@@ -42,13 +42,13 @@ async fn the_catalogue_filters_by_tag_and_creator() {
     };
     let c = app.anon();
     let hiking = c
-        .list_videos(None, None, None, None, None, Some("Hiking"))
+        .list_videos(None, None, None, None, None, None, Some("Hiking"))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(ids(hiking), sorted(vec![a1.clone(), b1.clone()]));
     let anns = c
-        .list_videos(Some(&ann_id), None, None, None, None, None)
+        .list_videos(Some(&ann_id), None, None, None, None, None, None)
         .await
         .unwrap()
         .into_inner();
@@ -60,6 +60,7 @@ async fn the_catalogue_filters_by_tag_and_creator() {
             Some("travel"),
             None,
             None,
+            None,
             Some("hiking"),
         )
         .await
@@ -67,7 +68,7 @@ async fn the_catalogue_filters_by_tag_and_creator() {
         .into_inner();
     assert_eq!(ids(anns_hikes), vec![a1]);
     let none = c
-        .list_videos(None, None, None, None, None, Some("sailing"))
+        .list_videos(None, None, None, None, None, None, Some("sailing"))
         .await
         .unwrap()
         .into_inner();

@@ -34,7 +34,7 @@ async fn a_clip_is_uploaded_transcoded_and_published() {
     assert_eq!(anon.title, "Test pattern");
     let page = app
         .anon()
-        .list_videos(None, None, None, None, None, None)
+        .list_videos(None, None, None, None, None, None, None)
         .await
         .unwrap()
         .into_inner();

@@ -50,7 +50,7 @@ pub fn Home() -> Element {
         let client = platform.client();
         async move {
             client
-                .list_videos(None, None, None, Some(48), None, None)
+                .list_videos(None, None, None, Some(48), None, None, None)
                 .await
                 .map(|r| r.into_inner())
         }

@@ -1,0 +1,187 @@
+//! Hot reads served from memory: videos by id and the public home rails with the genre list.
+//! Entries stay coherent across api replicas because every replica follows the `video`
+//! table through a SurrealDB live query and drops what a change touches the moment it is
+//! told; a change that only moves a view count leaves the rails alone (they also expire after
+//! [`RAILS_TTL`], which is how often Popular re-sorts). While the live query is down (the
+//! database restarting, a network cut) nothing is served from memory, so the cache can make
+//! reads faster but never staler.
+
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::home::{self, PublicRails};
+use crate::videos::{self, Genre, Video};
+use futures::StreamExt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How long public rails are served before they are rebuilt even without a change.
+pub const RAILS_TTL: Duration = Duration::from_secs(30);
+/// How long a video is served from memory at most; this bounds how far a view count shown in
+/// a cached read may lag (edits are applied at once).
+const VIDEO_TTL: Duration = Duration::from_secs(60);
+
+/// The genre list and the rails built from it.
+#[derive(Debug)]
+pub struct Catalogue {
+    pub genres: Vec<Genre>,
+    pub rails: PublicRails,
+}
+
+#[derive(Debug)]
+pub struct Cache {
+    videos: moka::future::Cache<String, Arc<Video>>,
+    catalogue: moka::future::Cache<(), Arc<Catalogue>>,
+    /// A digest of each video's last known content without its view count, to tell edits
+    /// from views.
+    digests: moka::sync::Cache<String, u64>,
+    /// Whether the live query is running, so cached entries can be trusted.
+    live: AtomicBool,
+    /// Changes applied, for tests and metrics.
+    changes: AtomicU64,
+    /// Bumped by every edit (a change beyond a view count): a read that saw it move while it
+    /// was at the database does not cache what it read, since that may predate the edit.
+    edits: AtomicU64,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            videos: moka::future::Cache::builder()
+                .max_capacity(50_000)
+                .time_to_live(VIDEO_TTL)
+                .build(),
+            catalogue: moka::future::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(RAILS_TTL)
+                .build(),
+            digests: moka::sync::Cache::builder().max_capacity(500_000).build(),
+            live: AtomicBool::new(false),
+            changes: AtomicU64::new(0),
+            edits: AtomicU64::new(0),
+        }
+    }
+}
+
+fn digest(record: &serde_json::Value) -> u64 {
+    let mut content = record.clone();
+    if let Some(map) = content.as_object_mut() {
+        map.remove("views");
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    content.to_string().hash(&mut h);
+    h.finish()
+}
+
+impl Cache {
+    /// A video by id, whatever its state (callers apply visibility).
+    pub async fn video(&self, db: &Db, id: &str) -> Result<Option<Video>, ApiError> {
+        if !self.live.load(Ordering::Acquire) {
+            return videos::get(db, id).await;
+        }
+        if let Some(v) = self.videos.get(id).await {
+            return Ok(Some((*v).clone()));
+        }
+        let before = self.edits.load(Ordering::Acquire);
+        let found = videos::get(db, id).await?;
+        if let Some(v) = &found
+            && self.live.load(Ordering::Acquire)
+        {
+            self.videos.insert(id.to_owned(), Arc::new(v.clone())).await;
+            // An edit that landed while we were at the database may predate what we read:
+            // checked after inserting, so either this or the change feed removes the entry.
+            if self.edits.load(Ordering::Acquire) != before {
+                self.videos.invalidate(id).await;
+            }
+        }
+        Ok(found)
+    }
+
+    /// The genre list and public rails.
+    pub async fn catalogue(&self, db: &Db) -> Result<Arc<Catalogue>, ApiError> {
+        let build = async {
+            let genres = videos::genres(db).await?;
+            let rails = home::public_rails(db, &genres).await?;
+            Ok::<_, ApiError>(Arc::new(Catalogue { genres, rails }))
+        };
+        if !self.live.load(Ordering::Acquire) {
+            return build.await;
+        }
+        let before = self.edits.load(Ordering::Acquire);
+        let found = self
+            .catalogue
+            .try_get_with((), build)
+            .await
+            .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+        if self.edits.load(Ordering::Acquire) != before {
+            // Built while an edit landed: serve it once, do not keep it.
+            self.catalogue.invalidate_all();
+        }
+        Ok(found)
+    }
+
+    /// How many changes the live query has delivered.
+    pub fn changes_seen(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
+    }
+
+    /// Applies one change to a video record.
+    async fn changed(&self, record: &serde_json::Value) {
+        let Some(id) = record["id"].as_str() else {
+            self.edits.fetch_add(1, Ordering::AcqRel);
+            self.forget_all();
+            return;
+        };
+        let id = id.strip_prefix("video:").unwrap_or(id);
+        let id = id.trim_start_matches('⟨').trim_end_matches('⟩').to_owned();
+        let d = digest(record);
+        let edited = self.digests.get(&id) != Some(d);
+        self.digests.insert(id.clone(), d);
+        if edited {
+            self.edits.fetch_add(1, Ordering::AcqRel);
+            self.catalogue.invalidate_all();
+        }
+        self.videos.invalidate(&id).await;
+        self.changes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn forget_all(&self) {
+        self.edits.fetch_add(1, Ordering::AcqRel);
+        self.videos.invalidate_all();
+        self.catalogue.invalidate_all();
+    }
+
+    /// Follows the `video` table for as long as the process runs, reconnecting the live query
+    /// when it drops.
+    pub async fn follow(self: Arc<Self>, db: Db) {
+        loop {
+            match db.select::<Vec<serde_json::Value>>("video").live().await {
+                Ok(mut stream) => {
+                    // Anything cached before the query started may have missed a change.
+                    self.forget_all();
+                    self.live.store(true, Ordering::Release);
+                    tracing::debug!("following video changes");
+                    while let Some(n) = stream.next().await {
+                        match n {
+                            Ok(n) => self.changed(&n.data).await,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "video change feed failed");
+                                break;
+                            }
+                        }
+                    }
+                    self.live.store(false, Ordering::Release);
+                    self.forget_all();
+                    tracing::warn!(
+                        "video change feed ended; serving reads uncached until it is back"
+                    );
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "starting the video change feed");
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}

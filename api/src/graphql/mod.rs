@@ -1,0 +1,149 @@
+//! The GraphQL API at `/graphql` (GraphiQL on GET; subscriptions over graphql-ws at
+//! `/graphql/ws`), for third parties. It reads and writes through the same modules as REST,
+//! so visibility rules and error codes are the same; errors carry the stable code in
+//! `extensions.code`. Per-video lookups go through DataLoaders, so a page costs a bounded
+//! number of database queries.
+
+mod loaders;
+mod mutation;
+mod query;
+mod subscription;
+mod types;
+
+use crate::accounts::{self, User};
+use crate::error::ApiError;
+use crate::state::AppState;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{Context, ErrorExtensions, Schema};
+use poem::web::{Data, Html};
+use poem::{IntoResponse, Request, handler};
+
+pub use mutation::Mutation;
+pub use query::Query;
+pub use subscription::Subscription;
+
+pub type KinoSchema = Schema<Query, Mutation, Subscription>;
+
+/// Deepest a query may nest.
+pub const MAX_DEPTH: usize = 12;
+/// Most a query may cost (a page costs its limit times what one item costs).
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// Builds the schema with its limits.
+pub fn schema(state: Option<AppState>) -> KinoSchema {
+    let mut b = Schema::build(Query, Mutation, Subscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY);
+    if let Some(state) = state {
+        b = b.data(state);
+    }
+    b.finish()
+}
+
+/// The schema as SDL, as committed in `openapi/schema.graphql`.
+pub fn sdl() -> String {
+    schema(None).sdl()
+}
+
+fn gql_error_ref(e: &ApiError) -> async_graphql::Error {
+    let code = e.code();
+    async_graphql::Error::new(e.body().message).extend_with(|_, ext| ext.set("code", code))
+}
+
+fn gql_error(e: ApiError) -> async_graphql::Error {
+    gql_error_ref(&e)
+}
+
+fn signed_in<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a User> {
+    ctx.data_opt::<User>()
+        .ok_or_else(|| gql_error(ApiError::Unauthenticated))
+}
+
+fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}
+
+/// The per-request data: who is asking, and the loaders that batch their lookups.
+fn request_data(state: &AppState, user: Option<User>) -> async_graphql::Data {
+    let mut data = async_graphql::Data::default();
+    data.insert(DataLoader::new(
+        loaders::CreatorLoader(state.db.clone()),
+        tokio::spawn,
+    ));
+    if let Some(user) = user {
+        data.insert(DataLoader::new(
+            loaders::ViewerLoader {
+                db: state.db.clone(),
+                user: user.clone(),
+            },
+            tokio::spawn,
+        ));
+        data.insert(user);
+    }
+    data
+}
+
+async fn user_for(state: &AppState, token: Option<&str>) -> Option<User> {
+    let token = token?;
+    match accounts::authenticate(&state.db, token).await {
+        Ok(user) => user,
+        Err(e) => {
+            tracing::warn!(error = %e, "authenticating a GraphQL request");
+            None
+        }
+    }
+}
+
+#[handler]
+pub async fn graphiql() -> impl IntoResponse {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+}
+
+/// Executes a GraphQL request as the user its bearer token names (or anonymously).
+#[handler]
+pub async fn execute(
+    schema: Data<&KinoSchema>,
+    state: Data<&AppState>,
+    req: &Request,
+    gql: async_graphql_poem::GraphQLRequest,
+) -> async_graphql_poem::GraphQLResponse {
+    let user = user_for(&state, crate::rest::auth::bearer_token(req)).await;
+    let mut request = gql.0;
+    request.data = request_data(&state, user);
+    schema.execute(request).await.into()
+}
+
+/// Subscriptions over a WebSocket (`graphql-transport-ws` or the older `graphql-ws`
+/// protocol). Clients authenticate in `connection_init`: `{"authorization": "Bearer …"}`
+/// (or `{"token": "…"}`).
+#[handler]
+pub async fn subscribe(
+    schema: Data<&KinoSchema>,
+    state: Data<&AppState>,
+    protocol: async_graphql_poem::GraphQLProtocol,
+    ws: poem::web::websocket::WebSocket,
+) -> impl IntoResponse {
+    let schema = schema.0.clone();
+    let state = state.0.clone();
+    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            async_graphql_poem::GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = payload["authorization"]
+                        .as_str()
+                        .or(payload["Authorization"].as_str())
+                        .map(|h| h.trim_start_matches("Bearer ").trim())
+                        .or(payload["token"].as_str())
+                        .map(str::to_owned);
+                    let user = user_for(&state, token.as_deref()).await;
+                    Ok(request_data(&state, user))
+                })
+                .serve()
+        })
+}

@@ -1,0 +1,113 @@
+//! Writes, with the same rules and error codes as their REST twins.
+
+use super::types::*;
+use super::{gql_error, signed_in, state};
+use crate::library;
+use crate::videos::{self, Patch};
+use async_graphql::{Context, ID, InputObject, Object};
+use shared::Visibility;
+
+/// Metadata changes; absent fields stay as they are.
+#[derive(InputObject)]
+#[graphql(name = "VideoInput")]
+pub struct GqlVideoInput {
+    /// 1 to 200 characters.
+    pub title: Option<String>,
+    /// An empty string clears it.
+    pub description: Option<String>,
+    /// Replaces the genres (lower-cased, at most 20).
+    pub genres: Option<Vec<String>>,
+    /// Replaces the tags (lower-cased, at most 20).
+    pub tags: Option<Vec<String>>,
+    /// Who may see it.
+    pub visibility: Option<Visibility>,
+}
+
+/// Changes on behalf of the signed-in account.
+pub struct Mutation;
+
+/// Changes on behalf of the signed-in account.
+#[Object]
+impl Mutation {
+    /// Edit a video's metadata (owner or admin).
+    async fn update_video(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: GqlVideoInput,
+    ) -> async_graphql::Result<GqlVideo> {
+        let user = signed_in(ctx)?;
+        let db = &state(ctx).db;
+        let v = videos::get_managed(db, &id, user)
+            .await
+            .map_err(gql_error)?;
+        let patch = Patch {
+            title: input.title,
+            description: input.description.map(Some),
+            genres: input.genres,
+            tags: input.tags,
+            visibility: input.visibility,
+        };
+        let v = videos::update(db, &v, patch).await.map_err(gql_error)?;
+        Ok(GqlVideo(v))
+    }
+
+    /// Delete a video (owner or admin): it disappears at once; its files are removed.
+    async fn delete_video(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let user = signed_in(ctx)?;
+        let s = state(ctx);
+        let v = videos::get_managed(&s.db, &id, user)
+            .await
+            .map_err(gql_error)?;
+        videos::delete(s, &v).await.map_err(gql_error)?;
+        Ok(id)
+    }
+
+    /// Put a video on the watchlist (again is fine).
+    async fn add_to_watchlist(
+        &self,
+        ctx: &Context<'_>,
+        video_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let user = signed_in(ctx)?;
+        let db = &state(ctx).db;
+        let v = videos::get_visible(db, &video_id, Some(user))
+            .await
+            .map_err(gql_error)?;
+        library::add_to_watchlist(db, user, &v)
+            .await
+            .map_err(gql_error)?;
+        Ok(true)
+    }
+
+    /// Take a video off the watchlist (absent is fine).
+    async fn remove_from_watchlist(
+        &self,
+        ctx: &Context<'_>,
+        video_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let user = signed_in(ctx)?;
+        library::remove_from_watchlist(&state(ctx).db, user, &video_id)
+            .await
+            .map_err(gql_error)?;
+        Ok(true)
+    }
+
+    /// Report how far the viewer got in a video (players call this every few seconds).
+    async fn report_progress(
+        &self,
+        ctx: &Context<'_>,
+        video_id: ID,
+        #[graphql(desc = "Seconds from the start.")] position_s: f64,
+    ) -> async_graphql::Result<GqlProgress> {
+        let user = signed_in(ctx)?;
+        let db = &state(ctx).db;
+        let v = videos::get_visible(db, &video_id, Some(user))
+            .await
+            .map_err(gql_error)?;
+        let p = library::report(db, user, &v, position_s)
+            .await
+            .map_err(gql_error)?;
+        Ok(GqlProgress::new(&p, &v))
+    }
+}

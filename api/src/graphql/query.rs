@@ -1,0 +1,243 @@
+//! Reads.
+
+use super::types::*;
+use super::{gql_error, signed_in, state};
+use crate::error::ApiError;
+use crate::home::{self, GENRE_RAILS, RAIL_LEN};
+use crate::videos::{self, ListQuery, Sort};
+use crate::{library, search};
+use async_graphql::{Context, Enum, ID, Object};
+
+/// The order of a listing.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+#[graphql(name = "VideoSort")]
+pub enum GqlSort {
+    /// Newest first.
+    #[default]
+    New,
+    /// Most viewed first.
+    Popular,
+}
+
+/// The home page, rail by rail. Each rail resolves on its own: one that cannot be built is
+/// null with an error, and the rest of the page still comes back.
+pub struct GqlHome;
+
+/// The home page, rail by rail. Each rail resolves on its own: one that cannot be built is
+/// null with an error, and the rest of the page still comes back.
+#[Object(name = "Home")]
+impl GqlHome {
+    /// What the signed-in viewer stopped in the middle of (empty when anonymous).
+    #[graphql(complexity = "RAIL_LEN * child_complexity")]
+    async fn continue_watching(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<GqlLibraryItem>>> {
+        let Some(user) = ctx.data_opt::<crate::accounts::User>() else {
+            return Ok(Some(Vec::new()));
+        };
+        let rows = home::continue_watching(&state(ctx).db, user)
+            .await
+            .map_err(gql_error)?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|(v, p)| GqlLibraryItem::new(v, p))
+                .collect(),
+        ))
+    }
+
+    /// Because you watched X: what other viewers of X watched, then more of its genres
+    /// (null when anonymous or nothing was watched yet).
+    #[graphql(complexity = "RAIL_LEN * child_complexity")]
+    async fn because_you_watched(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<GqlRail>> {
+        let Some(user) = ctx.data_opt::<crate::accounts::User>() else {
+            return Ok(None);
+        };
+        let rail = home::because_you_watched(&state(ctx).db, user)
+            .await
+            .map_err(gql_error)?;
+        Ok(rail.map(GqlRail::from))
+    }
+
+    /// Newest videos.
+    #[graphql(name = "new", complexity = "RAIL_LEN * child_complexity")]
+    async fn newest(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GqlRail>> {
+        let s = state(ctx);
+        let c = s.cache.catalogue(&s.db).await.map_err(gql_error)?;
+        Ok(Some(c.rails.new.clone().into()))
+    }
+
+    /// Most viewed videos.
+    #[graphql(complexity = "RAIL_LEN * child_complexity")]
+    async fn popular(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GqlRail>> {
+        let s = state(ctx);
+        let c = s.cache.catalogue(&s.db).await.map_err(gql_error)?;
+        Ok(Some(c.rails.popular.clone().into()))
+    }
+
+    /// One rail per genre, largest genres first.
+    #[graphql(complexity = "GENRE_RAILS * RAIL_LEN * child_complexity")]
+    async fn genres(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<GqlRail>>> {
+        let s = state(ctx);
+        let c = s.cache.catalogue(&s.db).await.map_err(gql_error)?;
+        Ok(Some(
+            c.rails.genres.iter().cloned().map(GqlRail::from).collect(),
+        ))
+    }
+}
+
+fn label(s: Option<String>) -> Option<String> {
+    s.map(|g| g.trim().to_lowercase()).filter(|g| !g.is_empty())
+}
+
+/// Read access to the catalogue and the viewer's library.
+pub struct Query;
+
+/// Read access to the catalogue and the viewer's library.
+#[Object]
+impl Query {
+    /// Published public videos, newest (or most viewed) first.
+    // async-graphql takes each field argument as a function argument of its own.
+    #[allow(clippy::too_many_arguments)]
+    // A page costs what its items cost, times how many there may be.
+    #[graphql(complexity = "1 + limit as usize * child_complexity")]
+    async fn videos(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Words the title must contain.")] q: Option<String>,
+        #[graphql(desc = "Only videos in this genre.")] genre: Option<String>,
+        #[graphql(desc = "Only videos with this tag.")] tag: Option<String>,
+        #[graphql(desc = "Only this creator's videos (a user id).")] creator: Option<ID>,
+        #[graphql(desc = "Order of the listing.", default)] sort: GqlSort,
+        #[graphql(desc = "`nextCursor` of the previous page.")] cursor: Option<String>,
+        #[graphql(desc = "Page size, 1 to 100.", default = 24)] limit: u32,
+    ) -> async_graphql::Result<GqlVideoPage> {
+        let query = ListQuery {
+            owner: None,
+            q: q.filter(|s| !s.trim().is_empty()),
+            genre: label(genre),
+            tag: label(tag),
+            creator: creator
+                .map(|c| c.0)
+                .filter(|c| shared::layout::is_safe_id(c)),
+            sort: match sort {
+                GqlSort::New => Sort::New,
+                GqlSort::Popular => Sort::Popular,
+            },
+            cursor,
+            limit,
+        };
+        let (items, next_cursor) = videos::list(&state(ctx).db, &query)
+            .await
+            .map_err(gql_error)?;
+        Ok(GqlVideoPage {
+            items: items.into_iter().map(GqlVideo).collect(),
+            next_cursor,
+        })
+    }
+
+    /// Full-text search over titles, descriptions and tags: every word must match (with
+    /// English stemming), best matches first, with highlights.
+    #[graphql(complexity = "1 + limit as usize * child_complexity")]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The words to look for (1 to 200 characters).")] query: String,
+        #[graphql(desc = "Results to skip, up to 1000.", default = 0)] offset: u32,
+        #[graphql(desc = "Page size, 1 to 100.", default = 24)] limit: u32,
+    ) -> async_graphql::Result<GqlSearchResults> {
+        let limit = limit.clamp(1, 100);
+        let mut hits = search::search(&state(ctx).db, &query, limit + 1, offset)
+            .await
+            .map_err(gql_error)?;
+        let more = hits.len() > limit as usize;
+        hits.truncate(limit as usize);
+        Ok(GqlSearchResults {
+            hits: hits.into_iter().map(GqlSearchHit::from).collect(),
+            next_offset: (more && offset + limit <= search::MAX_OFFSET).then_some(offset + limit),
+        })
+    }
+
+    /// The catalogue's genres, largest first.
+    async fn genres(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GqlGenre>> {
+        let s = state(ctx);
+        let c = s.cache.catalogue(&s.db).await.map_err(gql_error)?;
+        Ok(c.genres
+            .iter()
+            .map(|g| GqlGenre {
+                name: g.name.clone(),
+                title: home::genre_title(&g.name),
+                videos: g.videos,
+            })
+            .collect())
+    }
+
+    /// The home page's rails.
+    async fn home(&self) -> GqlHome {
+        GqlHome
+    }
+
+    /// The signed-in account; null when the request carries no valid token.
+    async fn me(&self, ctx: &Context<'_>) -> Option<GqlUser> {
+        ctx.data_opt::<crate::accounts::User>()
+            .cloned()
+            .map(GqlUser::from)
+    }
+
+    /// What the signed-in viewer stopped in the middle of, most recent first.
+    #[graphql(complexity = "1 + limit as usize * child_complexity")]
+    async fn continue_watching(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many.", default = 20)] limit: u32,
+    ) -> async_graphql::Result<Vec<GqlLibraryItem>> {
+        let user = signed_in(ctx)?;
+        let rows = library::continue_watching(&state(ctx).db, user, limit.min(100))
+            .await
+            .map_err(gql_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(v, p)| GqlLibraryItem::new(v, p))
+            .collect())
+    }
+
+    /// Everything the signed-in viewer watched, most recent first.
+    #[graphql(complexity = "1 + limit as usize * child_complexity")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many.", default = 50)] limit: u32,
+    ) -> async_graphql::Result<Vec<GqlLibraryItem>> {
+        let user = signed_in(ctx)?;
+        let rows = library::history(&state(ctx).db, user, limit.clamp(1, 200))
+            .await
+            .map_err(gql_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(v, p)| GqlLibraryItem::new(v, p))
+            .collect())
+    }
+
+    /// The signed-in viewer's watchlist, most recently added first.
+    #[graphql(complexity = "1 + 100 * child_complexity")]
+    async fn watchlist(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GqlVideo>> {
+        let user = signed_in(ctx)?;
+        let list = library::watchlist(&state(ctx).db, user)
+            .await
+            .map_err(gql_error)?;
+        Ok(list.into_iter().map(GqlVideo).collect())
+    }
+
+    /// One video, if the caller may see it.
+    async fn video(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<GqlVideo>> {
+        let user = ctx.data_opt::<crate::accounts::User>();
+        match videos::get_visible_cached(state(ctx), &id, user).await {
+            Ok(v) => Ok(Some(GqlVideo(v))),
+            Err(ApiError::NotFound(..)) => Ok(None),
+            Err(e) => Err(gql_error(e)),
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The object types of the schema.
+
+use super::gql_error_ref;
+use super::loaders::{CreatorLoader, ViewerLoader};
+use crate::home::Rail;
+use crate::library::Progress;
+use crate::rest::videos::playback;
+use crate::search::Hit;
+use crate::state::AppState;
+use crate::videos::Video;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, ID, Object, SimpleObject};
+use shared::{VideoState, Visibility};
+
+/// Signed playback URLs of a published video.
+#[derive(SimpleObject)]
+#[graphql(name = "Playback")]
+pub struct GqlPlayback {
+    /// HLS master playlist.
+    pub master_url: String,
+    /// Poster image.
+    pub poster_url: String,
+    /// WebVTT index of seek-bar thumbnails.
+    pub storyboard_url: Option<String>,
+    /// When the URLs stop working (RFC 3339).
+    pub expires_at: String,
+}
+
+/// The account a video belongs to, as others see it.
+#[derive(SimpleObject)]
+#[graphql(name = "Creator")]
+pub struct GqlCreator {
+    /// User id (use as the `creator` filter of `videos`).
+    pub id: ID,
+    /// Name shown to viewers.
+    pub display_name: String,
+}
+
+/// Where a viewer is in a video.
+#[derive(SimpleObject)]
+#[graphql(name = "Progress")]
+pub struct GqlProgress {
+    /// Seconds from the start where the viewer stopped.
+    pub position_s: f64,
+    /// Where to offer resuming (set between 5% and 90% of the video).
+    pub resume_at_s: Option<f64>,
+    /// Watched past 90%.
+    pub completed: bool,
+    /// When it was last reported (RFC 3339).
+    pub updated_at: String,
+}
+
+impl GqlProgress {
+    pub fn new(p: &Progress, video: &Video) -> Self {
+        GqlProgress {
+            position_s: p.position_s,
+            resume_at_s: p.resume_at(video.duration_s),
+            completed: p.completed,
+            updated_at: p.updated_at.clone(),
+        }
+    }
+}
+
+/// A video in the catalogue.
+pub struct GqlVideo(pub Video);
+
+/// A video in the catalogue.
+#[Object(name = "Video")]
+impl GqlVideo {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// Id of the account that uploaded it.
+    async fn owner_id(&self) -> &str {
+        &self.0.owner_id
+    }
+    /// The account that uploaded it (batched across a page).
+    async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GqlCreator>> {
+        let loader = ctx.data_unchecked::<DataLoader<CreatorLoader>>();
+        let c = loader
+            .load_one(self.0.owner_id.clone())
+            .await
+            .map_err(|e| gql_error_ref(&e))?;
+        Ok(c.map(|c| GqlCreator {
+            id: ID(c.id),
+            display_name: c.display_name,
+        }))
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Description, if any.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Genres, lower case.
+    async fn genres(&self) -> &[String] {
+        &self.0.genres
+    }
+    /// Tags, lower case.
+    async fn tags(&self) -> &[String] {
+        &self.0.tags
+    }
+    /// Who may see it.
+    async fn visibility(&self) -> Visibility {
+        self.0.visibility
+    }
+    /// Where it is in processing.
+    async fn state(&self) -> VideoState {
+        self.0.state
+    }
+    /// Why processing failed, for the owner.
+    async fn failure_reason(&self) -> Option<&str> {
+        self.0.failure_reason.as_deref()
+    }
+    /// Length in seconds, once known.
+    async fn duration_s(&self) -> Option<f64> {
+        self.0.duration_s
+    }
+    /// Views counted (one per viewer per day).
+    async fn views(&self) -> u64 {
+        self.0.views
+    }
+    /// When it was uploaded (RFC 3339).
+    async fn created_at(&self) -> &str {
+        &self.0.created_at
+    }
+    /// When it was first published (RFC 3339).
+    async fn published_at(&self) -> Option<&str> {
+        self.0.published_at.as_deref()
+    }
+    /// Where to play it; present once published.
+    async fn playback(&self, ctx: &Context<'_>) -> Option<GqlPlayback> {
+        let state = ctx.data_unchecked::<AppState>();
+        playback(state, &self.0).map(|p| GqlPlayback {
+            master_url: p.master_url,
+            poster_url: p.poster_url,
+            storyboard_url: p.storyboard_url,
+            expires_at: p.expires_at.to_rfc3339(),
+        })
+    }
+    /// The signed-in viewer's progress in it (null when anonymous or never started;
+    /// batched across a page).
+    async fn progress(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GqlProgress>> {
+        let Some(loader) = ctx.data_opt::<DataLoader<ViewerLoader>>() else {
+            return Ok(None);
+        };
+        let s = loader
+            .load_one(self.0.id.clone())
+            .await
+            .map_err(|e| gql_error_ref(&e))?;
+        Ok(s.and_then(|s| s.progress)
+            .map(|p| GqlProgress::new(&p, &self.0)))
+    }
+    /// Whether it is on the signed-in viewer's watchlist (false when anonymous; batched).
+    async fn in_watchlist(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let Some(loader) = ctx.data_opt::<DataLoader<ViewerLoader>>() else {
+            return Ok(false);
+        };
+        let s = loader
+            .load_one(self.0.id.clone())
+            .await
+            .map_err(|e| gql_error_ref(&e))?;
+        Ok(s.is_some_and(|s| s.in_watchlist))
+    }
+}
+
+/// One page of videos.
+#[derive(SimpleObject)]
+#[graphql(name = "VideoPage")]
+pub struct GqlVideoPage {
+    /// The videos on this page.
+    pub items: Vec<GqlVideo>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A video with the viewer's place in it.
+#[derive(SimpleObject)]
+#[graphql(name = "LibraryItem")]
+pub struct GqlLibraryItem {
+    /// The video.
+    pub video: GqlVideo,
+    /// Seconds from the start where the viewer stopped.
+    pub position_s: f64,
+    /// Where to offer resuming (set between 5% and 90% of the video).
+    pub resume_at_s: Option<f64>,
+    /// Watched past 90%.
+    pub completed: bool,
+}
+
+impl GqlLibraryItem {
+    pub fn new(v: Video, p: Progress) -> Self {
+        GqlLibraryItem {
+            resume_at_s: p.resume_at(v.duration_s),
+            position_s: p.position_s,
+            completed: p.completed,
+            video: GqlVideo(v),
+        }
+    }
+}
+
+/// A row of videos on the home page.
+#[derive(SimpleObject)]
+#[graphql(name = "Rail")]
+pub struct GqlRail {
+    /// `new`, `popular`, `genre:<name>` or `because:<video id>`.
+    pub key: String,
+    /// Heading to show.
+    pub title: String,
+    /// The videos, in order.
+    pub videos: Vec<GqlVideo>,
+}
+
+impl From<Rail> for GqlRail {
+    fn from(r: Rail) -> Self {
+        GqlRail {
+            key: r.key,
+            title: r.title,
+            videos: r.videos.into_iter().map(GqlVideo).collect(),
+        }
+    }
+}
+
+/// A genre of the catalogue.
+#[derive(SimpleObject)]
+#[graphql(name = "Genre")]
+pub struct GqlGenre {
+    /// Lower-case name, as the `genre` filter takes it.
+    pub name: String,
+    /// Heading to show.
+    pub title: String,
+    /// Published public videos in it.
+    pub videos: u64,
+}
+
+/// One search result.
+#[derive(SimpleObject)]
+#[graphql(name = "SearchHit")]
+pub struct GqlSearchHit {
+    /// The video.
+    pub video: GqlVideo,
+    /// Relevance (BM25; title matches weigh most).
+    pub score: f64,
+    /// The title, HTML-escaped, with matched words in `<mark>`.
+    pub title_marked: String,
+    /// Part of the description around its first match, marked the same way.
+    pub snippet_marked: Option<String>,
+    /// Tags that matched.
+    pub matched_tags: Vec<String>,
+}
+
+impl From<Hit> for GqlSearchHit {
+    fn from(h: Hit) -> Self {
+        GqlSearchHit {
+            video: GqlVideo(h.video),
+            score: h.score,
+            title_marked: h.title_marked,
+            snippet_marked: h.snippet_marked,
+            matched_tags: h.matched_tags,
+        }
+    }
+}
+
+/// A page of search results.
+#[derive(SimpleObject)]
+#[graphql(name = "SearchResults")]
+pub struct GqlSearchResults {
+    /// Best first.
+    pub hits: Vec<GqlSearchHit>,
+    /// Pass as `offset` for the next page; null on the last page.
+    pub next_offset: Option<u32>,
+}
+
+/// An account.
+#[derive(SimpleObject)]
+#[graphql(name = "User")]
+pub struct GqlUser {
+    /// Stable id.
+    pub id: ID,
+    /// Sign-in email (normalised to lower case).
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// `VIEWER`, `CREATOR` or `ADMIN`.
+    pub role: shared::Role,
+}
+
+impl From<crate::accounts::User> for GqlUser {
+    fn from(u: crate::accounts::User) -> Self {
+        GqlUser {
+            id: ID(u.id),
+            email: u.email,
+            display_name: u.display_name,
+            role: u.role,
+        }
+    }
+}
+
+/// Processing news of one video.
+#[derive(SimpleObject, Clone, Debug, PartialEq)]
+#[graphql(name = "ProcessingUpdate")]
+pub struct GqlProcessing {
+    /// The video.
+    pub video_id: ID,
+    /// Where it is now.
+    pub state: VideoState,
+    /// How far the running transcode is, 0 to 100 (null when none is running).
+    pub progress: Option<f64>,
+    /// Why it failed, when it did.
+    pub failure_reason: Option<String>,
+}

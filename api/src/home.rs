@@ -1,0 +1,175 @@
+//! The home page's rails. The public part (New, Popular, one rail per genre) is the same for
+//! everyone and is cached; the personal part (Continue watching, Because you watched X) is
+//! built per viewer in a fixed number of queries, however many videos the rails hold.
+
+use crate::accounts::User;
+use crate::db::{self, Db};
+use crate::error::ApiError;
+use crate::library::{self, Progress};
+use crate::videos::{self, CATALOGUE, FIELDS, Genre, Video};
+use serde::Deserialize;
+use std::collections::HashSet;
+
+/// Videos per rail.
+pub const RAIL_LEN: usize = 20;
+/// Genre rails on a home page.
+pub const GENRE_RAILS: usize = 8;
+
+/// A row of videos on the home page.
+#[derive(Debug, Clone)]
+pub struct Rail {
+    /// Stable key: `new`, `popular`, `genre:<name>` or `because:<video id>`.
+    pub key: String,
+    /// Heading to show.
+    pub title: String,
+    pub videos: Vec<Video>,
+}
+
+/// The rails every viewer sees.
+#[derive(Debug, Clone)]
+pub struct PublicRails {
+    pub new: Rail,
+    pub popular: Rail,
+    pub genres: Vec<Rail>,
+}
+
+/// A genre's display name: its first letter in upper case.
+pub fn genre_title(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// New, Popular and the largest genres' rails: two queries.
+pub async fn public_rails(db: &Db, genres: &[Genre]) -> Result<PublicRails, ApiError> {
+    let top: Vec<String> = genres
+        .iter()
+        .take(GENRE_RAILS)
+        .map(|g| g.name.clone())
+        .collect();
+    let mut sql = format!(
+        "SELECT {FIELDS} FROM video WHERE {CATALOGUE} ORDER BY id DESC LIMIT {RAIL_LEN};
+         SELECT {FIELDS} FROM video WHERE {CATALOGUE} ORDER BY views DESC, id DESC LIMIT {RAIL_LEN};"
+    );
+    for i in 0..top.len() {
+        sql.push_str(&format!(
+            "SELECT {FIELDS} FROM video WHERE {CATALOGUE} AND $genres[{i}] IN genres
+             ORDER BY views DESC, id DESC LIMIT {RAIL_LEN};"
+        ));
+    }
+    let mut r = db.query(sql).bind(("genres", top.clone())).await?;
+    let new = db::rows(&mut r, 0)?;
+    let popular = db::rows(&mut r, 1)?;
+    let mut rails = Vec::new();
+    for (i, name) in top.into_iter().enumerate() {
+        let videos: Vec<Video> = db::rows(&mut r, i + 2)?;
+        if !videos.is_empty() {
+            rails.push(Rail {
+                key: format!("genre:{name}"),
+                title: genre_title(&name),
+                videos,
+            });
+        }
+    }
+    Ok(PublicRails {
+        new: Rail {
+            key: "new".into(),
+            title: "New".into(),
+            videos: new,
+        },
+        popular: Rail {
+            key: "popular".into(),
+            title: "Popular".into(),
+            videos: popular,
+        },
+        genres: rails,
+    })
+}
+
+/// What the viewer stopped in the middle of: two queries.
+pub async fn continue_watching(db: &Db, user: &User) -> Result<Vec<(Video, Progress)>, ApiError> {
+    library::continue_watching(db, user, RAIL_LEN as u32).await
+}
+
+#[derive(Deserialize)]
+struct CoWatched {
+    video_id: String,
+    n: u64,
+}
+
+/// "Because you watched X": X is the viewer's most recent view that is still in the
+/// catalogue; the rail holds what other viewers of X also watched (most shared first), then
+/// popular videos sharing X's genres, leaving out everything the viewer has seen. Two queries.
+pub async fn because_you_watched(db: &Db, user: &User) -> Result<Option<Rail>, ApiError> {
+    let me = crate::views::user_key(user);
+    let mut r = db
+        .query(format!(
+            "LET $seen = SELECT VALUE video_id FROM view WHERE viewer = $me ORDER BY at DESC LIMIT 500;
+             LET $recent = array::distinct($seen).slice(0, 20);
+             SELECT {FIELDS} FROM $recent.map(|$i| type::record('video', $i));
+             RETURN array::distinct($seen);"
+        ))
+        .bind(("me", me.clone()))
+        .await?;
+    let recent: Vec<Video> = db::rows(&mut r, 2)?;
+    let seen: Vec<String> = r.take(3)?;
+    let Some(anchor) = recent.into_iter().find(Video::listed) else {
+        return Ok(None);
+    };
+    let mut r = db
+        .query(format!(
+            "LET $peers = array::distinct(
+                 SELECT VALUE viewer FROM view WHERE video_id = $x AND viewer != $me LIMIT 1000);
+             LET $co = SELECT video_id, count() AS n FROM view
+                 WHERE viewer IN $peers AND video_id != $x GROUP BY video_id;
+             RETURN $co;
+             SELECT {FIELDS} FROM (array::sort::desc($co.map(|$c| [$c.n, $c.video_id])).slice(0, 100))
+                 .map(|$p| type::record('video', $p[1]));
+             SELECT {FIELDS} FROM video WHERE {CATALOGUE} AND genres CONTAINSANY $genres
+                 AND record::id(id) != $x ORDER BY views DESC, id DESC LIMIT 100;"
+        ))
+        .bind(("x", anchor.id.clone()))
+        .bind(("me", me))
+        .bind(("genres", anchor.genres.clone()))
+        .await?;
+    let mut co: Vec<CoWatched> = db::rows(&mut r, 2)?;
+    let co_videos: Vec<Video> = db::rows(&mut r, 3)?;
+    let same_genre: Vec<Video> = db::rows(&mut r, 4)?;
+    co.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| b.video_id.cmp(&a.video_id)));
+    let order: Vec<String> = co.into_iter().map(|c| c.video_id).collect();
+    let mut skip: HashSet<String> = seen.into_iter().collect();
+    skip.insert(anchor.id.clone());
+    let mut videos = Vec::new();
+    for v in videos::in_order(&order, co_videos)
+        .into_iter()
+        .chain(same_genre)
+    {
+        if videos.len() == RAIL_LEN {
+            break;
+        }
+        if v.listed() && skip.insert(v.id.clone()) {
+            videos.push(v);
+        }
+    }
+    if videos.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Rail {
+        key: format!("because:{}", anchor.id),
+        title: format!("Because you watched {}", anchor.title),
+        videos,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn genre_titles_are_capitalised() {
+        assert_eq!(genre_title("drama"), "Drama");
+        assert_eq!(genre_title("éclair"), "Éclair");
+        assert_eq!(genre_title(""), "");
+    }
+}

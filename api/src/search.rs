@@ -1,0 +1,244 @@
+//! Full-text search over the catalogue: BM25 over title, description and tags (SurrealDB
+//! FULLTEXT indexes, one analyzer with English stemming), title matches weighing most. Hits
+//! carry highlights built from the index's match offsets: the text is HTML-escaped and
+//! matches are wrapped in `<mark>`, so clients can show them as they are.
+
+use crate::db::{self, Db};
+use crate::error::ApiError;
+use crate::videos::{CATALOGUE, FIELDS, Video};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Deepest a result list may be paged.
+pub const MAX_OFFSET: u32 = 1_000;
+/// Characters of description shown around its first match.
+const SNIPPET_CHARS: usize = 180;
+
+/// One result.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub video: Video,
+    /// Relevance: per matched field its weight plus its BM25 score times that weight.
+    pub score: f64,
+    /// The title, HTML-escaped, with matches in `<mark>`.
+    pub title_marked: String,
+    /// Part of the description around its first match, marked the same way.
+    pub snippet_marked: Option<String>,
+    /// The tags that matched.
+    pub matched_tags: Vec<String>,
+}
+
+/// Where matched terms are in one field: `{"<index in the field's values>": [{s, e}]}`.
+type Offsets = Option<HashMap<String, Vec<Span>>>;
+
+/// A match, as character offsets into the text.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+pub struct Span {
+    pub s: usize,
+    pub e: usize,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    #[serde(flatten)]
+    video: Video,
+    score: Option<f64>,
+    title_at: Offsets,
+    description_at: Offsets,
+    tags_at: Offsets,
+}
+
+/// Validates and normalises a query.
+pub fn check_query(q: &str) -> Result<String, ApiError> {
+    let q = q.trim();
+    if q.is_empty() || q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad(
+            "invalid_query",
+            format!("a search is 1 to {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    Ok(q.to_owned())
+}
+
+/// Published public videos matching every word of `q`, best first.
+pub async fn search(db: &Db, q: &str, limit: u32, offset: u32) -> Result<Vec<Hit>, ApiError> {
+    let q = check_query(q)?;
+    if offset > MAX_OFFSET {
+        return Err(ApiError::bad(
+            "invalid_offset",
+            format!("results can be paged up to offset {MAX_OFFSET}"),
+        ));
+    }
+    let mut r = db
+        .query(format!(
+            // The index functions need the document's own record id, so they run in an
+            // inner query and the outer one projects the usual fields.
+            "SELECT {FIELDS}, score, title_at, description_at, tags_at FROM (
+                SELECT *,
+                    (IF search::offsets(0) {{ 3 }} ELSE {{ 0 }}) + (search::score(0) ?? 0) * 3
+                        + (IF search::offsets(2) {{ 2 }} ELSE {{ 0 }}) + (search::score(2) ?? 0) * 2
+                        + (IF search::offsets(1) {{ 1 }} ELSE {{ 0 }}) + (search::score(1) ?? 0)
+                        AS score,
+                    search::offsets(0) AS title_at, search::offsets(1) AS description_at,
+                    search::offsets(2) AS tags_at
+                FROM video
+                WHERE (title @0@ $q OR description @1@ $q OR tags @2@ $q) AND {CATALOGUE}
+                ORDER BY score DESC, views DESC, id DESC LIMIT $limit START $start
+             )"
+        ))
+        .bind(("q", q))
+        .bind(("limit", i64::from(limit.clamp(1, 100))))
+        .bind(("start", i64::from(offset)))
+        .await?;
+    let rows: Vec<Row> = db::rows(&mut r, 0)?;
+    Ok(rows.into_iter().map(hit).collect())
+}
+
+fn hit(row: Row) -> Hit {
+    let spans = |o: &Offsets, key: &str| -> Vec<Span> {
+        o.as_ref()
+            .and_then(|m| m.get(key))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let title_marked = mark(&row.video.title, &spans(&row.title_at, "0"));
+    let snippet_marked = row.video.description.as_deref().and_then(|d| {
+        let found = spans(&row.description_at, "0");
+        (!found.is_empty()).then(|| snippet(d, &found))
+    });
+    let matched_tags = row
+        .tags_at
+        .as_ref()
+        .map(|m| {
+            let mut idx: Vec<usize> = m.keys().filter_map(|k| k.parse().ok()).collect();
+            idx.sort_unstable();
+            idx.into_iter()
+                .filter_map(|i| row.video.tags.get(i).cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    Hit {
+        score: row.score.unwrap_or(0.0),
+        title_marked,
+        snippet_marked,
+        matched_tags,
+        video: row.video,
+    }
+}
+
+fn escape_into(out: &mut String, chars: &[char]) {
+    for c in chars {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(*c),
+        }
+    }
+}
+
+/// `text` HTML-escaped with each span wrapped in `<mark>`; overlapping or out-of-range spans
+/// are clipped.
+pub fn mark(text: &str, spans: &[Span]) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    mark_chars(&chars, spans)
+}
+
+fn mark_chars(chars: &[char], spans: &[Span]) -> String {
+    let mut spans: Vec<Span> = spans.to_vec();
+    spans.sort_by_key(|s| s.s);
+    let mut out = String::with_capacity(chars.len() + spans.len() * 13);
+    let mut at = 0;
+    for Span { s, e } in spans {
+        let (s, e) = (s.max(at).min(chars.len()), e.min(chars.len()));
+        if s >= e {
+            continue;
+        }
+        escape_into(&mut out, &chars[at..s]);
+        out.push_str("<mark>");
+        escape_into(&mut out, &chars[s..e]);
+        out.push_str("</mark>");
+        at = e;
+    }
+    escape_into(&mut out, &chars[at.min(chars.len())..]);
+    out
+}
+
+/// About [`SNIPPET_CHARS`] characters of `text` around its first match, cut at word
+/// boundaries, with `…` where text was left out.
+pub fn snippet(text: &str, spans: &[Span]) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let first = spans
+        .iter()
+        .map(|s| s.s)
+        .min()
+        .unwrap_or(0)
+        .min(chars.len());
+    let mut start = first.saturating_sub(SNIPPET_CHARS / 3);
+    while start > 0 && start < first && !chars[start - 1].is_whitespace() {
+        start += 1;
+    }
+    let mut end = (start + SNIPPET_CHARS).min(chars.len());
+    while end < chars.len() && end > first && !chars[end].is_whitespace() {
+        end -= 1;
+    }
+    let shifted: Vec<Span> = spans
+        .iter()
+        .filter(|s| s.s >= start && s.e <= end)
+        .map(|s| Span {
+            s: s.s - start,
+            e: s.e - start,
+        })
+        .collect();
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.push_str(&mark_chars(&chars[start..end], &shifted));
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_escape_the_text_around_and_inside_matches() {
+        let spans = [Span { s: 13, e: 19 }, Span { s: 0, e: 7 }];
+        assert_eq!(
+            mark("Running with wolves & <b>", &spans),
+            "<mark>Running</mark> with <mark>wolves</mark> &amp; &lt;b&gt;"
+        );
+        assert_eq!(mark("abc", &[Span { s: 2, e: 99 }]), "ab<mark>c</mark>");
+        assert_eq!(mark("abc", &[Span { s: 5, e: 9 }]), "abc");
+    }
+
+    #[test]
+    fn snippets_centre_on_the_first_match_and_cut_at_words() {
+        let text = format!(
+            "{} wolves {}",
+            "lorem ipsum ".repeat(30),
+            "dolor sit ".repeat(30)
+        );
+        let at = text.find("wolves").unwrap();
+        let s = snippet(&text, &[Span { s: at, e: at + 6 }]);
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(s.contains("<mark>wolves</mark>"), "{s}");
+        assert!(s.chars().count() <= SNIPPET_CHARS + 15, "{s}");
+        assert!(
+            !s.contains("…m ") && !s.contains(" lo…"),
+            "cut mid-word: {s}"
+        );
+        assert_eq!(
+            snippet("short wolves", &[Span { s: 6, e: 12 }]),
+            "short <mark>wolves</mark>"
+        );
+    }
+}
