@@ -5,3 +5,4 @@
 pub mod garage;
 pub mod kino;
 pub mod process;
+pub mod surreal;

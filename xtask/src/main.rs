@@ -120,6 +120,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
             .args(["test", "--workspace", "--all-targets"])
             .args(extra)
             .env("KINO_BIN", &kino)
+            .env("KINO_SURREAL_BIN", target_dir(root).join("debug/surreal"))
             .env("KINO_WEB_DIR", &web)
             .env("KINO_GARAGE_BIN", &garage),
     )

@@ -183,8 +183,8 @@ impl WorkersApi {
             if now >= deadline {
                 return Ok(Json(LeaseResponse { job: None }));
             }
-            // Jobs queued by another replica, or retries coming off their backoff, do not ring
-            // this process's bell: look again at least every few seconds.
+            // Every replica rings this bell when any replica queues a job (the job change
+            // feed); retries coming off their backoff do not, so look again every few seconds.
             let nap = (deadline - now).min(Duration::from_secs(3));
             let _ = tokio::time::timeout(nap, woken).await;
         }

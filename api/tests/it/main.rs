@@ -13,4 +13,5 @@ mod previews;
 mod queue;
 mod s3_uploads;
 mod schemas;
+mod subscriptions;
 mod uploads;

@@ -1,0 +1,75 @@
+//! A SurrealDB server (the workspace's `surreal` binary, in memory) on a free loopback port,
+//! for tests that run several `kino` processes on one database.
+
+use crate::process::{Guard, free_port};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the `surreal` binary is: `KINO_SURREAL_BIN`, else next to the test executable.
+pub fn bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("KINO_SURREAL_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("surreal"))
+        .expect("the test runs from a target dir")
+}
+
+/// A running server; killed on drop.
+#[derive(Debug)]
+pub struct Surreal {
+    pub process: Guard,
+    pub port: u16,
+}
+
+pub const USER: &str = "root";
+pub const PASS: &str = "root";
+
+impl Surreal {
+    /// Starts the server and waits until it answers its health check.
+    pub fn start() -> Surreal {
+        let bin = bin();
+        assert!(
+            bin.is_file(),
+            "{} is missing: build it with `cargo build -p surreal-server`",
+            bin.display()
+        );
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args(["start", "--user", USER, "--pass", PASS, "--bind"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("memory")
+            .env("SURREAL_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("surreal starts");
+        let process = Guard(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "surreal did not start listening");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Surreal { process, port }
+    }
+
+    /// The URL `kino --db` takes.
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
+    }
+
+    /// Settings for a `kino` using this server with namespace `ns`.
+    pub fn kino_env(&self, ns: &str) -> Vec<(String, String)> {
+        vec![
+            ("KINO_DB_USER".into(), USER.into()),
+            ("KINO_DB_PASS".into(), PASS.into()),
+            ("KINO_DB_NAMESPACE".into(), ns.into()),
+        ]
+    }
+}

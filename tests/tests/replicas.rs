@@ -1,0 +1,248 @@
+//! Two `kino` processes on one SurrealDB server, as two replicas behind a load balancer: an
+//! edit made through one is served by the other within a second, although the other keeps
+//! hot reads in memory.
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use testkit::kino::{self, Options};
+use testkit::surreal::Surreal;
+
+/// Polls `url` on `base` until `done` holds for its JSON (or its status), for at most `limit`;
+/// returns how long it took.
+async fn until(
+    http: &reqwest::Client,
+    url: &str,
+    limit: Duration,
+    done: impl Fn(u16, &Value) -> bool,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        let r = http.get(url).send().await.unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        if done(status, &body) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{url} still answers {status} {body} after {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
+    let db = Surreal::start();
+    let env = db.kino_env("replicas");
+    let (da, dbb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let opts = Options {
+        db: Some(db.url()),
+        env,
+        ..Options::default()
+    };
+    let a = kino::start(da.path(), &opts);
+    let b = kino::start(dbb.path(), &opts);
+    let http = reqwest::Client::new();
+
+    // A creator signs up on A and has a published video (written as the transcoder would).
+    let signup: Value = http
+        .post(format!("{}/api/v1/auth/signup", a.url))
+        .json(&json!({"email": "c@example.com", "password": "correct horse battery", "display_name": "C"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signup["token"]
+        .as_str()
+        .expect("a session token")
+        .to_owned();
+    let created: Value = http
+        .post(format!("{}/api/v1/uploads", a.url))
+        .bearer_auth(&token)
+        .json(&json!({"filename": "v.mp4", "size": 10, "content_type": "video/mp4", "title": "Before"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["video_id"].as_str().expect("a video id").to_owned();
+    let patch = |body: Value| {
+        let (http, token, url) = (
+            http.clone(),
+            token.clone(),
+            format!("{}/api/v1/videos/{id}", a.url),
+        );
+        async move {
+            let r = http
+                .patch(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        }
+    };
+    let sql = format!(
+        "UPDATE video:{id} SET state = 'published', published_version = 1, duration_s = 60.0,
+            published_at = '2026-01-01T00:00:00.000Z'"
+    );
+    let r = http
+        .post(format!("http://127.0.0.1:{}/sql", db.port))
+        .basic_auth(testkit::surreal::USER, Some(testkit::surreal::PASS))
+        .header("Accept", "application/json")
+        .header("surreal-ns", "replicas")
+        .header("surreal-db", "main")
+        .body(sql)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // B serves it (and now holds it, the home rails and the genres in memory).
+    let video_on_b = format!("{}/api/v1/videos/{id}", b.url);
+    let home_on_b = format!("{}/api/v1/home", b.url);
+    let genres_on_b = format!("{}/api/v1/genres", b.url);
+    let wait = Duration::from_secs(10);
+    until(&http, &video_on_b, wait, |s, v| {
+        s == 200 && v["title"] == "Before"
+    })
+    .await;
+    until(&http, &home_on_b, wait, |_, h| {
+        h["rails"][0]["videos"][0]["title"] == "Before"
+    })
+    .await;
+    until(&http, &genres_on_b, wait, |_, g| g == &json!([])).await;
+    for _ in 0..3 {
+        let v: Value = http
+            .get(&video_on_b)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["title"], "Before");
+    }
+
+    // Edited through A: B stops serving the old title within a second.
+    patch(json!({"title": "After", "genres": ["drama"]})).await;
+    let second = Duration::from_secs(1);
+    let t_video = until(&http, &video_on_b, second, |_, v| v["title"] == "After").await;
+    let t_home = until(&http, &home_on_b, second, |_, h| {
+        h["rails"][0]["videos"][0]["title"] == "After"
+    })
+    .await;
+    let t_genres = until(&http, &genres_on_b, second, |_, g| g[0]["name"] == "drama").await;
+    eprintln!("B caught up: video {t_video:?}, home {t_home:?}, genres {t_genres:?}");
+
+    // Made private through A: B stops showing it to anyone but its owner within a second.
+    patch(json!({"visibility": "private"})).await;
+    until(&http, &video_on_b, second, |s, _| s == 404).await;
+    until(&http, &home_on_b, second, |_, h| {
+        h["rails"].as_array().is_some_and(|r| r.is_empty())
+    })
+    .await;
+    let owner_view = http
+        .get(&video_on_b)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(owner_view.status(), 200);
+}
+
+#[tokio::test]
+async fn a_job_queued_through_one_replica_wakes_a_worker_waiting_on_the_other() {
+    let db = Surreal::start();
+    let mut env = db.kino_env("queue");
+    env.push(("KINO_WORKER_REGISTRATION_TOKEN".into(), "let-me-in".into()));
+    let (da, dbb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let opts = Options {
+        db: Some(db.url()),
+        env,
+        ..Options::default()
+    };
+    let a = kino::start(da.path(), &opts);
+    let b = kino::start(dbb.path(), &opts);
+    let http = reqwest::Client::new();
+    let post = |url: String, token: Option<String>, body: Value| {
+        let http = http.clone();
+        async move {
+            let mut req = http.post(url).json(&body);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+
+    let (_, signup) = post(
+        format!("{}/api/v1/auth/signup", a.url),
+        None,
+        json!({"email": "c@example.com", "password": "correct horse battery", "display_name": "C"}),
+    )
+    .await;
+    let token = signup["token"].as_str().unwrap().to_owned();
+    let (_, worker) = post(
+        format!("{}/api/v1/workers", b.url),
+        None,
+        json!({"name": "on-b", "registration_token": "let-me-in"}),
+    )
+    .await;
+    let worker = worker["token"].as_str().expect("a worker token").to_owned();
+
+    // A worker long-polls B; B has no job and naps.
+    let lease = tokio::spawn(post(
+        format!("{}/api/v1/jobs/lease", b.url),
+        Some(worker),
+        json!({"wait_s": 30}),
+    ));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // An upload completed through A queues a job.
+    let (status, up) = post(
+        format!("{}/api/v1/uploads", a.url),
+        Some(token.clone()),
+        json!({"filename": "v.mp4", "size": 4, "content_type": "video/mp4", "title": "Queued"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{up}");
+    let part = http
+        .put(up["parts"][0]["url"].as_str().unwrap())
+        .body(vec![0u8; 4])
+        .send()
+        .await
+        .unwrap();
+    assert!(part.status().is_success());
+    let etag = part.headers()["etag"].to_str().unwrap().to_owned();
+    let (status, done) = post(
+        format!(
+            "{}/api/v1/uploads/{}/complete",
+            a.url,
+            up["upload_id"].as_str().unwrap()
+        ),
+        Some(token),
+        json!({"parts": [{"number": 1, "etag": etag}]}),
+    )
+    .await;
+    assert!(status < 300, "{status} {done}");
+    let queued = Instant::now();
+
+    // B's worker gets it at once, not at its next look.
+    let (status, leased) = lease.await.unwrap();
+    let waited = queued.elapsed();
+    assert_eq!(status, 200, "{leased}");
+    assert_eq!(leased["job"]["video_id"], up["video_id"], "{leased}");
+    eprintln!("leased on B {waited:?} after A queued the job");
+    assert!(
+        waited < Duration::from_millis(1000),
+        "the worker on B waited {waited:?}"
+    );
+}
