@@ -75,17 +75,7 @@ async fn secrets(db: &db::Db, settings: &Settings) -> anyhow::Result<(String, St
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let root = match (&settings.db_user, &settings.db_pass) {
-            (Some(u), Some(p)) => Some((u.clone(), p.clone())),
-            _ => None,
-        };
-        let db = db::connect(
-            &settings.db_url(),
-            &settings.db_namespace,
-            &settings.db_database,
-            root,
-        )
-        .await?;
+        let db = db::open(&settings).await?;
         let store = Store::open_with(&settings.store_url(), settings.s3_credentials())
             .await
             .with_context(|| format!("opening object store {}", settings.store_url()))?;

@@ -39,6 +39,10 @@ pub struct Cli {
     /// Write the OpenAPI spec and the GraphQL schema into DIR and exit.
     #[arg(long, value_name = "DIR")]
     pub export_schemas: Option<PathBuf>,
+    /// Add N realistic videos (with creators, viewers and their history, no media) to the
+    /// database and exit.
+    #[arg(long, value_name = "N")]
+    pub seed_videos: Option<usize>,
 }
 
 /// Everything the server needs to start.
@@ -134,7 +138,8 @@ impl Settings {
             Some(path) => fig = fig.merge(Toml::file_exact(path)),
             None => fig = fig.merge(Toml::file("kino.toml")),
         }
-        fig = fig.merge(Env::prefixed("KINO_").ignore(&["config", "export_schemas"]));
+        fig =
+            fig.merge(Env::prefixed("KINO_").ignore(&["config", "export_schemas", "seed_videos"]));
         let mut s: Settings = fig.extract().map_err(Box::new)?;
         if let Some(v) = cli.listen {
             s.listen = v;

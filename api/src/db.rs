@@ -106,6 +106,21 @@ pub async fn connect(
     Ok(db)
 }
 
+/// Connects to the database the settings name.
+pub async fn open(settings: &crate::Settings) -> anyhow::Result<Db> {
+    let root = match (&settings.db_user, &settings.db_pass) {
+        (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+        _ => None,
+    };
+    connect(
+        &settings.db_url(),
+        &settings.db_namespace,
+        &settings.db_database,
+        root,
+    )
+    .await
+}
+
 async fn migrate(db: &Db) -> anyhow::Result<()> {
     db.query("DEFINE TABLE IF NOT EXISTS migration SCHEMALESS")
         .await?

@@ -20,6 +20,7 @@ pub mod parts;
 pub mod ratelimit;
 pub mod rest;
 pub mod search;
+pub mod seed;
 pub mod signing;
 pub mod state;
 pub mod subtitles;

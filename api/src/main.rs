@@ -30,6 +30,21 @@ fn main() -> anyhow::Result<()> {
         .block_on(async move {
             std::fs::create_dir_all(&settings.data_dir)
                 .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
+            if let Some(n) = cli.seed_videos {
+                let db = api::db::open(&settings).await?;
+                let started = std::time::Instant::now();
+                let s = api::seed::seed(&db, n).await?;
+                println!(
+                    "seeded {} videos, {} creators, {} viewers, {} views in {:.1} s (password: {})",
+                    s.videos,
+                    s.creators,
+                    s.viewers,
+                    s.views,
+                    started.elapsed().as_secs_f64(),
+                    api::seed::PASSWORD
+                );
+                return Ok(());
+            }
             let app = api::Application::build(settings).await?;
             let shutdown = CancellationToken::new();
             let stop = shutdown.clone();

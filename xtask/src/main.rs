@@ -25,8 +25,9 @@ fn main() -> Result<()> {
         Some("lint") => lint(),
         Some("web") => build_web(&root).map(|dir| println!("{}", dir.display())),
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("seed") => seed(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <up|test|codegen|lint|web|bench>");
+            eprintln!("usage: cargo xtask <up|test|codegen|lint|web|bench|seed>");
             std::process::exit(2);
         }
     }
@@ -123,6 +124,29 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
             .env("KINO_SURREAL_BIN", target_dir(root).join("debug/surreal"))
             .env("KINO_WEB_DIR", &web)
             .env("KINO_GARAGE_BIN", &garage),
+    )
+}
+
+/// `cargo xtask seed --videos N [KINO FLAGS]`: fills the database `kino` would use (the same
+/// flags, e.g. `--data-dir`, `--db`) with a realistic catalogue.
+fn seed(args: &[String]) -> Result<()> {
+    let mut videos = "1000".to_owned();
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--videos" => videos = it.next().context("--videos takes a number")?.clone(),
+            other => rest.push(other.to_owned()),
+        }
+    }
+    videos
+        .parse::<usize>()
+        .with_context(|| format!("--videos {videos} is not a number"))?;
+    sh::run(
+        sh::cmd("cargo")
+            .args(["run", "--quiet", "--package", "api", "--bin", "kino", "--"])
+            .args(["--seed-videos", &videos])
+            .args(&rest),
     )
 }
 

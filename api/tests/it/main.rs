@@ -13,5 +13,6 @@ mod previews;
 mod queue;
 mod s3_uploads;
 mod schemas;
+mod seed;
 mod subscriptions;
 mod uploads;
