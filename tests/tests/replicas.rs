@@ -31,18 +31,41 @@ async fn until(
     }
 }
 
+/// One SurrealDB server and two `kino` processes on it (workers register with `let-me-in`).
+struct Replicas {
+    // Fields drop in order: the replicas stop before their database.
+    a: kino::Kino,
+    b: kino::Kino,
+    db: Surreal,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Replicas {
+    fn start(namespace: &str) -> Replicas {
+        let db = Surreal::start();
+        let mut env = db.kino_env(namespace);
+        env.push(("KINO_WORKER_REGISTRATION_TOKEN".into(), "let-me-in".into()));
+        let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let opts = Options {
+            db: Some(db.url()),
+            env,
+            ..Options::default()
+        };
+        let a = kino::start(dirs.0.path(), &opts);
+        let b = kino::start(dirs.1.path(), &opts);
+        Replicas {
+            db,
+            a,
+            b,
+            _dirs: dirs,
+        }
+    }
+}
+
 #[tokio::test]
 async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
-    let db = Surreal::start();
-    let env = db.kino_env("replicas");
-    let (da, dbb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let opts = Options {
-        db: Some(db.url()),
-        env,
-        ..Options::default()
-    };
-    let a = kino::start(da.path(), &opts);
-    let b = kino::start(dbb.path(), &opts);
+    let r = Replicas::start("replicas");
+    let (db, a, b) = (&r.db, &r.a, &r.b);
     let http = reqwest::Client::new();
 
     // A creator signs up on A and has a published video (written as the transcoder would).
@@ -158,17 +181,8 @@ async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
 
 #[tokio::test]
 async fn a_job_queued_through_one_replica_wakes_a_worker_waiting_on_the_other() {
-    let db = Surreal::start();
-    let mut env = db.kino_env("queue");
-    env.push(("KINO_WORKER_REGISTRATION_TOKEN".into(), "let-me-in".into()));
-    let (da, dbb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let opts = Options {
-        db: Some(db.url()),
-        env,
-        ..Options::default()
-    };
-    let a = kino::start(da.path(), &opts);
-    let b = kino::start(dbb.path(), &opts);
+    let r = Replicas::start("queue");
+    let (a, b) = (&r.a, &r.b);
     let http = reqwest::Client::new();
     let post = |url: String, token: Option<String>, body: Value| {
         let http = http.clone();
