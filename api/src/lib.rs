@@ -16,6 +16,7 @@ pub mod home;
 pub mod jobs;
 pub mod library;
 pub mod media;
+pub mod moderation;
 pub mod parts;
 pub mod ratelimit;
 pub mod rest;

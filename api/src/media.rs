@@ -79,11 +79,11 @@ pub async fn serve(
         );
     };
     // The link is only as good as the video's current visibility: deleted videos serve
-    // nothing, and a private one only through links issued to its owner or an admin.
+    // nothing, and a private or hidden one only through links issued to its owner or an admin.
     match crate::videos::get(&state.db, &video_id).await {
         Ok(Some(v))
             if v.state != shared::VideoState::Deleted
-                && (v.visibility != shared::Visibility::Private || scope == MediaScope::Owner) => {}
+                && (!v.restricted() || scope == MediaScope::Owner) => {}
         Ok(_) => return plain(StatusCode::NOT_FOUND, "no such media"),
         Err(e) => {
             tracing::error!(error = %e, "reading a video for media");

@@ -3,6 +3,7 @@
 use crate::accounts::User;
 use crate::db::{self, Db};
 use crate::error::ApiError;
+use crate::moderation::Moderation;
 use serde::Deserialize;
 use shared::{Role, VideoState, Visibility};
 
@@ -33,14 +34,21 @@ pub struct Video {
     /// Views counted so far (one per viewer per day).
     #[serde(default)]
     pub views: u64,
+    /// Which poster candidate viewers see (0 is the default).
+    #[serde(default)]
+    pub poster: u32,
+    /// Set while an admin keeps the video hidden.
+    #[serde(default)]
+    pub moderation: Option<Moderation>,
 }
 
 /// The columns every video read projects.
 pub const FIELDS: &str = "record::id(id) AS id, owner_id, title, description, genres, tags, visibility, state, \
-                      failure_reason, duration_s, created_at, published_at, published_version, views";
+                      failure_reason, duration_s, created_at, published_at, published_version, views, \
+                      poster ?? 0 AS poster, moderation";
 
-/// Where the catalogue shows published public videos.
-pub const CATALOGUE: &str = "state = 'published' AND visibility = 'public'";
+/// Where the catalogue shows published public videos that no admin has hidden.
+pub const CATALOGUE: &str = "state = 'published' AND visibility = 'public' AND moderation = NONE";
 
 impl Video {
     /// Owners and admins manage a video.
@@ -48,19 +56,33 @@ impl Video {
         user.is_some_and(|u| u.id == self.owner_id || u.role == Role::Admin)
     }
 
+    /// Whether an admin has hidden the video.
+    pub fn hidden(&self) -> bool {
+        self.moderation.is_some()
+    }
+
     /// Whether the video belongs in the public catalogue (listings, rails, search).
     pub fn listed(&self) -> bool {
-        self.state == VideoState::Published && self.visibility == Visibility::Public
+        self.state == VideoState::Published
+            && self.visibility == Visibility::Public
+            && !self.hidden()
     }
 
     /// Whether `user` may see this video at all: managers always; others only when it is
-    /// published and not private.
+    /// published, not private and not hidden.
     pub fn visible_to(&self, user: Option<&User>) -> bool {
         if self.state == VideoState::Deleted {
             return false;
         }
         self.managed_by(user)
-            || (self.state == VideoState::Published && self.visibility != Visibility::Private)
+            || (self.state == VideoState::Published
+                && self.visibility != Visibility::Private
+                && !self.hidden())
+    }
+
+    /// Whether only managers may play it: media links to it are issued in owner scope.
+    pub fn restricted(&self) -> bool {
+        self.visibility == Visibility::Private || self.hidden()
     }
 }
 
@@ -355,6 +377,8 @@ pub struct Patch {
     pub genres: Option<Vec<String>>,
     pub tags: Option<Vec<String>>,
     pub visibility: Option<Visibility>,
+    /// Index of the poster candidate to show.
+    pub poster: Option<u32>,
 }
 
 fn clean_labels(kind: &'static str, labels: Vec<String>) -> Result<Vec<String>, ApiError> {
@@ -377,6 +401,26 @@ fn clean_labels(kind: &'static str, labels: Vec<String>) -> Result<Vec<String>, 
     Ok(out)
 }
 
+/// A poster choice must name a candidate of a video that has some.
+fn check_poster(video: &Video, index: u32) -> Result<(), ApiError> {
+    if index >= shared::layout::POSTER_CANDIDATES {
+        return Err(ApiError::bad(
+            "invalid_poster",
+            format!(
+                "poster is a candidate index from 0 to {}",
+                shared::layout::POSTER_CANDIDATES - 1
+            ),
+        ));
+    }
+    if video.published_version.is_none() {
+        return Err(ApiError::conflict(
+            "poster_not_ready",
+            "poster candidates exist once the video is processed",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiError> {
     let title = patch.title.map(|t| check_title(&t)).transpose()?;
     let description = patch.description.map(check_description).transpose()?;
@@ -385,13 +429,17 @@ pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiEr
         .map(|g| clean_labels("genres", g))
         .transpose()?;
     let tags = patch.tags.map(|t| clean_labels("tags", t)).transpose()?;
+    if let Some(p) = patch.poster {
+        check_poster(video, p)?;
+    }
     db.query(
         "UPDATE type::record('video', $id) SET
             title = $title ?? title,
             description = IF $set_desc { $desc } ELSE { description },
             genres = $genres ?? genres,
             tags = $tags ?? tags,
-            visibility = $vis ?? visibility",
+            visibility = $vis ?? visibility,
+            poster = $poster ?? poster ?? 0",
     )
     .bind(("id", video.id.clone()))
     .bind(("title", title))
@@ -400,6 +448,7 @@ pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiEr
     .bind(("genres", genres))
     .bind(("tags", tags))
     .bind(("vis", patch.visibility.map(|v| v.as_str().to_owned())))
+    .bind(("poster", patch.poster))
     .await?
     .check()?;
     get(db, &video.id)

@@ -30,8 +30,22 @@ pub fn video_prefix(video_id: &str) -> String {
 
 /// The master playlist inside a version prefix.
 pub const MASTER_PLAYLIST: &str = "master.m3u8";
-/// The poster image inside a version prefix.
+/// The default poster image inside a version prefix (poster candidate 0).
 pub const POSTER: &str = "poster.jpg";
+/// How many poster candidates every version has: frames spread over the video, of which the
+/// owner picks one (the first is the default).
+pub const POSTER_CANDIDATES: u32 = 4;
+/// Where poster candidates other than the default live inside a version prefix.
+pub const POSTERS_DIR: &str = "posters";
+
+/// The path of poster candidate `index` inside a version prefix: candidate 0 is [`POSTER`],
+/// the others live under `posters/`.
+pub fn poster_path(index: u32) -> String {
+    match index {
+        0 => POSTER.to_owned(),
+        i => format!("{POSTERS_DIR}/{i}.jpg"),
+    }
+}
 /// The storyboard index (WebVTT cues pointing at `#xywh=` tiles of the sprite sheets in
 /// `storyboard/`) inside a version prefix.
 pub const STORYBOARD: &str = "storyboard.vtt";
@@ -78,6 +92,10 @@ mod tests {
         assert!(is_safe_media_path("720p/seg_00001.m4s"));
         assert!(!is_safe_media_path("../x"));
         assert!(!is_safe_media_path("a//b"));
+        for i in 0..POSTER_CANDIDATES {
+            assert!(is_safe_media_path(&poster_path(i)));
+        }
+        assert_eq!(poster_path(0), POSTER);
         assert!(!is_safe_media_path("/abs"));
         assert!(!is_safe_media_path(".hidden"));
     }

@@ -18,6 +18,18 @@ pub fn output_fps(info: &SourceInfo) -> f64 {
     info.fps.min(60.0)
 }
 
+/// When the poster candidates are taken: the default a tenth of the way in (past intros and
+/// fades, at most 30 s), the others spread over the rest of the video.
+pub fn poster_times(duration_s: f64) -> Vec<f64> {
+    let d = duration_s.max(0.0);
+    let mut times = vec![(d * 0.1).min(30.0)];
+    let others = shared::layout::POSTER_CANDIDATES.saturating_sub(1);
+    for k in 1..=others {
+        times.push(d * (0.1 + 0.8 * f64::from(k) / f64::from(others + 1)));
+    }
+    times
+}
+
 /// What an encode writes besides the renditions, and how it scales.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Extras {
@@ -63,13 +75,18 @@ pub fn ladder_args(
     } else {
         ""
     };
-    let branches = n + usize::from(extras.poster) + usize::from(extras.storyboard);
+    let posters = if extras.poster {
+        poster_times(info.duration_s)
+    } else {
+        Vec::new()
+    };
+    let branches = n + posters.len() + usize::from(extras.storyboard);
     let _ = write!(graph, "[0:v:0]{deinterlace}fps={fps:.3},split={branches}");
     for i in 0..n {
         let _ = write!(graph, "[s{i}]");
     }
-    if extras.poster {
-        graph.push_str("[sp]");
+    for p in 0..posters.len() {
+        let _ = write!(graph, "[sp{p}]");
     }
     if extras.storyboard {
         graph.push_str("[ssb]");
@@ -91,13 +108,12 @@ pub fn ladder_args(
             r.width, r.height
         );
     }
-    // Poster: a frame a tenth of the way in (past intros and fades), at most 1280 wide. The
-    // second trim lets only that frame through, so the scaler does not run on every frame.
-    if extras.poster {
-        let at = (info.duration_s * 0.1).min(30.0);
+    // Poster candidates: one frame each, at most 1280 wide. The second trim lets only that
+    // frame through, so the scaler does not run on every frame.
+    for (p, at) in posters.iter().enumerate() {
         let _ = write!(
             graph,
-            "[sp]trim=start={at:.3},trim=end_frame=1,setpts=PTS-STARTPTS,scale='min(1280,iw)':-2,setsar=1[poster]"
+            "[sp{p}]trim=start={at:.3},trim=end_frame=1,setpts=PTS-STARTPTS,scale='min(1280,iw)':-2,setsar=1[poster{p}];"
         );
     }
     let graph = graph.trim_end_matches(';').to_owned();
@@ -186,15 +202,17 @@ pub fn ladder_args(
         map,
         out.join("%v/index.m3u8").display().to_string(),
     ]);
-    if extras.poster {
+    for p in 0..posters.len() {
         a.extend([
             "-map".into(),
-            "[poster]".into(),
+            format!("[poster{p}]"),
             "-frames:v".into(),
             "1".into(),
             "-q:v".into(),
             "3".into(),
-            out.join(shared::layout::POSTER).display().to_string(),
+            out.join(shared::layout::poster_path(p as u32))
+                .display()
+                .to_string(),
         ]);
     }
     if extras.storyboard {
@@ -299,6 +317,18 @@ pub fn master_playlist(rungs: &[(Rung, Measured)], audio: Option<Measured>, fps:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn poster_candidates_spread_over_the_video() {
+        let t = poster_times(100.0);
+        assert_eq!(t.len(), shared::layout::POSTER_CANDIDATES as usize);
+        for (got, want) in t.iter().zip([10.0, 30.0, 50.0, 70.0]) {
+            assert!((got - want).abs() < 1e-9, "{t:?}");
+        }
+        // Long videos keep the default near the start, past the intro.
+        assert_eq!(poster_times(3600.0)[0], 30.0);
+        assert!(poster_times(3600.0).windows(2).all(|w| w[0] < w[1]));
+    }
 
     #[test]
     fn master_lists_rungs_by_bandwidth_with_every_attribute() {

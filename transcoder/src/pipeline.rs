@@ -106,6 +106,9 @@ pub async fn encode(
     if extras.storyboard {
         std::fs::create_dir_all(out.join(storyboard::DIR))?;
     }
+    if extras.poster {
+        std::fs::create_dir_all(out.join(shared::layout::POSTERS_DIR))?;
+    }
     let args = encode::ladder_args(source, out, &info, &rungs, preset, extras);
     // Generous: slow presets on big sources run well below real time on small machines.
     let limit = Duration::from_secs_f64((info.duration_s * 20.0).max(300.0));

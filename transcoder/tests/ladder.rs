@@ -134,7 +134,21 @@ async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
     ] {
         assert!(master.contains(attr), "master lacks {attr}:\n{master}");
     }
-    assert!(out.join("poster.jpg").metadata().unwrap().len() > 1000);
+    // Every poster candidate is there, each a different frame.
+    let posters: Vec<Vec<u8>> = (0..shared::layout::POSTER_CANDIDATES)
+        .map(|i| std::fs::read(out.join(shared::layout::poster_path(i))).unwrap())
+        .collect();
+    assert!(
+        posters
+            .iter()
+            .all(|p| p.len() > 1000 && p.starts_with(&[0xff, 0xd8]))
+    );
+    for (i, a) in posters.iter().enumerate() {
+        assert!(
+            posters[i + 1..].iter().all(|b| a != b),
+            "candidate {i} repeats"
+        );
+    }
 
     // The whole ladder decodes through the master playlist without a single error.
     let decode = Command::new("ffmpeg")

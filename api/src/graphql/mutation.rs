@@ -2,8 +2,8 @@
 
 use super::types::*;
 use super::{gql_error, signed_in, state};
-use crate::library;
 use crate::videos::{self, Patch};
+use crate::{library, moderation};
 use async_graphql::{Context, ID, InputObject, Object};
 use shared::Visibility;
 
@@ -21,6 +21,8 @@ pub struct GqlVideoInput {
     pub tags: Option<Vec<String>>,
     /// Who may see it.
     pub visibility: Option<Visibility>,
+    /// Which poster candidate to show: an index into `Playback.posterOptions`.
+    pub poster: Option<u32>,
 }
 
 /// Changes on behalf of the signed-in account.
@@ -47,6 +49,7 @@ impl Mutation {
             genres: input.genres,
             tags: input.tags,
             visibility: input.visibility,
+            poster: input.poster,
         };
         let v = videos::update(db, &v, patch).await.map_err(gql_error)?;
         Ok(GqlVideo(v))
@@ -61,6 +64,31 @@ impl Mutation {
             .map_err(gql_error)?;
         videos::delete(s, &v).await.map_err(gql_error)?;
         Ok(id)
+    }
+
+    /// Hide a video (admins): it leaves the catalogue and its links stop working for everyone
+    /// but its owner and admins, who see the reason.
+    async fn hide_video(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(desc = "Why, in words the owner can act on (1 to 500 characters).")]
+        reason: String,
+    ) -> async_graphql::Result<GqlVideo> {
+        let user = signed_in(ctx)?;
+        let v = moderation::hide(&state(ctx).db, user, &id, &reason)
+            .await
+            .map_err(gql_error)?;
+        Ok(GqlVideo(v))
+    }
+
+    /// Restore a hidden video (admins).
+    async fn restore_video(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<GqlVideo> {
+        let user = signed_in(ctx)?;
+        let v = moderation::restore(&state(ctx).db, user, &id)
+            .await
+            .map_err(gql_error)?;
+        Ok(GqlVideo(v))
     }
 
     /// Put a video on the watchlist (again is fine).

@@ -18,12 +18,24 @@ use shared::{VideoState, Visibility};
 pub struct GqlPlayback {
     /// HLS master playlist.
     pub master_url: String,
-    /// Poster image.
+    /// The poster image the owner chose.
     pub poster_url: String,
+    /// Every poster candidate, in index order (what `VideoInput.poster` picks from).
+    pub poster_options: Vec<String>,
     /// WebVTT index of seek-bar thumbnails.
     pub storyboard_url: Option<String>,
     /// When the URLs stop working (RFC 3339).
     pub expires_at: String,
+}
+
+/// Why an admin hid a video.
+#[derive(SimpleObject)]
+#[graphql(name = "Moderation")]
+pub struct GqlModeration {
+    /// The admin's reason, for the owner to act on.
+    pub reason: String,
+    /// When it was hidden (RFC 3339).
+    pub hidden_at: String,
 }
 
 /// The account a video belongs to, as others see it.
@@ -123,6 +135,17 @@ impl GqlVideo {
     async fn views(&self) -> u64 {
         self.0.views
     }
+    /// Index of the chosen poster candidate.
+    async fn poster(&self) -> u32 {
+        self.0.poster
+    }
+    /// Why an admin hid it; present while hidden (only its owner and admins can see it).
+    async fn moderation(&self) -> Option<GqlModeration> {
+        self.0.moderation.as_ref().map(|m| GqlModeration {
+            reason: m.reason.clone(),
+            hidden_at: m.at.clone(),
+        })
+    }
     /// When it was uploaded (RFC 3339).
     async fn created_at(&self) -> &str {
         &self.0.created_at
@@ -137,6 +160,7 @@ impl GqlVideo {
         playback(state, &self.0).map(|p| GqlPlayback {
             master_url: p.master_url,
             poster_url: p.poster_url,
+            poster_options: p.poster_options,
             storyboard_url: p.storyboard_url,
             expires_at: p.expires_at.to_rfc3339(),
         })

@@ -1,6 +1,7 @@
 //! Reading and editing videos over REST.
 
 use crate::error::ApiResult;
+use crate::moderation;
 use crate::rest::ApiTags;
 use crate::rest::auth::{Empty, MaybeUser, UserAuth};
 use crate::signing::MediaScope;
@@ -19,8 +20,10 @@ use shared::{VideoState, Visibility};
 pub struct Playback {
     /// Signed URL of the HLS master playlist.
     pub master_url: String,
-    /// Signed URL of the poster image.
+    /// Signed URL of the poster image the owner chose.
     pub poster_url: String,
+    /// Signed URLs of every poster candidate, in index order (what `poster` picks from).
+    pub poster_options: Vec<String>,
     /// Signed URL of the storyboard WebVTT index, when there is one.
     pub storyboard_url: Option<String>,
     /// When the signed URLs stop working.
@@ -46,8 +49,28 @@ pub struct VideoDto {
     pub published_at: Option<DateTime<Utc>>,
     /// Views counted (one per viewer per day).
     pub views: u64,
+    /// Index of the chosen poster candidate.
+    pub poster: u32,
+    /// Present while an admin keeps the video hidden; only its owner and admins see it.
+    pub moderation: Option<ModerationDto>,
     /// Present once the video is published.
     pub playback: Option<Playback>,
+}
+
+/// Why an admin hid a video.
+#[derive(Debug, Object, Clone)]
+#[oai(rename = "Moderation")]
+pub struct ModerationDto {
+    /// The admin's reason, for the owner to act on.
+    pub reason: String,
+    pub hidden_at: DateTime<Utc>,
+}
+
+/// An admin hides a video.
+#[derive(Debug, Object)]
+pub struct HideVideoRequest {
+    /// Why, in words the owner can act on (1 to 500 characters).
+    pub reason: String,
 }
 
 /// Signed playback URLs for a published version of a video.
@@ -57,9 +80,9 @@ pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
         return None;
     }
     let expires = Utc::now() + chrono::Duration::seconds(state.settings.media_url_ttl_s as i64);
-    // Links to a private video are only ever handed to its managers (owner scope); a public
-    // link stops working the moment its video turns private.
-    let scope = if video.visibility == Visibility::Private {
+    // Links to a private or hidden video are only ever handed to its managers (owner scope);
+    // a public link stops working the moment its video turns private or is hidden.
+    let scope = if video.restricted() {
         MediaScope::Owner
     } else {
         MediaScope::Public
@@ -74,7 +97,10 @@ pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
     );
     Some(Playback {
         master_url: format!("{base}/{}", shared::layout::MASTER_PLAYLIST),
-        poster_url: format!("{base}/{}", shared::layout::POSTER),
+        poster_url: format!("{base}/{}", shared::layout::poster_path(video.poster)),
+        poster_options: (0..shared::layout::POSTER_CANDIDATES)
+            .map(|i| format!("{base}/{}", shared::layout::poster_path(i)))
+            .collect(),
         storyboard_url: Some(format!("{base}/{}", shared::layout::STORYBOARD)),
         expires_at: expires,
     })
@@ -97,6 +123,11 @@ impl VideoDto {
             created_at: crate::db::parse_ts(&v.created_at),
             published_at: v.published_at.as_deref().map(crate::db::parse_ts),
             views: v.views,
+            poster: v.poster,
+            moderation: v.moderation.map(|m| ModerationDto {
+                reason: m.reason,
+                hidden_at: crate::db::parse_ts(&m.at),
+            }),
             playback,
         }
     }
@@ -178,6 +209,8 @@ pub struct UpdateVideoRequest {
     pub genres: Option<Vec<String>>,
     pub tags: Option<Vec<String>>,
     pub visibility: Option<Visibility>,
+    /// Which poster candidate to show: an index into `playback.poster_options`.
+    pub poster: Option<u32>,
 }
 
 pub struct VideosApi;
@@ -381,6 +414,7 @@ impl VideosApi {
             genres: body.genres,
             tags: body.tags,
             visibility: body.visibility,
+            poster: body.poster,
         };
         let v = videos::update(&state.db, &v, patch).await?;
         Ok(Json(VideoDto::new(&state, v)))
@@ -401,5 +435,39 @@ impl VideosApi {
         let v = videos::get_managed(&state.db, &video_id, &auth.0).await?;
         videos::delete(&state, &v).await?;
         Ok(Empty::NoContent)
+    }
+
+    /// Hide a video (admins): it leaves the catalogue and its links stop working for everyone
+    /// but its owner and admins, who see the reason. Hiding a hidden video changes the reason.
+    #[oai(
+        path = "/videos/:video_id/moderation",
+        method = "put",
+        operation_id = "hide_video"
+    )]
+    async fn hide(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        video_id: Path<String>,
+        body: Json<HideVideoRequest>,
+    ) -> ApiResult<Json<VideoDto>> {
+        let v = moderation::hide(&state.db, &auth.0, &video_id, &body.reason).await?;
+        Ok(Json(VideoDto::new(&state, v)))
+    }
+
+    /// Restore a hidden video (admins): it is back where its visibility puts it.
+    #[oai(
+        path = "/videos/:video_id/moderation",
+        method = "delete",
+        operation_id = "restore_video"
+    )]
+    async fn restore(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        video_id: Path<String>,
+    ) -> ApiResult<Json<VideoDto>> {
+        let v = moderation::restore(&state.db, &auth.0, &video_id).await?;
+        Ok(Json(VideoDto::new(&state, v)))
     }
 }

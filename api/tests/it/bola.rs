@@ -101,6 +101,12 @@ async fn nobody_but_the_owner_reaches_a_creators_things() {
             Some(json!({"role": "viewer"})),
         ),
         ("GET", "/api/v1/users".to_owned(), None),
+        (
+            "PUT",
+            format!("/api/v1/videos/{video}/moderation"),
+            Some(json!({"reason": "spam"})),
+        ),
+        ("DELETE", format!("/api/v1/videos/{video}/moderation"), None),
     ];
     let http = reqwest::Client::new();
     for (who, token) in [
@@ -145,6 +151,8 @@ async fn nobody_but_the_owner_reaches_a_creators_things() {
             r#"mutation {{ updateVideo(id: "{video}", input: {{ title: "Mine now" }}) {{ id }} }}"#
         ),
         format!(r#"mutation {{ deleteVideo(id: "{video}") }}"#),
+        format!(r#"mutation {{ hideVideo(id: "{video}", reason: "spam") {{ id }} }}"#),
+        format!(r#"mutation {{ restoreVideo(id: "{video}") {{ id }} }}"#),
         format!(r#"mutation {{ addToWatchlist(videoId: "{video}") }}"#),
         format!(
             r#"mutation {{ reportProgress(videoId: "{video}", positionS: 10) {{ positionS }} }}"#
@@ -189,6 +197,7 @@ async fn nobody_but_the_owner_reaches_a_creators_things() {
     let v = o.get_video(&video).await.unwrap().into_inner();
     assert_eq!(v.title, "Private diary");
     assert_eq!(v.state, types::VideoState::Published);
+    assert!(v.moderation.is_none());
     let subs = o.list_subtitles(&video).await.unwrap().into_inner();
     assert_eq!(subs.len(), 1);
     assert_eq!(o.get_upload(up).await.unwrap().into_inner().state, "open");

@@ -252,3 +252,19 @@ pub async fn clip(width: u32, height: u32, seconds: u32) -> PathBuf {
     }
     path
 }
+
+/// Polls `check` until it holds, for up to two seconds: for what other parts of the app
+/// learn through the database's change feed (cached reads).
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{what} did not happen within two seconds");
+}

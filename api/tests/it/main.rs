@@ -9,6 +9,7 @@ mod graphql_limits;
 mod helpers;
 mod library;
 mod media;
+mod moderation;
 mod previews;
 mod queue;
 mod s3_uploads;

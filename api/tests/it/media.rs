@@ -91,10 +91,7 @@ async fn media_is_signed_ranged_cached_and_typed() {
     let c = app.as_user(&token);
     let patch = types::UpdateVideoRequest {
         visibility: Some(types::Visibility::Private),
-        description: None,
-        genres: Vec::new(),
-        tags: Vec::new(),
-        title: None,
+        ..Default::default()
     };
     c.update_video(&video_id, &patch).await.unwrap();
     assert_eq!(
