@@ -319,16 +319,47 @@ pub async fn logout(db: &Db, token: &str) -> Result<(), ApiError> {
 
 /// The user a bearer token belongs to, if the session is live.
 pub async fn authenticate(db: &Db, token: &str) -> Result<Option<User>, ApiError> {
+    // One round trip: every signed-in request pays for it.
     let mut resp = db
-        .query("SELECT user_id FROM session WHERE token_hash = $h AND expires_at > $now")
+        .query(
+            "LET $uid = (SELECT VALUE user_id FROM session
+                 WHERE token_hash = $h AND expires_at > $now LIMIT 1)[0];
+             IF $uid = NONE { [] } ELSE {
+                 SELECT record::id(id) AS id, email, display_name, role
+                 FROM type::record('user', $uid)
+             };",
+        )
         .bind(("h", token_hash(token)))
         .bind(("now", db::now()))
         .await?;
-    let row: Option<serde_json::Value> = db::first(&mut resp, 0)?;
-    let Some(user_id) = row.as_ref().and_then(|r| r["user_id"].as_str()) else {
-        return Ok(None);
-    };
-    user_by_id(db, user_id).await
+    Ok(db::first(&mut resp, 1)?)
+}
+
+/// A creator as shown next to their videos. Display names are set at signup and never change.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Creator {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// Creators by user id, in one query; unknown ids are left out.
+pub async fn creators(db: &Db, ids: &[String]) -> Result<Vec<Creator>, ApiError> {
+    let ids: Vec<String> = ids
+        .iter()
+        .filter(|k| shared::layout::is_safe_id(k))
+        .cloned()
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut r = db
+        .query(
+            "SELECT record::id(id) AS id, display_name
+             FROM $ids.map(|$i| type::record('user', $i))",
+        )
+        .bind(("ids", ids))
+        .await?;
+    Ok(db::rows(&mut r, 0)?)
 }
 
 pub async fn user_by_id(db: &Db, id: &str) -> Result<Option<User>, ApiError> {

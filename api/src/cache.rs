@@ -1,4 +1,5 @@
-//! Hot reads served from memory: videos by id and the public home rails with the genre list.
+//! Hot reads served from memory: videos by id, the public home rails with the genre list, and
+//! creators' display names (fixed at signup, so they need no invalidation).
 //! Entries stay coherent across api replicas because every replica follows the `video`
 //! table through a SurrealDB live query and drops what a change touches the moment it is
 //! told; a change that only moves a view count leaves the rails alone (they also expire after
@@ -6,11 +7,13 @@
 //! database restarting, a network cut) nothing is served from memory, so the cache can make
 //! reads faster but never staler.
 
+use crate::accounts::{self, Creator};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::home::{self, PublicRails};
 use crate::videos::{self, Genre, Video};
 use futures::StreamExt;
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,6 +24,9 @@ pub const RAILS_TTL: Duration = Duration::from_secs(30);
 /// How long a video is served from memory at most; this bounds how far a view count shown in
 /// a cached read may lag (edits are applied at once).
 const VIDEO_TTL: Duration = Duration::from_secs(60);
+
+/// How long an unused creator stays in memory.
+const CREATOR_TTI: Duration = Duration::from_secs(600);
 
 /// The genre list and the rails built from it.
 #[derive(Debug)]
@@ -33,6 +39,7 @@ pub struct Catalogue {
 pub struct Cache {
     videos: moka::future::Cache<String, Arc<Video>>,
     catalogue: moka::future::Cache<(), Arc<Catalogue>>,
+    creators: moka::future::Cache<String, Creator>,
     /// A digest of each video's last known content without its view count, to tell edits
     /// from views.
     digests: moka::sync::Cache<String, u64>,
@@ -55,6 +62,10 @@ impl Default for Cache {
             catalogue: moka::future::Cache::builder()
                 .max_capacity(1)
                 .time_to_live(RAILS_TTL)
+                .build(),
+            creators: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(CREATOR_TTI)
                 .build(),
             digests: moka::sync::Cache::builder().max_capacity(500_000).build(),
             live: AtomicBool::new(false),
@@ -117,6 +128,29 @@ impl Cache {
         if self.edits.load(Ordering::Acquire) != before {
             // Built while an edit landed: serve it once, do not keep it.
             self.catalogue.invalidate_all();
+        }
+        Ok(found)
+    }
+
+    /// Creators by id: what memory has, plus the rest in one query.
+    pub async fn creators(
+        &self,
+        db: &Db,
+        ids: &[String],
+    ) -> Result<HashMap<String, Creator>, ApiError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.creators.get(id).await {
+                Some(c) => {
+                    found.insert(id.clone(), c);
+                }
+                None => missing.push(id.clone()),
+            }
+        }
+        for c in accounts::creators(db, &missing).await? {
+            self.creators.insert(c.id.clone(), c.clone()).await;
+            found.insert(c.id.clone(), c);
         }
         Ok(found)
     }

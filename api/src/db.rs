@@ -7,10 +7,49 @@
 
 use anyhow::Context;
 use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use surrealdb::Surreal;
 use surrealdb::engine::any::Any;
 
-pub type Db = Surreal<Any>;
+/// The database handle every module shares. It is the SurrealDB client (through `Deref`) and
+/// counts the queries sent through it, one per round trip however many statements it holds,
+/// so benchmarks can report what a page costs the database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    inner: Surreal<Any>,
+    queries: Arc<AtomicU64>,
+}
+
+impl Db {
+    fn new(inner: Surreal<Any>) -> Self {
+        Db {
+            inner,
+            queries: Arc::default(),
+        }
+    }
+
+    /// Starts a query (see [`Surreal::query`]), counting it.
+    #[must_use = "queries do nothing unless you `.await` them"]
+    pub fn query<'a>(&'a self, sql: impl Into<Cow<'a, str>>) -> surrealdb::method::Query<'a, Any> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.inner.query(sql)
+    }
+
+    /// Queries sent through this handle and its clones so far.
+    pub fn queries_sent(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Surreal<Any>;
+
+    fn deref(&self) -> &Surreal<Any> {
+        &self.inner
+    }
+}
 
 /// Schema changes in order. A migration never changes once released; add a new one instead.
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -83,9 +122,11 @@ pub async fn connect(
     root: Option<(String, String)>,
 ) -> anyhow::Result<Db> {
     let url = url.strip_prefix("memory").map(|_| "mem://").unwrap_or(url);
-    let db = surrealdb::engine::any::connect(url)
-        .await
-        .with_context(|| format!("connecting to database {url}"))?;
+    let db = Db::new(
+        surrealdb::engine::any::connect(url)
+            .await
+            .with_context(|| format!("connecting to database {url}"))?,
+    );
     if let Some((username, password)) = root {
         db.signin(surrealdb::opt::auth::Root { username, password })
             .await

@@ -100,42 +100,39 @@ struct CoWatched {
 
 /// "Because you watched X": X is the viewer's most recent view that is still in the
 /// catalogue; the rail holds what other viewers of X also watched (most shared first), then
-/// popular videos sharing X's genres, leaving out everything the viewer has seen. Two queries.
+/// popular videos sharing X's genres, leaving out everything the viewer has seen. One round
+/// trip.
 pub async fn because_you_watched(db: &Db, user: &User) -> Result<Option<Rail>, ApiError> {
     let me = crate::views::user_key(user);
     let mut r = db
         .query(format!(
-            "LET $seen = SELECT VALUE video_id FROM view WHERE viewer = $me ORDER BY at DESC LIMIT 500;
-             LET $recent = array::distinct($seen).slice(0, 20);
-             SELECT {FIELDS} FROM $recent.map(|$i| type::record('video', $i));
-             RETURN array::distinct($seen);"
-        ))
-        .bind(("me", me.clone()))
-        .await?;
-    let recent: Vec<Video> = db::rows(&mut r, 2)?;
-    let seen: Vec<String> = r.take(3)?;
-    let Some(anchor) = recent.into_iter().find(Video::listed) else {
-        return Ok(None);
-    };
-    let mut r = db
-        .query(format!(
-            "LET $peers = array::distinct(
-                 SELECT VALUE viewer FROM view WHERE video_id = $x AND viewer != $me LIMIT 1000);
+            "LET $seen = array::distinct(
+                 SELECT VALUE video_id FROM view WHERE viewer = $me ORDER BY at DESC LIMIT 500);
+             LET $anchor = (SELECT {FIELDS} FROM $seen.slice(0, 20).map(|$i| type::record('video', $i))
+                 WHERE {CATALOGUE} LIMIT 1)[0];
+             LET $x = $anchor.id;
+             LET $peers = IF $x = NONE {{ [] }} ELSE {{ array::distinct(
+                 SELECT VALUE viewer FROM view WHERE video_id = $x AND viewer != $me LIMIT 1000) }};
              LET $co = SELECT video_id, count() AS n FROM view
                  WHERE viewer IN $peers AND video_id != $x GROUP BY video_id;
+             RETURN $anchor;
+             RETURN $seen;
              RETURN $co;
              SELECT {FIELDS} FROM (array::sort::desc($co.map(|$c| [$c.n, $c.video_id])).slice(0, 100))
                  .map(|$p| type::record('video', $p[1]));
-             SELECT {FIELDS} FROM video WHERE {CATALOGUE} AND genres CONTAINSANY $genres
-                 AND record::id(id) != $x ORDER BY views DESC, id DESC LIMIT 100;"
+             IF $x = NONE {{ [] }} ELSE {{
+                 SELECT {FIELDS} FROM video WHERE {CATALOGUE} AND genres CONTAINSANY $anchor.genres
+                     AND record::id(id) != $x ORDER BY views DESC, id DESC LIMIT 100 }};"
         ))
-        .bind(("x", anchor.id.clone()))
         .bind(("me", me))
-        .bind(("genres", anchor.genres.clone()))
         .await?;
-    let mut co: Vec<CoWatched> = db::rows(&mut r, 2)?;
-    let co_videos: Vec<Video> = db::rows(&mut r, 3)?;
-    let same_genre: Vec<Video> = db::rows(&mut r, 4)?;
+    let Some(anchor) = db::first::<Video>(&mut r, 5)? else {
+        return Ok(None);
+    };
+    let seen: Vec<String> = r.take(6)?;
+    let mut co: Vec<CoWatched> = db::rows(&mut r, 7)?;
+    let co_videos: Vec<Video> = db::rows(&mut r, 8)?;
+    let same_genre: Vec<Video> = db::rows(&mut r, 9)?;
     co.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| b.video_id.cmp(&a.video_id)));
     let order: Vec<String> = co.into_iter().map(|c| c.video_id).collect();
     let mut skip: HashSet<String> = seen.into_iter().collect();

@@ -105,15 +105,17 @@ pub async fn get(db: &Db, user: &User, video_id: &str) -> Result<Option<Progress
 pub async fn history(db: &Db, user: &User, limit: u32) -> Result<Vec<(Video, Progress)>, ApiError> {
     let mut r = db
         .query(format!(
-            "SELECT {FIELDS} FROM progress WHERE user_id = $user ORDER BY updated_at DESC LIMIT $n"
+            "LET $p = SELECT {FIELDS} FROM progress WHERE user_id = $user
+                 ORDER BY updated_at DESC LIMIT $n;
+             RETURN $p;
+             SELECT {} FROM $p.map(|$r| type::record('video', $r.video_id));",
+            videos::FIELDS
         ))
         .bind(("user", user.id.clone()))
         .bind(("n", i64::from(limit.clamp(1, 200))))
         .await?;
-    let rows: Vec<Progress> = db::rows(&mut r, 0)?;
-    let ids: Vec<String> = rows.iter().map(|p| p.video_id.clone()).collect();
-    let mut found: std::collections::HashMap<String, Video> = videos::get_many(db, &ids)
-        .await?
+    let rows: Vec<Progress> = db::rows(&mut r, 1)?;
+    let mut found: std::collections::HashMap<String, Video> = db::rows::<Video>(&mut r, 2)?
         .into_iter()
         .map(|v| (v.id.clone(), v))
         .collect();

@@ -7,7 +7,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         None => {
             run(root, &["transcode".to_owned()])?;
-            run(root, &["upload".to_owned()])
+            run(root, &["upload".to_owned()])?;
+            run(root, &["api".to_owned()])
         }
         Some("transcode") => {
             crate::prereqs::media_tools()?;
@@ -49,6 +50,21 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                     .current_dir(root),
             )
         }
-        Some(other) => bail!("unknown benchmark `{other}` (known: transcode, upload)"),
+        Some("api") => crate::sh::run(
+            // In-process on an embedded database, with its hello-world baseline in the same
+            // runtime; sizes come from KINO_BENCH_VIDEOS and KINO_BENCH_SEARCH_VIDEOS.
+            crate::sh::cmd("cargo")
+                .args([
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "--package",
+                    "api",
+                    "--example",
+                    "bench_api",
+                ])
+                .current_dir(root),
+        ),
+        Some(other) => bail!("unknown benchmark `{other}` (known: transcode, upload, api)"),
     }
 }

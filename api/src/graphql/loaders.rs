@@ -2,47 +2,33 @@
 //! whether it is on the viewer's watchlist) gathered into one query per kind, however many
 //! videos the page shows. Built per request, for the user the request is made as.
 
-use crate::accounts::User;
+use crate::accounts::{Creator, User};
 use crate::db::{self, Db};
 use crate::error::ApiError;
 use crate::library::Progress;
-use async_graphql::dataloader::Loader;
-use serde::Deserialize;
+use crate::state::AppState;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// A creator as shown next to their videos.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Creator {
-    pub id: String,
-    pub display_name: String,
-}
+/// The creator loader as stored in a request's data.
+pub type Creators = DataLoader<CreatorLoader, HashMapCache>;
+/// The viewer loader as stored in a request's data (signed-in requests only).
+pub type Viewers = DataLoader<ViewerLoader, HashMapCache>;
 
-/// Creators by user id.
-pub struct CreatorLoader(pub Db);
+/// Creators by user id, from the cache of hot reads.
+pub struct CreatorLoader(pub AppState);
 
 impl Loader<String> for CreatorLoader {
     type Value = Creator;
     type Error = Arc<ApiError>;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Creator>, Self::Error> {
-        let ids: Vec<String> = keys
-            .iter()
-            .filter(|k| shared::layout::is_safe_id(k))
-            .cloned()
-            .collect();
-        let mut r = self
-            .0
-            .query(
-                "SELECT record::id(id) AS id, display_name
-                 FROM $ids.map(|$i| type::record('user', $i))",
-            )
-            .bind(("ids", ids))
+        self.0
+            .cache
+            .creators(&self.0.db, keys)
             .await
-            .map_err(|e| Arc::new(ApiError::from(e)))?;
-        let rows: Vec<Creator> =
-            db::rows(&mut r, 0).map_err(|e| Arc::new(ApiError::Internal(e)))?;
-        Ok(rows.into_iter().map(|c| (c.id.clone(), c)).collect())
+            .map_err(Arc::new)
     }
 }
 

@@ -13,7 +13,7 @@ mod types;
 use crate::accounts::{self, User};
 use crate::error::ApiError;
 use crate::state::AppState;
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{Context, ErrorExtensions, Schema};
 use poem::web::{Data, Html};
@@ -67,17 +67,20 @@ fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
 /// The per-request data: who is asking, and the loaders that batch their lookups.
 fn request_data(state: &AppState, user: Option<User>) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
-    data.insert(DataLoader::new(
-        loaders::CreatorLoader(state.db.clone()),
+    // Per request, so remembering what was loaded is safe and saves asking twice.
+    data.insert(DataLoader::with_cache(
+        loaders::CreatorLoader(state.clone()),
         tokio::spawn,
+        HashMapCache::default(),
     ));
     if let Some(user) = user {
-        data.insert(DataLoader::new(
+        data.insert(DataLoader::with_cache(
             loaders::ViewerLoader {
                 db: state.db.clone(),
                 user: user.clone(),
             },
             tokio::spawn,
+            HashMapCache::default(),
         ));
         data.insert(user);
     }

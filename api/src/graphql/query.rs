@@ -1,12 +1,16 @@
 //! Reads.
 
+use super::loaders::Viewers;
 use super::types::*;
-use super::{gql_error, signed_in, state};
+use super::{gql_error, gql_error_ref, signed_in, state};
+use crate::cache::Catalogue;
 use crate::error::ApiError;
-use crate::home::{self, GENRE_RAILS, RAIL_LEN};
-use crate::videos::{self, ListQuery, Sort};
+use crate::home::{self, GENRE_RAILS, RAIL_LEN, Rail};
+use crate::library::Progress;
+use crate::videos::{self, ListQuery, Sort, Video};
 use crate::{library, search};
 use async_graphql::{Context, Enum, ID, Object};
+use std::sync::Arc;
 
 /// The order of a listing.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
@@ -19,9 +23,91 @@ pub enum GqlSort {
     Popular,
 }
 
+/// A rail's outcome, kept until its field resolves: a rail that failed is null with its error.
+type Built<T> = Option<Result<T, Arc<ApiError>>>;
+
 /// The home page, rail by rail. Each rail resolves on its own: one that cannot be built is
 /// null with an error, and the rest of the page still comes back.
-pub struct GqlHome;
+pub struct GqlHome {
+    continue_watching: Built<Vec<(Video, Progress)>>,
+    because_you_watched: Built<Option<Rail>>,
+    catalogue: Built<Arc<Catalogue>>,
+}
+
+impl GqlHome {
+    /// Builds the rails the query asks for side by side, then looks up the viewer's progress
+    /// and watchlist for every video on the page at once (one query, however many rails).
+    async fn load(ctx: &Context<'_>) -> GqlHome {
+        let s = state(ctx);
+        let user = ctx.data_opt::<crate::accounts::User>();
+        let wants = |field: &str| ctx.look_ahead().field(field).exists();
+        let catalogue = wants("new") || wants("popular") || wants("genres");
+        let (continue_watching, because_you_watched, catalogue) = tokio::join!(
+            async {
+                match user {
+                    Some(u) if wants("continueWatching") => {
+                        Some(home::continue_watching(&s.db, u).await.map_err(Arc::new))
+                    }
+                    _ => None,
+                }
+            },
+            async {
+                match user {
+                    Some(u) if wants("becauseYouWatched") => {
+                        Some(home::because_you_watched(&s.db, u).await.map_err(Arc::new))
+                    }
+                    _ => None,
+                }
+            },
+            async {
+                if catalogue {
+                    Some(s.cache.catalogue(&s.db).await.map_err(Arc::new))
+                } else {
+                    None
+                }
+            },
+        );
+        let page = GqlHome {
+            continue_watching,
+            because_you_watched,
+            catalogue,
+        };
+        if let Some(loader) = ctx.data_opt::<Viewers>() {
+            // Errors surface where a field asks again.
+            let _ = loader.load_many(page.video_ids()).await;
+        }
+        page
+    }
+
+    fn video_ids(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        if let Some(Ok(rows)) = &self.continue_watching {
+            ids.extend(rows.iter().map(|(v, _)| v.id.clone()));
+        }
+        if let Some(Ok(Some(rail))) = &self.because_you_watched {
+            ids.extend(rail.videos.iter().map(|v| v.id.clone()));
+        }
+        if let Some(Ok(c)) = &self.catalogue {
+            for rail in [&c.rails.new, &c.rails.popular]
+                .into_iter()
+                .chain(&c.rails.genres)
+            {
+                ids.extend(rail.videos.iter().map(|v| v.id.clone()));
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    fn catalogue(&self) -> async_graphql::Result<Option<&Catalogue>> {
+        match &self.catalogue {
+            Some(Ok(c)) => Ok(Some(c)),
+            Some(Err(e)) => Err(gql_error_ref(e)),
+            None => Ok(None),
+        }
+    }
+}
 
 /// The home page, rail by rail. Each rail resolves on its own: one that cannot be built is
 /// null with an error, and the rest of the page still comes back.
@@ -29,63 +115,47 @@ pub struct GqlHome;
 impl GqlHome {
     /// What the signed-in viewer stopped in the middle of (empty when anonymous).
     #[graphql(complexity = "RAIL_LEN * child_complexity")]
-    async fn continue_watching(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<Vec<GqlLibraryItem>>> {
-        let Some(user) = ctx.data_opt::<crate::accounts::User>() else {
-            return Ok(Some(Vec::new()));
-        };
-        let rows = home::continue_watching(&state(ctx).db, user)
-            .await
-            .map_err(gql_error)?;
-        Ok(Some(
-            rows.into_iter()
-                .map(|(v, p)| GqlLibraryItem::new(v, p))
-                .collect(),
-        ))
+    async fn continue_watching(&self) -> async_graphql::Result<Option<Vec<GqlLibraryItem>>> {
+        match &self.continue_watching {
+            None => Ok(Some(Vec::new())),
+            Some(Err(e)) => Err(gql_error_ref(e)),
+            Some(Ok(rows)) => Ok(Some(
+                rows.iter()
+                    .map(|(v, p)| GqlLibraryItem::new(v.clone(), p.clone()))
+                    .collect(),
+            )),
+        }
     }
 
     /// Because you watched X: what other viewers of X watched, then more of its genres
     /// (null when anonymous or nothing was watched yet).
     #[graphql(complexity = "RAIL_LEN * child_complexity")]
-    async fn because_you_watched(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<GqlRail>> {
-        let Some(user) = ctx.data_opt::<crate::accounts::User>() else {
-            return Ok(None);
-        };
-        let rail = home::because_you_watched(&state(ctx).db, user)
-            .await
-            .map_err(gql_error)?;
-        Ok(rail.map(GqlRail::from))
+    async fn because_you_watched(&self) -> async_graphql::Result<Option<GqlRail>> {
+        match &self.because_you_watched {
+            None => Ok(None),
+            Some(Err(e)) => Err(gql_error_ref(e)),
+            Some(Ok(rail)) => Ok(rail.clone().map(GqlRail::from)),
+        }
     }
 
     /// Newest videos.
     #[graphql(name = "new", complexity = "RAIL_LEN * child_complexity")]
-    async fn newest(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GqlRail>> {
-        let s = state(ctx);
-        let c = s.cache.catalogue(&s.db).await.map_err(gql_error)?;
-        Ok(Some(c.rails.new.clone().into()))
+    async fn newest(&self) -> async_graphql::Result<Option<GqlRail>> {
+        Ok(self.catalogue()?.map(|c| c.rails.new.clone().into()))
     }
 
     /// Most viewed videos.
     #[graphql(complexity = "RAIL_LEN * child_complexity")]
-    async fn popular(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GqlRail>> {
-        let s = state(ctx);
-        let c = s.cache.catalogue(&s.db).await.map_err(gql_error)?;
-        Ok(Some(c.rails.popular.clone().into()))
+    async fn popular(&self) -> async_graphql::Result<Option<GqlRail>> {
+        Ok(self.catalogue()?.map(|c| c.rails.popular.clone().into()))
     }
 
     /// One rail per genre, largest genres first.
     #[graphql(complexity = "GENRE_RAILS * RAIL_LEN * child_complexity")]
-    async fn genres(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<GqlRail>>> {
-        let s = state(ctx);
-        let c = s.cache.catalogue(&s.db).await.map_err(gql_error)?;
-        Ok(Some(
-            c.rails.genres.iter().cloned().map(GqlRail::from).collect(),
-        ))
+    async fn genres(&self) -> async_graphql::Result<Option<Vec<GqlRail>>> {
+        Ok(self
+            .catalogue()?
+            .map(|c| c.rails.genres.iter().cloned().map(GqlRail::from).collect()))
     }
 }
 
@@ -176,8 +246,8 @@ impl Query {
     }
 
     /// The home page's rails.
-    async fn home(&self) -> GqlHome {
-        GqlHome
+    async fn home(&self, ctx: &Context<'_>) -> GqlHome {
+        GqlHome::load(ctx).await
     }
 
     /// The signed-in account; null when the request carries no valid token.

@@ -1,14 +1,13 @@
 //! The object types of the schema.
 
 use super::gql_error_ref;
-use super::loaders::{CreatorLoader, ViewerLoader};
+use super::loaders::{Creators, Viewers};
 use crate::home::Rail;
 use crate::library::Progress;
 use crate::rest::videos::playback;
 use crate::search::Hit;
 use crate::state::AppState;
 use crate::videos::Video;
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, SimpleObject};
 use shared::{VideoState, Visibility};
 
@@ -89,7 +88,7 @@ impl GqlVideo {
     }
     /// The account that uploaded it (batched across a page).
     async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GqlCreator>> {
-        let loader = ctx.data_unchecked::<DataLoader<CreatorLoader>>();
+        let loader = ctx.data_unchecked::<Creators>();
         let c = loader
             .load_one(self.0.owner_id.clone())
             .await
@@ -168,7 +167,7 @@ impl GqlVideo {
     /// The signed-in viewer's progress in it (null when anonymous or never started;
     /// batched across a page).
     async fn progress(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GqlProgress>> {
-        let Some(loader) = ctx.data_opt::<DataLoader<ViewerLoader>>() else {
+        let Some(loader) = ctx.data_opt::<Viewers>() else {
             return Ok(None);
         };
         let s = loader
@@ -180,7 +179,7 @@ impl GqlVideo {
     }
     /// Whether it is on the signed-in viewer's watchlist (false when anonymous; batched).
     async fn in_watchlist(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        let Some(loader) = ctx.data_opt::<DataLoader<ViewerLoader>>() else {
+        let Some(loader) = ctx.data_opt::<Viewers>() else {
             return Ok(false);
         };
         let s = loader
