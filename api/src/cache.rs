@@ -1,4 +1,5 @@
-//! Hot reads served from memory: videos by id, the public home rails with the genre list, and
+//! Hot reads served from memory: videos by id, the public home rails with the genre list, the
+//! most viewed videos of each genre (what "Because you watched" falls back on), and
 //! creators' display names (fixed at signup, so they need no invalidation).
 //! Entries stay coherent across api replicas because every replica follows the `video`
 //! table through a SurrealDB live query and drops what a change touches the moment it is
@@ -39,6 +40,7 @@ pub struct Catalogue {
 pub struct Cache {
     videos: moka::future::Cache<String, Arc<Video>>,
     catalogue: moka::future::Cache<(), Arc<Catalogue>>,
+    popular_in: moka::future::Cache<String, Arc<Vec<Video>>>,
     creators: moka::future::Cache<String, Creator>,
     /// A digest of each video's last known content without its view count, to tell edits
     /// from views.
@@ -61,6 +63,10 @@ impl Default for Cache {
                 .build(),
             catalogue: moka::future::Cache::builder()
                 .max_capacity(1)
+                .time_to_live(RAILS_TTL)
+                .build(),
+            popular_in: moka::future::Cache::builder()
+                .max_capacity(1_000)
                 .time_to_live(RAILS_TTL)
                 .build(),
             creators: moka::future::Cache::builder()
@@ -132,6 +138,24 @@ impl Cache {
         Ok(found)
     }
 
+    /// The most viewed listed videos of a genre, best first (up to [`home::GENRE_FILL`]).
+    pub async fn popular_in(&self, db: &Db, genre: &str) -> Result<Arc<Vec<Video>>, ApiError> {
+        let build = async { Ok::<_, ApiError>(Arc::new(home::popular_in(db, genre).await?)) };
+        if !self.live.load(Ordering::Acquire) {
+            return build.await;
+        }
+        let before = self.edits.load(Ordering::Acquire);
+        let found = self
+            .popular_in
+            .try_get_with(genre.to_owned(), build)
+            .await
+            .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+        if self.edits.load(Ordering::Acquire) != before {
+            self.popular_in.invalidate(genre).await;
+        }
+        Ok(found)
+    }
+
     /// Creators by id: what memory has, plus the rest in one query.
     pub async fn creators(
         &self,
@@ -175,6 +199,7 @@ impl Cache {
         if edited {
             self.edits.fetch_add(1, Ordering::AcqRel);
             self.catalogue.invalidate_all();
+            self.popular_in.invalidate_all();
         }
         self.videos.invalidate(&id).await;
         self.changes.fetch_add(1, Ordering::Relaxed);
@@ -184,6 +209,7 @@ impl Cache {
         self.edits.fetch_add(1, Ordering::AcqRel);
         self.videos.invalidate_all();
         self.catalogue.invalidate_all();
+        self.popular_in.invalidate_all();
     }
 
     /// Follows the `video` table for as long as the process runs, reconnecting the live query

@@ -3,6 +3,7 @@
 //! built per viewer in a fixed number of queries, however many videos the rails hold.
 
 use crate::accounts::User;
+use crate::cache::Cache;
 use crate::db::{self, Db};
 use crate::error::ApiError;
 use crate::library::{self, Progress};
@@ -14,6 +15,8 @@ use std::collections::HashSet;
 pub const RAIL_LEN: usize = 20;
 /// Genre rails on a home page.
 pub const GENRE_RAILS: usize = 8;
+/// Videos of each genre "Because you watched" may fall back on.
+pub const GENRE_FILL: usize = 100;
 
 /// A row of videos on the home page.
 #[derive(Debug, Clone)]
@@ -87,6 +90,18 @@ pub async fn public_rails(db: &Db, genres: &[Genre]) -> Result<PublicRails, ApiE
     })
 }
 
+/// The most viewed listed videos of one genre (see [`crate::cache::Cache::popular_in`]).
+pub async fn popular_in(db: &Db, genre: &str) -> Result<Vec<Video>, ApiError> {
+    let mut r = db
+        .query(format!(
+            "SELECT {FIELDS} FROM video WHERE {CATALOGUE} AND $genre IN genres
+                 ORDER BY views DESC, id DESC LIMIT {GENRE_FILL}"
+        ))
+        .bind(("genre", genre.to_owned()))
+        .await?;
+    Ok(db::rows(&mut r, 0)?)
+}
+
 /// What the viewer stopped in the middle of: two queries.
 pub async fn continue_watching(db: &Db, user: &User) -> Result<Vec<(Video, Progress)>, ApiError> {
     library::continue_watching(db, user, RAIL_LEN as u32).await
@@ -100,14 +115,21 @@ struct CoWatched {
 
 /// "Because you watched X": X is the viewer's most recent view that is still in the
 /// catalogue; the rail holds what other viewers of X also watched (most shared first), then
-/// popular videos sharing X's genres, leaving out everything the viewer has seen. One round
-/// trip.
-pub async fn because_you_watched(db: &Db, user: &User) -> Result<Option<Rail>, ApiError> {
+/// popular videos sharing X's genres (from the cache), leaving out everything the viewer has
+/// seen. One round trip. (Like every "latest of one owner" read here, it selects the owner's
+/// rows in a subquery and sorts those: a descending index scan under a LIMIT walks the whole
+/// index instead, see [`crate::library::history`].)
+pub async fn because_you_watched(
+    db: &Db,
+    cache: &Cache,
+    user: &User,
+) -> Result<Option<Rail>, ApiError> {
     let me = crate::views::user_key(user);
     let mut r = db
         .query(format!(
             "LET $seen = array::distinct(
-                 SELECT VALUE video_id FROM view WHERE viewer = $me ORDER BY at DESC LIMIT 500);
+                 SELECT VALUE video_id FROM (SELECT video_id, at FROM view WHERE viewer = $me)
+                     ORDER BY at DESC LIMIT 500);
              LET $anchor = (SELECT {FIELDS} FROM $seen.slice(0, 20).map(|$i| type::record('video', $i))
                  WHERE {CATALOGUE} LIMIT 1)[0];
              LET $x = $anchor.id;
@@ -119,10 +141,7 @@ pub async fn because_you_watched(db: &Db, user: &User) -> Result<Option<Rail>, A
              RETURN $seen;
              RETURN $co;
              SELECT {FIELDS} FROM (array::sort::desc($co.map(|$c| [$c.n, $c.video_id])).slice(0, 100))
-                 .map(|$p| type::record('video', $p[1]));
-             IF $x = NONE {{ [] }} ELSE {{
-                 SELECT {FIELDS} FROM video WHERE {CATALOGUE} AND genres CONTAINSANY $anchor.genres
-                     AND record::id(id) != $x ORDER BY views DESC, id DESC LIMIT 100 }};"
+                 .map(|$p| type::record('video', $p[1]));"
         ))
         .bind(("me", me))
         .await?;
@@ -132,7 +151,11 @@ pub async fn because_you_watched(db: &Db, user: &User) -> Result<Option<Rail>, A
     let seen: Vec<String> = r.take(6)?;
     let mut co: Vec<CoWatched> = db::rows(&mut r, 7)?;
     let co_videos: Vec<Video> = db::rows(&mut r, 8)?;
-    let same_genre: Vec<Video> = db::rows(&mut r, 9)?;
+    let mut same_genre: Vec<Video> = Vec::new();
+    for g in &anchor.genres {
+        same_genre.extend(cache.popular_in(db, g).await?.iter().cloned());
+    }
+    same_genre.sort_by(|a, b| b.views.cmp(&a.views).then_with(|| b.id.cmp(&a.id)));
     co.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| b.video_id.cmp(&a.video_id)));
     let order: Vec<String> = co.into_iter().map(|c| c.video_id).collect();
     let mut skip: HashSet<String> = seen.into_iter().collect();

@@ -101,11 +101,14 @@ pub async fn get(db: &Db, user: &User, video_id: &str) -> Result<Option<Progress
 }
 
 /// Videos the user has watched, most recent first, with their progress; only those the user
-/// may still see.
+/// may still see. The user's rows come from the `progress_user` index in a subquery and are
+/// sorted after: asked for `ORDER BY updated_at DESC LIMIT n` directly, SurrealDB scans that
+/// index backwards from its far end, which took 40 ms instead of 0.7 ms on a seeded 10k
+/// catalogue.
 pub async fn history(db: &Db, user: &User, limit: u32) -> Result<Vec<(Video, Progress)>, ApiError> {
     let mut r = db
         .query(format!(
-            "LET $p = SELECT {FIELDS} FROM progress WHERE user_id = $user
+            "LET $p = SELECT {FIELDS} FROM (SELECT {FIELDS} FROM progress WHERE user_id = $user)
                  ORDER BY updated_at DESC LIMIT $n;
              RETURN $p;
              SELECT {} FROM $p.map(|$r| type::record('video', $r.video_id));",
@@ -167,7 +170,10 @@ pub async fn remove_from_watchlist(db: &Db, user: &User, video_id: &str) -> Resu
 /// The watchlist, most recently added first, of videos the user may still see.
 pub async fn watchlist(db: &Db, user: &User) -> Result<Vec<Video>, ApiError> {
     let mut r = db
-        .query("SELECT VALUE video_id FROM watchlist WHERE user_id = $user ORDER BY added_at DESC LIMIT 500")
+        .query(
+            "SELECT VALUE video_id FROM (SELECT video_id, added_at FROM watchlist WHERE user_id = $user)
+                 ORDER BY added_at DESC LIMIT 500",
+        )
         .bind(("user", user.id.clone()))
         .await?;
     let ids: Vec<String> = r.take(0)?;

@@ -37,11 +37,12 @@ struct Replicas {
     a: kino::Kino,
     b: kino::Kino,
     db: Surreal,
+    namespace: &'static str,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
 impl Replicas {
-    fn start(namespace: &str) -> Replicas {
+    fn start(namespace: &'static str) -> Replicas {
         let db = Surreal::start();
         let mut env = db.kino_env(namespace);
         env.push(("KINO_WORKER_REGISTRATION_TOKEN".into(), "let-me-in".into()));
@@ -57,15 +58,35 @@ impl Replicas {
             db,
             a,
             b,
+            namespace,
             _dirs: dirs,
         }
+    }
+
+    /// Marks a video published with a 60 s rendition, as the transcoder would leave it.
+    async fn publish(&self, id: &str) {
+        let sql = format!(
+            "UPDATE video:{id} SET state = 'published', published_version = 1, duration_s = 60.0,
+                published_at = '2026-01-01T00:00:00.000Z'"
+        );
+        let r = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/sql", self.db.port))
+            .basic_auth(testkit::surreal::USER, Some(testkit::surreal::PASS))
+            .header("Accept", "application/json")
+            .header("surreal-ns", self.namespace)
+            .header("surreal-db", "main")
+            .body(sql)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     }
 }
 
 #[tokio::test]
 async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
     let r = Replicas::start("replicas");
-    let (db, a, b) = (&r.db, &r.a, &r.b);
+    let (a, b) = (&r.a, &r.b);
     let http = reqwest::Client::new();
 
     // A creator signs up on A and has a published video (written as the transcoder would).
@@ -110,21 +131,7 @@ async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
             assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         }
     };
-    let sql = format!(
-        "UPDATE video:{id} SET state = 'published', published_version = 1, duration_s = 60.0,
-            published_at = '2026-01-01T00:00:00.000Z'"
-    );
-    let r = http
-        .post(format!("http://127.0.0.1:{}/sql", db.port))
-        .basic_auth(testkit::surreal::USER, Some(testkit::surreal::PASS))
-        .header("Accept", "application/json")
-        .header("surreal-ns", "replicas")
-        .header("surreal-db", "main")
-        .body(sql)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    r.publish(&id).await;
 
     // B serves it (and now holds it, the home rails and the genres in memory).
     let video_on_b = format!("{}/api/v1/videos/{id}", b.url);
@@ -259,4 +266,139 @@ async fn a_job_queued_through_one_replica_wakes_a_worker_waiting_on_the_other() 
         waited < Duration::from_millis(1000),
         "the worker on B waited {waited:?}"
     );
+}
+
+#[tokio::test]
+async fn progress_written_through_one_replica_resumes_on_the_other() {
+    let r = Replicas::start("progress");
+    let (a, b) = (&r.a, &r.b);
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, url: String, token: &str, body: Option<Value>| {
+        let mut req = http.request(method, url).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let account = json!({"email": "v@example.com", "password": "correct horse battery"});
+
+    // The phone signs up through A; the TV signs in to the same account through B.
+    let signup: Value = http
+        .post(format!("{}/api/v1/auth/signup", a.url))
+        .json(&json!({"email": "v@example.com", "password": "correct horse battery", "display_name": "V"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let phone = signup["token"]
+        .as_str()
+        .expect("a session token")
+        .to_owned();
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", b.url))
+        .json(&account)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tv = login["token"].as_str().expect("a session token").to_owned();
+    let (status, up) = call(
+        reqwest::Method::POST,
+        format!("{}/api/v1/uploads", a.url),
+        &phone,
+        Some(json!({"filename": "v.mp4", "size": 10, "content_type": "video/mp4", "title": "Long film"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{up}");
+    let id = up["video_id"].as_str().unwrap().to_owned();
+    r.publish(&id).await;
+
+    // Watched to 24 s of 60 on the phone (through A): the TV (through B) offers to resume there.
+    let (status, p) = call(
+        reqwest::Method::PUT,
+        format!("{}/api/v1/me/progress/{id}", a.url),
+        &phone,
+        Some(json!({"position_s": 24.0})),
+    )
+    .await;
+    assert_eq!(status, 200, "{p}");
+    let (status, p) = call(
+        reqwest::Method::GET,
+        format!("{}/api/v1/me/progress/{id}", b.url),
+        &tv,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["resume_at_s"], 24.0, "{p}");
+    let (_, cont) = call(
+        reqwest::Method::GET,
+        format!("{}/api/v1/me/continue", b.url),
+        &tv,
+        None,
+    )
+    .await;
+    assert_eq!(cont[0]["video"]["id"], id.as_str(), "{cont}");
+    assert_eq!(cont[0]["progress"]["position_s"], 24.0, "{cont}");
+
+    // Finished on the TV: the phone sees it completed and no longer offers it.
+    let (status, p) = call(
+        reqwest::Method::PUT,
+        format!("{}/api/v1/me/progress/{id}", b.url),
+        &tv,
+        Some(json!({"position_s": 57.0})),
+    )
+    .await;
+    assert_eq!(status, 200, "{p}");
+    let (_, p) = call(
+        reqwest::Method::GET,
+        format!("{}/api/v1/me/progress/{id}", a.url),
+        &phone,
+        None,
+    )
+    .await;
+    assert_eq!(p["completed"], true, "{p}");
+    assert!(p["resume_at_s"].is_null(), "{p}");
+    let (_, cont) = call(
+        reqwest::Method::GET,
+        format!("{}/api/v1/me/continue", a.url),
+        &phone,
+        None,
+    )
+    .await;
+    assert_eq!(cont, json!([]));
+
+    // Signing the phone out through B ends its session on A too.
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{}/api/v1/auth/logout", b.url),
+        &phone,
+        None,
+    )
+    .await;
+    assert!(status < 300, "logout answered {status}");
+    let (status, _) = call(
+        reqwest::Method::GET,
+        format!("{}/api/v1/me/continue", a.url),
+        &phone,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = call(
+        reqwest::Method::GET,
+        format!("{}/api/v1/me/continue", a.url),
+        &tv,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "the TV's own session stays");
 }

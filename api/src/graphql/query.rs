@@ -53,9 +53,11 @@ impl GqlHome {
             },
             async {
                 match user {
-                    Some(u) if wants("becauseYouWatched") => {
-                        Some(home::because_you_watched(&s.db, u).await.map_err(Arc::new))
-                    }
+                    Some(u) if wants("becauseYouWatched") => Some(
+                        home::because_you_watched(&s.db, &s.cache, u)
+                            .await
+                            .map_err(Arc::new),
+                    ),
                     _ => None,
                 }
             },

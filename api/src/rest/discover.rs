@@ -148,7 +148,7 @@ impl DiscoverApi {
         if let Some(user) = auth.user() {
             let (cw, byw) = tokio::join!(
                 home::continue_watching(&state.db, user),
-                home::because_you_watched(&state.db, user)
+                home::because_you_watched(&state.db, &state.cache, user)
             );
             match cw {
                 Ok(rows) => continue_watching = library_items(&state, rows),
