@@ -31,6 +31,23 @@ async fn until(
     }
 }
 
+/// Sends a request; its status and JSON body (null when it has none).
+async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+/// Signs `email` up through `base`; the new session's token.
+async fn signup(http: &reqwest::Client, base: &str, email: &str) -> String {
+    let (status, body) = send(http.post(format!("{base}/api/v1/auth/signup")).json(
+        &json!({"email": email, "password": "correct horse battery", "display_name": "Someone"}),
+    ))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["token"].as_str().expect("a session token").to_owned()
+}
+
 /// One SurrealDB server and two `kino` processes on it (workers register with `let-me-in`).
 struct Replicas {
     // Fields drop in order: the replicas stop before their database.
@@ -90,19 +107,7 @@ async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
     let http = reqwest::Client::new();
 
     // A creator signs up on A and has a published video (written as the transcoder would).
-    let signup: Value = http
-        .post(format!("{}/api/v1/auth/signup", a.url))
-        .json(&json!({"email": "c@example.com", "password": "correct horse battery", "display_name": "C"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = signup["token"]
-        .as_str()
-        .expect("a session token")
-        .to_owned();
+    let token = signup(&http, &a.url, "c@example.com").await;
     let created: Value = http
         .post(format!("{}/api/v1/uploads", a.url))
         .bearer_auth(&token)
@@ -192,25 +197,13 @@ async fn a_job_queued_through_one_replica_wakes_a_worker_waiting_on_the_other() 
     let (a, b) = (&r.a, &r.b);
     let http = reqwest::Client::new();
     let post = |url: String, token: Option<String>, body: Value| {
-        let http = http.clone();
-        async move {
-            let mut req = http.post(url).json(&body);
-            if let Some(t) = token {
-                req = req.bearer_auth(t);
-            }
-            let r = req.send().await.unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        let mut req = http.post(url).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
         }
+        send(req)
     };
-
-    let (_, signup) = post(
-        format!("{}/api/v1/auth/signup", a.url),
-        None,
-        json!({"email": "c@example.com", "password": "correct horse battery", "display_name": "C"}),
-    )
-    .await;
-    let token = signup["token"].as_str().unwrap().to_owned();
+    let token = signup(&http, &a.url, "c@example.com").await;
     let (_, worker) = post(
         format!("{}/api/v1/workers", b.url),
         None,
@@ -278,28 +271,12 @@ async fn progress_written_through_one_replica_resumes_on_the_other() {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        async move {
-            let r = req.send().await.unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<Value>().await.unwrap_or(Value::Null))
-        }
+        send(req)
     };
     let account = json!({"email": "v@example.com", "password": "correct horse battery"});
 
     // The phone signs up through A; the TV signs in to the same account through B.
-    let signup: Value = http
-        .post(format!("{}/api/v1/auth/signup", a.url))
-        .json(&json!({"email": "v@example.com", "password": "correct horse battery", "display_name": "V"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let phone = signup["token"]
-        .as_str()
-        .expect("a session token")
-        .to_owned();
+    let phone = signup(&http, &a.url, "v@example.com").await;
     let login: Value = http
         .post(format!("{}/api/v1/auth/login", b.url))
         .json(&account)
