@@ -266,13 +266,9 @@ async fn progress_written_through_one_replica_resumes_on_the_other() {
     let r = Replicas::start("progress");
     let (a, b) = (&r.a, &r.b);
     let http = reqwest::Client::new();
-    let call = |method: reqwest::Method, url: String, token: &str, body: Option<Value>| {
-        let mut req = http.request(method, url).bearer_auth(token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        send(req)
-    };
+    let get = |url: String, token: &str| send(http.get(url).bearer_auth(token));
+    let put =
+        |url: String, token: &str, body: Value| send(http.put(url).bearer_auth(token).json(&body));
     let account = json!({"email": "v@example.com", "password": "correct horse battery"});
 
     // The phone signs up through A; the TV signs in to the same account through B.
@@ -287,95 +283,46 @@ async fn progress_written_through_one_replica_resumes_on_the_other() {
         .await
         .unwrap();
     let tv = login["token"].as_str().expect("a session token").to_owned();
-    let (status, up) = call(
-        reqwest::Method::POST,
-        format!("{}/api/v1/uploads", a.url),
-        &phone,
-        Some(json!({"filename": "v.mp4", "size": 10, "content_type": "video/mp4", "title": "Long film"})),
+    let (status, up) = send(
+        http.post(format!("{}/api/v1/uploads", a.url))
+            .bearer_auth(&phone)
+            .json(&json!({"filename": "v.mp4", "size": 10, "content_type": "video/mp4", "title": "Long film"})),
     )
     .await;
     assert_eq!(status, 201, "{up}");
     let id = up["video_id"].as_str().unwrap().to_owned();
     r.publish(&id).await;
+    let progress = |base: &str| format!("{base}/api/v1/me/progress/{id}");
+    let continue_at = |base: &str| format!("{base}/api/v1/me/continue");
 
     // Watched to 24 s of 60 on the phone (through A): the TV (through B) offers to resume there.
-    let (status, p) = call(
-        reqwest::Method::PUT,
-        format!("{}/api/v1/me/progress/{id}", a.url),
-        &phone,
-        Some(json!({"position_s": 24.0})),
-    )
-    .await;
+    let (status, p) = put(progress(&a.url), &phone, json!({"position_s": 24.0})).await;
     assert_eq!(status, 200, "{p}");
-    let (status, p) = call(
-        reqwest::Method::GET,
-        format!("{}/api/v1/me/progress/{id}", b.url),
-        &tv,
-        None,
-    )
-    .await;
+    let (status, p) = get(progress(&b.url), &tv).await;
     assert_eq!(status, 200, "{p}");
     assert_eq!(p["resume_at_s"], 24.0, "{p}");
-    let (_, cont) = call(
-        reqwest::Method::GET,
-        format!("{}/api/v1/me/continue", b.url),
-        &tv,
-        None,
-    )
-    .await;
+    let (_, cont) = get(continue_at(&b.url), &tv).await;
     assert_eq!(cont[0]["video"]["id"], id.as_str(), "{cont}");
     assert_eq!(cont[0]["progress"]["position_s"], 24.0, "{cont}");
 
     // Finished on the TV: the phone sees it completed and no longer offers it.
-    let (status, p) = call(
-        reqwest::Method::PUT,
-        format!("{}/api/v1/me/progress/{id}", b.url),
-        &tv,
-        Some(json!({"position_s": 57.0})),
-    )
-    .await;
+    let (status, p) = put(progress(&b.url), &tv, json!({"position_s": 57.0})).await;
     assert_eq!(status, 200, "{p}");
-    let (_, p) = call(
-        reqwest::Method::GET,
-        format!("{}/api/v1/me/progress/{id}", a.url),
-        &phone,
-        None,
-    )
-    .await;
+    let (_, p) = get(progress(&a.url), &phone).await;
     assert_eq!(p["completed"], true, "{p}");
     assert!(p["resume_at_s"].is_null(), "{p}");
-    let (_, cont) = call(
-        reqwest::Method::GET,
-        format!("{}/api/v1/me/continue", a.url),
-        &phone,
-        None,
-    )
-    .await;
+    let (_, cont) = get(continue_at(&a.url), &phone).await;
     assert_eq!(cont, json!([]));
 
     // Signing the phone out through B ends its session on A too.
-    let (status, _) = call(
-        reqwest::Method::POST,
-        format!("{}/api/v1/auth/logout", b.url),
-        &phone,
-        None,
+    let (status, _) = send(
+        http.post(format!("{}/api/v1/auth/logout", b.url))
+            .bearer_auth(&phone),
     )
     .await;
     assert!(status < 300, "logout answered {status}");
-    let (status, _) = call(
-        reqwest::Method::GET,
-        format!("{}/api/v1/me/continue", a.url),
-        &phone,
-        None,
-    )
-    .await;
+    let (status, _) = get(continue_at(&a.url), &phone).await;
     assert_eq!(status, 401);
-    let (status, _) = call(
-        reqwest::Method::GET,
-        format!("{}/api/v1/me/continue", a.url),
-        &tv,
-        None,
-    )
-    .await;
+    let (status, _) = get(continue_at(&a.url), &tv).await;
     assert_eq!(status, 200, "the TV's own session stays");
 }

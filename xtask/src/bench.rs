@@ -1,7 +1,25 @@
 //! Benchmarks print ratios against a baseline measured in the same run.
 
+use crate::sh;
 use anyhow::{Result, bail};
 use std::path::Path;
+use std::process::Command;
+
+/// `cargo run --release` of a package's example, from the workspace root.
+fn example(root: &Path, package: &str, name: &str) -> Command {
+    let mut cmd = sh::cmd("cargo");
+    cmd.args([
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        package,
+        "--example",
+        name,
+    ])
+    .current_dir(root);
+    cmd
+}
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -12,59 +30,25 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         Some("transcode") => {
             crate::prereqs::media_tools()?;
-            crate::sh::run(
-                crate::sh::cmd("cargo")
-                    .args([
-                        "run",
-                        "--release",
-                        "--quiet",
-                        "--package",
-                        "transcoder",
-                        "--example",
-                        "bench_transcode",
-                    ])
-                    .current_dir(root),
-            )
+            sh::run(&mut example(root, "transcoder", "bench_transcode"))
         }
         Some("upload") => {
             let garage = crate::prereqs::object_store()?;
             // The api under test is a release build, as it would run in production.
-            crate::sh::run(
-                crate::sh::cmd("cargo")
+            sh::run(
+                sh::cmd("cargo")
                     .args(["build", "--release", "--package", "api", "--bin", "kino"])
                     .current_dir(root),
             )?;
-            crate::sh::run(
-                crate::sh::cmd("cargo")
-                    .args([
-                        "run",
-                        "--release",
-                        "--quiet",
-                        "--package",
-                        "cli",
-                        "--example",
-                        "bench_upload",
-                    ])
+            sh::run(
+                example(root, "cli", "bench_upload")
                     .env("KINO_BIN", crate::target_dir(root).join("release/kino"))
-                    .env("KINO_GARAGE_BIN", garage)
-                    .current_dir(root),
+                    .env("KINO_GARAGE_BIN", garage),
             )
         }
-        Some("api") => crate::sh::run(
-            // In-process on an embedded database, with its hello-world baseline in the same
-            // runtime; sizes come from KINO_BENCH_VIDEOS and KINO_BENCH_SEARCH_VIDEOS.
-            crate::sh::cmd("cargo")
-                .args([
-                    "run",
-                    "--release",
-                    "--quiet",
-                    "--package",
-                    "api",
-                    "--example",
-                    "bench_api",
-                ])
-                .current_dir(root),
-        ),
+        // In-process on an embedded database, with its hello-world baseline in the same
+        // runtime; sizes come from KINO_BENCH_VIDEOS and KINO_BENCH_SEARCH_VIDEOS.
+        Some("api") => sh::run(&mut example(root, "api", "bench_api")),
         Some(other) => bail!("unknown benchmark `{other}` (known: transcode, upload, api)"),
     }
 }
