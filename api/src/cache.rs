@@ -1,6 +1,7 @@
 //! Hot reads served from memory: videos by id, the public home rails with the genre list, the
-//! most viewed videos of each genre (what "Because you watched" falls back on), and
-//! creators' display names (fixed at signup, so they need no invalidation).
+//! most viewed videos of each genre (what "Because you watched" falls back on), what viewers
+//! of a video also watched (ids only, recounted every ten minutes), and creators' display
+//! names (fixed at signup, so they need no invalidation).
 //! Entries stay coherent across api replicas because every replica follows the `video`
 //! table through a SurrealDB live query and drops what a change touches the moment it is
 //! told; a change that only moves a view count leaves the rails alone (they also expire after
@@ -26,6 +27,10 @@ pub const RAILS_TTL: Duration = Duration::from_secs(30);
 /// a cached read may lag (edits are applied at once).
 const VIDEO_TTL: Duration = Duration::from_secs(60);
 
+/// How long a co-watch list is served before it is counted again: it moves slowly, and it
+/// holds ids only, so an edit never makes it show something it should not.
+const CO_WATCH_TTL: Duration = Duration::from_secs(600);
+
 /// How long an unused creator stays in memory.
 const CREATOR_TTI: Duration = Duration::from_secs(600);
 
@@ -41,6 +46,7 @@ pub struct Cache {
     videos: moka::future::Cache<String, Arc<Video>>,
     catalogue: moka::future::Cache<(), Arc<Catalogue>>,
     popular_in: moka::future::Cache<String, Arc<Vec<Video>>>,
+    co_watched: moka::future::Cache<String, Arc<Vec<String>>>,
     creators: moka::future::Cache<String, Creator>,
     /// A digest of each video's last known content without its view count, to tell edits
     /// from views.
@@ -68,6 +74,10 @@ impl Default for Cache {
             popular_in: moka::future::Cache::builder()
                 .max_capacity(1_000)
                 .time_to_live(RAILS_TTL)
+                .build(),
+            co_watched: moka::future::Cache::builder()
+                .max_capacity(20_000)
+                .time_to_live(CO_WATCH_TTL)
                 .build(),
             creators: moka::future::Cache::builder()
                 .max_capacity(100_000)
@@ -115,6 +125,42 @@ impl Cache {
         Ok(found)
     }
 
+    /// Videos by id, in the order asked for, whatever their state (callers apply visibility);
+    /// unknown ids are left out. What memory lacks comes from one query. Pages of videos are
+    /// read this way: fetching a record costs SurrealDB about 30 µs, a memory hit about 1 µs.
+    pub async fn videos(&self, db: &Db, ids: &[String]) -> Result<Vec<Video>, ApiError> {
+        if !self.live.load(Ordering::Acquire) {
+            return videos::get_many(db, ids).await;
+        }
+        let mut found: HashMap<String, Video> = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.videos.get(id).await {
+                Some(v) => {
+                    found.insert(id.clone(), (*v).clone());
+                }
+                None => missing.push(id.clone()),
+            }
+        }
+        if !missing.is_empty() {
+            let before = self.edits.load(Ordering::Acquire);
+            let read = videos::get_many(db, &missing).await?;
+            if self.live.load(Ordering::Acquire) {
+                for v in &read {
+                    self.videos.insert(v.id.clone(), Arc::new(v.clone())).await;
+                }
+                // As in `video`: an edit that landed meanwhile may predate what was read.
+                if self.edits.load(Ordering::Acquire) != before {
+                    for v in &read {
+                        self.videos.invalidate(&v.id).await;
+                    }
+                }
+            }
+            found.extend(read.into_iter().map(|v| (v.id.clone(), v)));
+        }
+        Ok(ids.iter().filter_map(|i| found.remove(i)).collect())
+    }
+
     /// The genre list and public rails.
     pub async fn catalogue(&self, db: &Db) -> Result<Arc<Catalogue>, ApiError> {
         let build = async {
@@ -154,6 +200,17 @@ impl Cache {
             self.popular_in.invalidate(genre).await;
         }
         Ok(found)
+    }
+
+    /// What viewers of a video also watched, most shared first (ids; see
+    /// [`home::co_watched`]).
+    pub async fn co_watched(&self, db: &Db, video: &str) -> Result<Arc<Vec<String>>, ApiError> {
+        self.co_watched
+            .try_get_with(video.to_owned(), async {
+                Ok::<_, ApiError>(Arc::new(home::co_watched(db, video).await?))
+            })
+            .await
+            .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))
     }
 
     /// Creators by id: what memory has, plus the rest in one query.

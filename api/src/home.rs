@@ -7,7 +7,7 @@ use crate::cache::Cache;
 use crate::db::{self, Db};
 use crate::error::ApiError;
 use crate::library::{self, Progress};
-use crate::videos::{self, CATALOGUE, FIELDS, Genre, Video};
+use crate::videos::{CATALOGUE, FIELDS, Genre, Video};
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -103,68 +103,90 @@ pub async fn popular_in(db: &Db, genre: &str) -> Result<Vec<Video>, ApiError> {
 }
 
 /// What the viewer stopped in the middle of: two queries.
-pub async fn continue_watching(db: &Db, user: &User) -> Result<Vec<(Video, Progress)>, ApiError> {
-    library::continue_watching(db, user, RAIL_LEN as u32).await
+pub async fn continue_watching(
+    db: &Db,
+    cache: &Cache,
+    user: &User,
+) -> Result<Vec<(Video, Progress)>, ApiError> {
+    library::continue_watching(db, cache, user, RAIL_LEN as u32).await
 }
 
-#[derive(Deserialize)]
-struct CoWatched {
-    video_id: String,
-    n: u64,
+/// How many viewers of a video the co-watch count looks at.
+const CO_WATCH_PEERS: u32 = 1000;
+
+/// What viewers of `video` also watched, with how many of them did, most shared first (no
+/// more than 200). The same for every viewer, so it is cached (see [`Cache::co_watched`]).
+pub async fn co_watched(db: &Db, video: &str) -> Result<Vec<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct CoWatched {
+        video_id: String,
+        n: u64,
+    }
+    let mut r = db
+        .query(
+            "LET $peers = array::distinct(
+                 SELECT VALUE viewer FROM view WHERE video_id = $x LIMIT $peers_max);
+             SELECT video_id, count() AS n FROM view
+                 WHERE viewer IN $peers AND video_id != $x GROUP BY video_id;",
+        )
+        .bind(("x", video.to_owned()))
+        .bind(("peers_max", CO_WATCH_PEERS))
+        .await?;
+    let mut co: Vec<CoWatched> = db::rows(&mut r, 1)?;
+    co.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| b.video_id.cmp(&a.video_id)));
+    Ok(co.into_iter().take(200).map(|c| c.video_id).collect())
 }
 
 /// "Because you watched X": X is the viewer's most recent view that is still in the
 /// catalogue; the rail holds what other viewers of X also watched (most shared first), then
-/// popular videos sharing X's genres (from the cache), leaving out everything the viewer has
-/// seen. One round trip. (Like every "latest of one owner" read here, it selects the owner's
-/// rows in a subquery and sorts those: a descending index scan under a LIMIT walks the whole
-/// index instead, see [`crate::library::history`].)
+/// popular videos sharing X's genres, leaving out everything the viewer has seen. One query
+/// reads the viewer's recent views; the co-watch list, the genre fill and the videos come
+/// from the cache of hot reads. (Like every "latest of one owner" read here, it selects the
+/// owner's rows in a subquery and sorts those: a descending index scan under a LIMIT walks
+/// the whole index instead, see [`crate::library::history`].)
 pub async fn because_you_watched(
     db: &Db,
     cache: &Cache,
     user: &User,
 ) -> Result<Option<Rail>, ApiError> {
-    let me = crate::views::user_key(user);
     let mut r = db
-        .query(format!(
-            "LET $seen = array::distinct(
+        .query(
+            "array::distinct(
                  SELECT VALUE video_id FROM (SELECT video_id, at FROM view WHERE viewer = $me)
-                     ORDER BY at DESC LIMIT 500);
-             LET $anchor = (SELECT {FIELDS} FROM $seen.slice(0, 20).map(|$i| type::record('video', $i))
-                 WHERE {CATALOGUE} LIMIT 1)[0];
-             LET $x = $anchor.id;
-             LET $peers = IF $x = NONE {{ [] }} ELSE {{ array::distinct(
-                 SELECT VALUE viewer FROM view WHERE video_id = $x AND viewer != $me LIMIT 1000) }};
-             LET $co = SELECT video_id, count() AS n FROM view
-                 WHERE viewer IN $peers AND video_id != $x GROUP BY video_id;
-             RETURN $anchor;
-             RETURN $seen;
-             RETURN $co;
-             SELECT {FIELDS} FROM (array::sort::desc($co.map(|$c| [$c.n, $c.video_id])).slice(0, 100))
-                 .map(|$p| type::record('video', $p[1]));"
-        ))
-        .bind(("me", me))
+                     ORDER BY at DESC LIMIT 500)",
+        )
+        .bind(("me", crate::views::user_key(user)))
         .await?;
-    let Some(anchor) = db::first::<Video>(&mut r, 5)? else {
+    let seen: Vec<String> = r.take(0)?;
+    let mut anchor = None;
+    for id in seen.iter().take(20) {
+        if let Some(v) = cache.video(db, id).await?.filter(Video::listed) {
+            anchor = Some(v);
+            break;
+        }
+    }
+    let Some(anchor) = anchor else {
         return Ok(None);
     };
-    let seen: Vec<String> = r.take(6)?;
-    let mut co: Vec<CoWatched> = db::rows(&mut r, 7)?;
-    let co_videos: Vec<Video> = db::rows(&mut r, 8)?;
+    let mut skip: HashSet<String> = seen.into_iter().collect();
+    skip.insert(anchor.id.clone());
+    // Enough candidates to fill the rail once unlisted ones are left out.
+    let order: Vec<String> = cache
+        .co_watched(db, &anchor.id)
+        .await?
+        .iter()
+        .filter(|id| !skip.contains(*id))
+        .take(RAIL_LEN * 2)
+        .cloned()
+        .collect();
+    let co_videos = cache.videos(db, &order).await?;
     let mut same_genre: Vec<Video> = Vec::new();
     for g in &anchor.genres {
         same_genre.extend(cache.popular_in(db, g).await?.iter().cloned());
     }
     same_genre.sort_by(|a, b| b.views.cmp(&a.views).then_with(|| b.id.cmp(&a.id)));
-    co.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| b.video_id.cmp(&a.video_id)));
-    let order: Vec<String> = co.into_iter().map(|c| c.video_id).collect();
-    let mut skip: HashSet<String> = seen.into_iter().collect();
-    skip.insert(anchor.id.clone());
     let mut videos = Vec::new();
-    for v in videos::in_order(&order, co_videos)
-        .into_iter()
-        .chain(same_genre)
-    {
+    for v in co_videos.into_iter().chain(same_genre) {
         if videos.len() == RAIL_LEN {
             break;
         }

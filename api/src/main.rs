@@ -5,6 +5,12 @@ use api::config::{Cli, Settings};
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
+/// The allocator the server runs with: a home page is tens of thousands of small, short-lived
+/// allocations (GraphQL values, database rows), which glibc's malloc served at about a
+/// quarter of the page's CPU time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(dir) = &cli.export_schemas {

@@ -157,11 +157,14 @@ pub async fn get_many(db: &Db, ids: &[String]) -> Result<Vec<Video>, ApiError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    // Bound as record ids: cheaper for the database than building them in the query.
+    let records: Vec<surrealdb::types::RecordId> = ids
+        .iter()
+        .map(|i| surrealdb::types::RecordId::new("video", i.as_str()))
+        .collect();
     let mut r = db
-        .query(format!(
-            "SELECT {FIELDS} FROM $ids.map(|$i| type::record('video', $i))"
-        ))
-        .bind(("ids", ids.clone()))
+        .query(format!("SELECT {FIELDS} FROM $ids"))
+        .bind(("ids", records))
         .await?;
     let found: Vec<Video> = db::rows(&mut r, 0)?;
     Ok(in_order(&ids, found))

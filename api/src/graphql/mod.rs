@@ -67,6 +67,7 @@ fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
 /// The per-request data: who is asking, and the loaders that batch their lookups.
 fn request_data(state: &AppState, user: Option<User>) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
+    data.insert(loaders::Prefetched::default());
     // Per request, so remembering what was loaded is safe and saves asking twice.
     data.insert(DataLoader::with_cache(
         loaders::CreatorLoader(state.clone()),

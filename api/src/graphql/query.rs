@@ -1,6 +1,6 @@
 //! Reads.
 
-use super::loaders::Viewers;
+use super::loaders::{PageData, Prefetched, Viewers, viewer_states};
 use super::types::*;
 use super::{gql_error, gql_error_ref, signed_in, state};
 use crate::cache::Catalogue;
@@ -45,9 +45,11 @@ impl GqlHome {
         let (continue_watching, because_you_watched, catalogue) = tokio::join!(
             async {
                 match user {
-                    Some(u) if wants("continueWatching") => {
-                        Some(home::continue_watching(&s.db, u).await.map_err(Arc::new))
-                    }
+                    Some(u) if wants("continueWatching") => Some(
+                        home::continue_watching(&s.db, &s.cache, u)
+                            .await
+                            .map_err(Arc::new),
+                    ),
                     _ => None,
                 }
             },
@@ -74,32 +76,57 @@ impl GqlHome {
             because_you_watched,
             catalogue,
         };
-        if let Some(loader) = ctx.data_opt::<Viewers>() {
-            // Errors surface where a field asks again.
-            let _ = loader.load_many(page.video_ids()).await;
+        // Creators come from memory; the viewer's state is one query. A lookup that fails
+        // is left to the loaders, so its error surfaces on the fields that ask.
+        let (ids, owners) = page.video_and_owner_ids();
+        let (creators, viewer) = tokio::join!(s.cache.creators(&s.db, &owners), async {
+            match user {
+                Some(u) if ctx.data_opt::<Viewers>().is_some() => {
+                    Some(viewer_states(&s.db, u, &ids).await)
+                }
+                _ => None,
+            }
+        });
+        match (creators, viewer) {
+            (Ok(creators), None) => ctx.data_unchecked::<Prefetched>().set(PageData {
+                creators,
+                viewer: None,
+            }),
+            (Ok(creators), Some(Ok(viewer))) => ctx.data_unchecked::<Prefetched>().set(PageData {
+                creators,
+                viewer: Some(viewer),
+            }),
+            _ => {}
         }
         page
     }
 
-    fn video_ids(&self) -> Vec<String> {
-        let mut ids = Vec::new();
+    /// Every video on the page and every creator of one, each once.
+    fn video_and_owner_ids(&self) -> (Vec<String>, Vec<String>) {
+        let mut videos: Vec<&Video> = Vec::new();
         if let Some(Ok(rows)) = &self.continue_watching {
-            ids.extend(rows.iter().map(|(v, _)| v.id.clone()));
+            videos.extend(rows.iter().map(|(v, _)| v));
         }
         if let Some(Ok(Some(rail))) = &self.because_you_watched {
-            ids.extend(rail.videos.iter().map(|v| v.id.clone()));
+            videos.extend(&rail.videos);
         }
         if let Some(Ok(c)) = &self.catalogue {
             for rail in [&c.rails.new, &c.rails.popular]
                 .into_iter()
                 .chain(&c.rails.genres)
             {
-                ids.extend(rail.videos.iter().map(|v| v.id.clone()));
+                videos.extend(&rail.videos);
             }
         }
-        ids.sort_unstable();
-        ids.dedup();
-        ids
+        let distinct = |mut ids: Vec<String>| {
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        (
+            distinct(videos.iter().map(|v| v.id.clone()).collect()),
+            distinct(videos.iter().map(|v| v.owner_id.clone()).collect()),
+        )
     }
 
     fn catalogue(&self) -> async_graphql::Result<Option<&Catalogue>> {
@@ -267,9 +294,10 @@ impl Query {
         #[graphql(desc = "At most this many.", default = 20)] limit: u32,
     ) -> async_graphql::Result<Vec<GqlLibraryItem>> {
         let user = signed_in(ctx)?;
-        let rows = library::continue_watching(&state(ctx).db, user, limit.min(100))
-            .await
-            .map_err(gql_error)?;
+        let rows =
+            library::continue_watching(&state(ctx).db, &state(ctx).cache, user, limit.min(100))
+                .await
+                .map_err(gql_error)?;
         Ok(rows
             .into_iter()
             .map(|(v, p)| GqlLibraryItem::new(v, p))
@@ -284,7 +312,7 @@ impl Query {
         #[graphql(desc = "At most this many.", default = 50)] limit: u32,
     ) -> async_graphql::Result<Vec<GqlLibraryItem>> {
         let user = signed_in(ctx)?;
-        let rows = library::history(&state(ctx).db, user, limit.clamp(1, 200))
+        let rows = library::history(&state(ctx).db, &state(ctx).cache, user, limit.clamp(1, 200))
             .await
             .map_err(gql_error)?;
         Ok(rows
@@ -297,7 +325,7 @@ impl Query {
     #[graphql(complexity = "1 + 100 * child_complexity")]
     async fn watchlist(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GqlVideo>> {
         let user = signed_in(ctx)?;
-        let list = library::watchlist(&state(ctx).db, user)
+        let list = library::watchlist(&state(ctx).db, &state(ctx).cache, user)
             .await
             .map_err(gql_error)?;
         Ok(list.into_iter().map(GqlVideo).collect())

@@ -1,7 +1,7 @@
 //! The object types of the schema.
 
 use super::gql_error_ref;
-use super::loaders::{Creators, Viewers};
+use super::loaders::{Creators, Prefetched, ViewerState, Viewers};
 use crate::home::Rail;
 use crate::library::Progress;
 use crate::rest::videos::playback;
@@ -88,11 +88,18 @@ impl GqlVideo {
     }
     /// The account that uploaded it (batched across a page).
     async fn creator(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GqlCreator>> {
-        let loader = ctx.data_unchecked::<Creators>();
-        let c = loader
-            .load_one(self.0.owner_id.clone())
-            .await
-            .map_err(|e| gql_error_ref(&e))?;
+        let prefetched = ctx
+            .data_opt::<Prefetched>()
+            .and_then(Prefetched::get)
+            .and_then(|p| p.creators.get(&self.0.owner_id));
+        let c = match prefetched {
+            Some(c) => Some(c.clone()),
+            None => ctx
+                .data_unchecked::<Creators>()
+                .load_one(self.0.owner_id.clone())
+                .await
+                .map_err(|e| gql_error_ref(&e))?,
+        };
         Ok(c.map(|c| GqlCreator {
             id: ID(c.id),
             display_name: c.display_name,
@@ -167,26 +174,39 @@ impl GqlVideo {
     /// The signed-in viewer's progress in it (null when anonymous or never started;
     /// batched across a page).
     async fn progress(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GqlProgress>> {
-        let Some(loader) = ctx.data_opt::<Viewers>() else {
-            return Ok(None);
-        };
-        let s = loader
-            .load_one(self.0.id.clone())
-            .await
-            .map_err(|e| gql_error_ref(&e))?;
-        Ok(s.and_then(|s| s.progress)
+        Ok(self
+            .viewer_state(ctx)
+            .await?
+            .and_then(|s| s.progress)
             .map(|p| GqlProgress::new(&p, &self.0)))
     }
     /// Whether it is on the signed-in viewer's watchlist (false when anonymous; batched).
     async fn in_watchlist(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(self
+            .viewer_state(ctx)
+            .await?
+            .is_some_and(|s| s.in_watchlist))
+    }
+}
+
+impl GqlVideo {
+    /// The signed-in viewer's progress and watchlist flag (None when anonymous): from what
+    /// the page prefetched, else through the loader.
+    async fn viewer_state(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ViewerState>> {
         let Some(loader) = ctx.data_opt::<Viewers>() else {
-            return Ok(false);
+            return Ok(None);
         };
-        let s = loader
-            .load_one(self.0.id.clone())
-            .await
-            .map_err(|e| gql_error_ref(&e))?;
-        Ok(s.is_some_and(|s| s.in_watchlist))
+        let prefetched = ctx
+            .data_opt::<Prefetched>()
+            .and_then(Prefetched::get)
+            .and_then(|p| p.viewer.as_ref()?.get(&self.0.id));
+        match prefetched {
+            Some(s) => Ok(Some(s.clone())),
+            None => loader
+                .load_one(self.0.id.clone())
+                .await
+                .map_err(|e| gql_error_ref(&e)),
+        }
     }
 }
 

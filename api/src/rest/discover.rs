@@ -147,7 +147,7 @@ impl DiscoverApi {
         let mut continue_watching = Vec::new();
         if let Some(user) = auth.user() {
             let (cw, byw) = tokio::join!(
-                home::continue_watching(&state.db, user),
+                home::continue_watching(&state.db, &state.cache, user),
                 home::because_you_watched(&state.db, &state.cache, user)
             );
             match cw {

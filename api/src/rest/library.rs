@@ -117,8 +117,13 @@ impl LibraryApi {
         /// At most this many (default 20).
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<Vec<LibraryItem>>> {
-        let rows =
-            library::continue_watching(&state.db, &auth.0, limit.0.unwrap_or(20).min(100)).await?;
+        let rows = library::continue_watching(
+            &state.db,
+            &state.cache,
+            &auth.0,
+            limit.0.unwrap_or(20).min(100),
+        )
+        .await?;
         Ok(Json(items(&state, rows)))
     }
 
@@ -131,7 +136,8 @@ impl LibraryApi {
         /// At most this many (default 50).
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<Vec<LibraryItem>>> {
-        let rows = library::history(&state.db, &auth.0, limit.0.unwrap_or(50)).await?;
+        let rows =
+            library::history(&state.db, &state.cache, &auth.0, limit.0.unwrap_or(50)).await?;
         Ok(Json(items(&state, rows)))
     }
 
@@ -146,7 +152,7 @@ impl LibraryApi {
         state: Data<&AppState>,
         auth: UserAuth,
     ) -> ApiResult<Json<Vec<VideoDto>>> {
-        let list = library::watchlist(&state.db, &auth.0).await?;
+        let list = library::watchlist(&state.db, &state.cache, &auth.0).await?;
         Ok(Json(
             list.into_iter().map(|v| VideoDto::new(&state, v)).collect(),
         ))
