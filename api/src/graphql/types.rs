@@ -4,7 +4,7 @@ use super::gql_error_ref;
 use super::loaders::{Creators, Prefetched, ViewerState, Viewers};
 use crate::home::Rail;
 use crate::library::Progress;
-use crate::rest::videos::playback;
+use crate::rest::videos::{MediaBase, media_base};
 use crate::search::Hit;
 use crate::state::AppState;
 use crate::videos::Video;
@@ -12,19 +12,36 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use shared::{VideoState, Visibility};
 
 /// Signed playback URLs of a published video.
-#[derive(SimpleObject)]
-#[graphql(name = "Playback")]
 pub struct GqlPlayback {
+    media: MediaBase,
+    poster: u32,
+}
+
+/// Signed playback URLs of a published video.
+#[Object(name = "Playback")]
+impl GqlPlayback {
     /// HLS master playlist.
-    pub master_url: String,
+    async fn master_url(&self) -> String {
+        self.media.url(shared::layout::MASTER_PLAYLIST)
+    }
     /// The poster image the owner chose.
-    pub poster_url: String,
+    async fn poster_url(&self) -> String {
+        self.media.url(&shared::layout::poster_path(self.poster))
+    }
     /// Every poster candidate, in index order (what `VideoInput.poster` picks from).
-    pub poster_options: Vec<String>,
+    async fn poster_options(&self) -> Vec<String> {
+        (0..shared::layout::POSTER_CANDIDATES)
+            .map(|i| self.media.url(&shared::layout::poster_path(i)))
+            .collect()
+    }
     /// WebVTT index of seek-bar thumbnails.
-    pub storyboard_url: Option<String>,
+    async fn storyboard_url(&self) -> Option<String> {
+        Some(self.media.url(shared::layout::STORYBOARD))
+    }
     /// When the URLs stop working (RFC 3339).
-    pub expires_at: String,
+    async fn expires_at(&self) -> String {
+        self.media.expires.to_rfc3339()
+    }
 }
 
 /// Why an admin hid a video.
@@ -162,13 +179,9 @@ impl GqlVideo {
     }
     /// Where to play it; present once published.
     async fn playback(&self, ctx: &Context<'_>) -> Option<GqlPlayback> {
-        let state = ctx.data_unchecked::<AppState>();
-        playback(state, &self.0).map(|p| GqlPlayback {
-            master_url: p.master_url,
-            poster_url: p.poster_url,
-            poster_options: p.poster_options,
-            storyboard_url: p.storyboard_url,
-            expires_at: p.expires_at.to_rfc3339(),
+        Some(GqlPlayback {
+            media: media_base(ctx.data_unchecked::<AppState>(), &self.0)?,
+            poster: self.0.poster,
         })
     }
     /// The signed-in viewer's progress in it (null when anonymous or never started;

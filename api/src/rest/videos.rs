@@ -73,8 +73,22 @@ pub struct HideVideoRequest {
     pub reason: String,
 }
 
-/// Signed playback URLs for a published version of a video.
-pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
+/// Where a published version of a video is served from: `{base}/{file}` for each of its
+/// files, signed until `expires`.
+pub struct MediaBase {
+    pub base: String,
+    pub expires: DateTime<Utc>,
+}
+
+impl MediaBase {
+    /// The URL of one file of the version.
+    pub fn url(&self, file: &str) -> String {
+        format!("{}/{file}", self.base)
+    }
+}
+
+/// The signed base URL of a video's published version; None until it is published.
+pub fn media_base(state: &AppState, video: &Video) -> Option<MediaBase> {
     let version = video.published_version?;
     if video.state != VideoState::Published {
         return None;
@@ -90,19 +104,27 @@ pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
     let token = state
         .signer
         .media_token(&video.id, version, scope, expires.timestamp());
-    let base = format!(
-        "{}/media/{token}/{}/v{version}",
-        state.settings.public_url.as_deref().unwrap_or(""),
-        video.id
-    );
+    Some(MediaBase {
+        base: format!(
+            "{}/media/{token}/{}/v{version}",
+            state.settings.public_url.as_deref().unwrap_or(""),
+            video.id
+        ),
+        expires,
+    })
+}
+
+/// Signed playback URLs for a published version of a video.
+pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
+    let m = media_base(state, video)?;
     Some(Playback {
-        master_url: format!("{base}/{}", shared::layout::MASTER_PLAYLIST),
-        poster_url: format!("{base}/{}", shared::layout::poster_path(video.poster)),
+        master_url: m.url(shared::layout::MASTER_PLAYLIST),
+        poster_url: m.url(&shared::layout::poster_path(video.poster)),
         poster_options: (0..shared::layout::POSTER_CANDIDATES)
-            .map(|i| format!("{base}/{}", shared::layout::poster_path(i)))
+            .map(|i| m.url(&shared::layout::poster_path(i)))
             .collect(),
-        storyboard_url: Some(format!("{base}/{}", shared::layout::STORYBOARD)),
-        expires_at: expires,
+        storyboard_url: Some(m.url(shared::layout::STORYBOARD)),
+        expires_at: m.expires,
     })
 }
 
