@@ -1,6 +1,7 @@
 //! Hot reads served from memory: videos by id, the public home rails with the genre list, the
 //! most viewed videos of each genre (what "Because you watched" falls back on), what viewers
-//! of a video also watched (ids only, recounted every ten minutes), and creators' display
+//! of a video also watched (ids only, recounted every ten minutes), ranked search results
+//! (ids and scores), and creators' display
 //! names (fixed at signup, so they need no invalidation).
 //! Entries stay coherent across api replicas because every replica follows the `video`
 //! table through a SurrealDB live query and drops what a change touches the moment it is
@@ -34,6 +35,11 @@ const CO_WATCH_TTL: Duration = Duration::from_secs(600);
 /// How long an unused creator stays in memory.
 const CREATOR_TTI: Duration = Duration::from_secs(600);
 
+/// A search as cached: normalised query, limit, offset.
+pub type SearchKey = (String, u32, u32);
+/// A ranked page of search results: video ids and scores, best first.
+pub type Ranked = Arc<Vec<(String, f64)>>;
+
 /// The genre list and the rails built from it.
 #[derive(Debug)]
 pub struct Catalogue {
@@ -47,6 +53,7 @@ pub struct Cache {
     catalogue: moka::future::Cache<(), Arc<Catalogue>>,
     popular_in: moka::future::Cache<String, Arc<Vec<Video>>>,
     co_watched: moka::future::Cache<String, Arc<Vec<String>>>,
+    searches: moka::future::Cache<SearchKey, Ranked>,
     creators: moka::future::Cache<String, Creator>,
     /// A digest of each video's last known content without its view count, to tell edits
     /// from views.
@@ -78,6 +85,10 @@ impl Default for Cache {
             co_watched: moka::future::Cache::builder()
                 .max_capacity(20_000)
                 .time_to_live(CO_WATCH_TTL)
+                .build(),
+            searches: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(RAILS_TTL)
                 .build(),
             creators: moka::future::Cache::builder()
                 .max_capacity(100_000)
@@ -213,6 +224,33 @@ impl Cache {
             .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))
     }
 
+    /// A ranked page of search results (ids and scores), from memory when the same query was
+    /// ranked since the last edit to the catalogue and within [`RAILS_TTL`] (a view count
+    /// moving does not re-rank it sooner).
+    pub async fn search<F>(
+        &self,
+        key: SearchKey,
+        rank: F,
+    ) -> Result<Ranked, ApiError>
+    where
+        F: Future<Output = Result<Vec<(String, f64)>, ApiError>>,
+    {
+        let build = async { Ok::<_, ApiError>(Arc::new(rank.await?)) };
+        if !self.live.load(Ordering::Acquire) {
+            return build.await;
+        }
+        let before = self.edits.load(Ordering::Acquire);
+        let found = self
+            .searches
+            .try_get_with(key.clone(), build)
+            .await
+            .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+        if self.edits.load(Ordering::Acquire) != before {
+            self.searches.invalidate(&key).await;
+        }
+        Ok(found)
+    }
+
     /// Creators by id: what memory has, plus the rest in one query.
     pub async fn creators(
         &self,
@@ -257,6 +295,7 @@ impl Cache {
             self.edits.fetch_add(1, Ordering::AcqRel);
             self.catalogue.invalidate_all();
             self.popular_in.invalidate_all();
+            self.searches.invalidate_all();
         }
         self.videos.invalidate(&id).await;
         self.changes.fetch_add(1, Ordering::Relaxed);
@@ -267,6 +306,7 @@ impl Cache {
         self.videos.invalidate_all();
         self.catalogue.invalidate_all();
         self.popular_in.invalidate_all();
+        self.searches.invalidate_all();
     }
 
     /// Follows the `video` table for as long as the process runs, reconnecting the live query

@@ -6,6 +6,7 @@
 //! Start at [`app::Application`]; configuration is in [`config`].
 
 pub mod accounts;
+pub mod analyzer;
 pub mod app;
 pub mod cache;
 pub mod config;

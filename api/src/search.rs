@@ -1,13 +1,17 @@
 //! Full-text search over the catalogue: BM25 over title, description and tags (SurrealDB
-//! FULLTEXT indexes, one analyzer with English stemming), title matches weighing most. Hits
-//! carry highlights built from the index's match offsets: the text is HTML-escaped and
-//! matches are wrapped in `<mark>`, so clients can show them as they are.
+//! FULLTEXT indexes, one analyzer with English stemming), title matches weighing most. The
+//! database ranks and pages the matches and returns ids; the videos come from the cache of
+//! hot reads, and highlights are computed for the page's hits with the same analyzer
+//! ([`crate::analyzer`]): the text is HTML-escaped and matches are wrapped in `<mark>`, so
+//! clients can show them as they are.
 
-use crate::db::{self, Db};
+use crate::analyzer;
+use crate::cache::Cache;
+use crate::db::Db;
 use crate::error::ApiError;
-use crate::videos::{CATALOGUE, FIELDS, Video};
+use crate::videos::{CATALOGUE, Video};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -30,24 +34,11 @@ pub struct Hit {
     pub matched_tags: Vec<String>,
 }
 
-/// Where matched terms are in one field: `{"<index in the field's values>": [{s, e}]}`.
-type Offsets = Option<HashMap<String, Vec<Span>>>;
-
 /// A match, as character offsets into the text.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
 pub struct Span {
     pub s: usize,
     pub e: usize,
-}
-
-#[derive(Deserialize)]
-struct Row {
-    #[serde(flatten)]
-    video: Video,
-    score: Option<f64>,
-    title_at: Offsets,
-    description_at: Offsets,
-    tags_at: Offsets,
 }
 
 /// Validates and normalises a query.
@@ -63,7 +54,13 @@ pub fn check_query(q: &str) -> Result<String, ApiError> {
 }
 
 /// Published public videos matching every word of `q`, best first.
-pub async fn search(db: &Db, q: &str, limit: u32, offset: u32) -> Result<Vec<Hit>, ApiError> {
+pub async fn search(
+    db: &Db,
+    cache: &Cache,
+    q: &str,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<Hit>, ApiError> {
     let q = check_query(q)?;
     if offset > MAX_OFFSET {
         return Err(ApiError::bad(
@@ -71,60 +68,80 @@ pub async fn search(db: &Db, q: &str, limit: u32, offset: u32) -> Result<Vec<Hit
             format!("results can be paged up to offset {MAX_OFFSET}"),
         ));
     }
-    let mut r = db
-        .query(format!(
-            // The index functions need the document's own record id, so they run in an
-            // inner query and the outer one projects the usual fields.
-            "SELECT {FIELDS}, score, title_at, description_at, tags_at FROM (
-                SELECT *,
-                    (IF search::offsets(0) {{ 3 }} ELSE {{ 0 }}) + (search::score(0) ?? 0) * 3
-                        + (IF search::offsets(2) {{ 2 }} ELSE {{ 0 }}) + (search::score(2) ?? 0) * 2
-                        + (IF search::offsets(1) {{ 1 }} ELSE {{ 0 }}) + (search::score(1) ?? 0)
-                        AS score,
-                    search::offsets(0) AS title_at, search::offsets(1) AS description_at,
-                    search::offsets(2) AS tags_at
-                FROM video
-                WHERE (title @0@ $q OR description @1@ $q OR tags @2@ $q) AND {CATALOGUE}
-                ORDER BY score DESC, views DESC, id DESC LIMIT $limit START $start
-             )"
-        ))
-        .bind(("q", q))
-        .bind(("limit", i64::from(limit.clamp(1, 100))))
-        .bind(("start", i64::from(offset)))
+    // Queries that differ only in case or spacing rank the same.
+    let key = (
+        q.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
+        limit,
+        offset,
+    );
+    let ranked = cache
+        .search(key, async {
+            let mut r = db
+                .query(format!(
+                    // The index functions need the document's own record id, so they run in an
+                    // inner query driven by the indexes; the catalogue filter stays outside it, or
+                    // the planner walks the catalogue and tries every video against the indexes.
+                    "SELECT VALUE [record::id(id), score] FROM (
+                    SELECT id, views, state, visibility, moderation,
+                        (IF title @0@ $q {{ 3 }} ELSE {{ 0 }}) + (search::score(0) ?? 0) * 3
+                        + (IF tags @2@ $q {{ 2 }} ELSE {{ 0 }}) + (search::score(2) ?? 0) * 2
+                        + (IF description @1@ $q {{ 1 }} ELSE {{ 0 }}) + (search::score(1) ?? 0)
+                            AS score
+                    FROM video
+                    WHERE title @0@ $q OR description @1@ $q OR tags @2@ $q
+                 ) WHERE {CATALOGUE}
+                 ORDER BY score DESC, views DESC, id DESC LIMIT $limit START $start"
+                ))
+                .bind(("q", q.clone()))
+                .bind(("limit", i64::from(limit.clamp(1, 100))))
+                .bind(("start", i64::from(offset)))
+                .await?;
+            Ok(r.take(0)?)
+        })
         .await?;
-    let rows: Vec<Row> = db::rows(&mut r, 0)?;
-    Ok(rows.into_iter().map(hit).collect())
+    let ids: Vec<String> = ranked.iter().map(|(id, _)| id.clone()).collect();
+    let mut found: HashMap<String, Video> = cache
+        .videos(db, &ids)
+        .await?
+        .into_iter()
+        .map(|v| (v.id.clone(), v))
+        .collect();
+    let terms = analyzer::stems(&q);
+    Ok(ranked
+        .iter()
+        .filter_map(|(id, score)| found.remove(id).map(|v| hit(v, *score, &terms)))
+        // A video edited out of the catalogue since it was ranked is left out.
+        .filter(|h| h.video.listed())
+        .collect())
 }
 
-fn hit(row: Row) -> Hit {
-    let spans = |o: &Offsets, key: &str| -> Vec<Span> {
-        o.as_ref()
-            .and_then(|m| m.get(key))
-            .cloned()
-            .unwrap_or_default()
+fn hit(video: Video, score: f64, terms: &HashSet<String>) -> Hit {
+    let spans = |text: &str| -> Vec<Span> {
+        analyzer::matches(text, terms)
+            .into_iter()
+            .map(|(s, e)| Span { s, e })
+            .collect()
     };
-    let title_marked = mark(&row.video.title, &spans(&row.title_at, "0"));
-    let snippet_marked = row.video.description.as_deref().and_then(|d| {
-        let found = spans(&row.description_at, "0");
+    let title_marked = mark(&video.title, &spans(&video.title));
+    let snippet_marked = video.description.as_deref().and_then(|d| {
+        let found = spans(d);
         (!found.is_empty()).then(|| snippet(d, &found))
     });
-    let matched_tags = row
-        .tags_at
-        .as_ref()
-        .map(|m| {
-            let mut idx: Vec<usize> = m.keys().filter_map(|k| k.parse().ok()).collect();
-            idx.sort_unstable();
-            idx.into_iter()
-                .filter_map(|i| row.video.tags.get(i).cloned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let matched_tags = video
+        .tags
+        .iter()
+        .filter(|t| !analyzer::matches(t, terms).is_empty())
+        .cloned()
+        .collect();
     Hit {
-        score: row.score.unwrap_or(0.0),
+        score,
         title_marked,
         snippet_marked,
         matched_tags,
-        video: row.video,
+        video,
     }
 }
 

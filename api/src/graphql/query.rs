@@ -249,7 +249,7 @@ impl Query {
         #[graphql(desc = "Page size, 1 to 100.", default = 24)] limit: u32,
     ) -> async_graphql::Result<GqlSearchResults> {
         let limit = limit.clamp(1, 100);
-        let mut hits = search::search(&state(ctx).db, &query, limit + 1, offset)
+        let mut hits = search::search(&state(ctx).db, &state(ctx).cache, &query, limit + 1, offset)
             .await
             .map_err(gql_error)?;
         let more = hits.len() > limit as usize;

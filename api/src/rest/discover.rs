@@ -108,7 +108,7 @@ impl DiscoverApi {
     ) -> ApiResult<Json<SearchResults>> {
         let limit = limit.0.unwrap_or(24).clamp(1, 100);
         let offset = offset.0.unwrap_or(0);
-        let hits = search::search(&state.db, &q.0, limit + 1, offset).await?;
+        let hits = search::search(&state.db, &state.cache, &q.0, limit + 1, offset).await?;
         let next_offset = (hits.len() > limit as usize && offset + limit <= search::MAX_OFFSET)
             .then_some(offset + limit);
         Ok(Json(SearchResults {
