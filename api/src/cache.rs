@@ -227,11 +227,7 @@ impl Cache {
     /// A ranked page of search results (ids and scores), from memory when the same query was
     /// ranked since the last edit to the catalogue and within [`RAILS_TTL`] (a view count
     /// moving does not re-rank it sooner).
-    pub async fn search<F>(
-        &self,
-        key: SearchKey,
-        rank: F,
-    ) -> Result<Ranked, ApiError>
+    pub async fn search<F>(&self, key: SearchKey, rank: F) -> Result<Ranked, ApiError>
     where
         F: Future<Output = Result<Vec<(String, f64)>, ApiError>>,
     {

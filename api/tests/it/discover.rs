@@ -33,6 +33,53 @@ async fn titled(
     id
 }
 
+/// Ids of the videos a search finds.
+async fn found(app: &TestApp, q: &str) -> Vec<String> {
+    app.anon()
+        .search_videos(None, None, q)
+        .await
+        .unwrap()
+        .into_inner()
+        .hits
+        .into_iter()
+        .map(|h| h.video.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn search_results_follow_edits_and_ignore_case_and_spacing() {
+    let app = spawn_app(0).await;
+    let (c, _) = app.user("creator").await;
+    let id = titled(&app, &c, "Lighthouse keepers", "", &[], &[]).await;
+    assert_eq!(found(&app, "lighthouse").await, vec![id.clone()]);
+    // Asked again, in other words' case and spacing: the same ranked page.
+    assert_eq!(found(&app, "  LIGHTHOUSE ").await, vec![id.clone()]);
+
+    app.as_user(&c)
+        .update_video(
+            &id,
+            &types::UpdateVideoRequest {
+                title: Some("Harbour pilots".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    crate::helpers::eventually("the renamed video to be found by its new title", || async {
+        found(&app, "harbour").await == vec![id.clone()]
+            && found(&app, "lighthouse").await.is_empty()
+    })
+    .await;
+    let hit = app
+        .anon()
+        .search_videos(None, None, "pilot")
+        .await
+        .unwrap()
+        .into_inner()
+        .hits;
+    assert_eq!(hit[0].title_marked, "Harbour <mark>pilots</mark>");
+}
+
 async fn gql(app: &TestApp, token: Option<&str>, query: &str) -> Value {
     let mut req = reqwest::Client::new()
         .post(format!("{}/graphql", app.base))
