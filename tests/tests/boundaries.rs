@@ -24,7 +24,8 @@ fn normal_deps(package: &str, features: &[&str]) -> Vec<String> {
         cmd.args(["--features", &features.join(",")]);
     }
     let out = cmd
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        // The clone cargo runs this test in (not the one it was compiled in).
+        .current_dir(std::env::var_os("CARGO_MANIFEST_DIR").unwrap())
         .output()
         .unwrap();
     assert!(

@@ -35,9 +35,6 @@ pub fn poster_times(duration_s: f64) -> Vec<f64> {
 pub struct Extras {
     pub poster: bool,
     pub storyboard: bool,
-    /// Bilinear instead of bicubic scaling: for the short-lived first playable version,
-    /// where time to playback matters more than the last bit of sharpness.
-    pub fast_scale: bool,
 }
 
 impl Extras {
@@ -45,13 +42,11 @@ impl Extras {
     pub const ALL: Extras = Extras {
         poster: true,
         storyboard: true,
-        fast_scale: false,
     };
     /// The renditions alone.
     pub const NONE: Extras = Extras {
         poster: false,
         storyboard: false,
-        fast_scale: false,
     };
 }
 
@@ -96,11 +91,7 @@ pub fn ladder_args(
         let sb = storyboard::plan(info.width, info.height, info.duration_s);
         let _ = write!(graph, "[ssb]{}[sb];", storyboard::filter(&sb));
     }
-    let scaler = if extras.fast_scale {
-        "fast_bilinear"
-    } else {
-        "bicubic"
-    };
+    let scaler = "bicubic";
     for (i, r) in rungs.iter().enumerate() {
         let _ = write!(
             graph,

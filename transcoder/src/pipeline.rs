@@ -65,15 +65,15 @@ pub async fn transcode(
     encode(source, out, info, rungs, preset, Extras::ALL, on_progress).await
 }
 
-/// The preset of the first playable version: quick, and still High profile.
-pub const PREVIEW_PRESET: &str = "superfast";
-
 /// The first playable version of an inspected source: its lowest rung (and audio and poster)
-/// only, so the video can play long before the whole ladder is done.
+/// only, so the video can play long before the whole ladder is done. It is encoded exactly
+/// as the ladder would encode that rung (same preset, scaler, keyframes and segments), so
+/// [`finish`] keeps it instead of encoding it again.
 pub async fn preview(
     source: &Path,
     out: &Path,
     info: SourceInfo,
+    preset: &str,
 ) -> Result<Outcome, TranscodeError> {
     let lowest = ladder::for_source(info.width, info.height)
         .into_iter()
@@ -82,9 +82,60 @@ pub async fn preview(
     let extras = Extras {
         poster: true,
         storyboard: false,
-        fast_scale: true,
     };
-    encode(source, out, info, lowest, PREVIEW_PRESET, extras, |_| {}).await
+    encode(source, out, info, lowest, preset, extras, |_| {}).await
+}
+
+/// The whole ladder of a source whose first playable version [`preview`] wrote into
+/// `preview` with the same preset: that version's rung and audio are moved in as they are,
+/// and only the higher rungs (with the poster candidates and storyboard) are encoded. A
+/// source whose ladder is that one rung is encoded whole.
+pub async fn finish(
+    source: &Path,
+    out: &Path,
+    info: SourceInfo,
+    preview: &Path,
+    preset: &str,
+    on_progress: impl FnMut(f64) + Send,
+) -> Result<Outcome, TranscodeError> {
+    let mut rungs = ladder::for_source(info.width, info.height);
+    if rungs.len() < 2 || !preview.join(&rungs[0].name).is_dir() {
+        return encode(source, out, info, rungs, preset, Extras::ALL, on_progress).await;
+    }
+    let lowest = rungs.remove(0);
+    let video_only = SourceInfo {
+        has_audio: false,
+        ..info.clone()
+    };
+    let higher = encode(
+        source,
+        out,
+        video_only,
+        rungs,
+        preset,
+        Extras::ALL,
+        on_progress,
+    )
+    .await?;
+    std::fs::rename(preview.join(&lowest.name), out.join(&lowest.name))?;
+    let mut measured = vec![(
+        lowest.clone(),
+        encode::finish_rendition(&out.join(&lowest.name))?,
+    )];
+    measured.extend(higher.rungs);
+    let audio = if info.has_audio {
+        std::fs::rename(preview.join(encode::AUDIO_DIR), out.join(encode::AUDIO_DIR))?;
+        Some(encode::finish_rendition(&out.join(encode::AUDIO_DIR))?)
+    } else {
+        None
+    };
+    let master = encode::master_playlist(&measured, audio, encode::output_fps(&info));
+    std::fs::write(out.join(shared::layout::MASTER_PLAYLIST), master)?;
+    Ok(Outcome {
+        info,
+        rungs: measured,
+        audio,
+    })
 }
 
 /// Encodes the given rungs of an inspected source into `out` and writes the playlists.

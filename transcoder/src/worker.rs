@@ -202,31 +202,38 @@ impl Worker {
             .await
             .map_err(|e| TranscodeError::Io(std::io::Error::other(e)))?;
         let info = pipeline::inspect(&source).await?;
-        if let Some(prefix) = &job.preview_prefix
-            && info.duration_s >= self.cfg.preview_min_s
-        {
-            self.first_playable(job, &source, &scratch.join("preview"), prefix, &info)
-                .await?;
-        }
         let out = scratch.join("out");
-        let rungs = shared::ladder::for_source(info.width, info.height);
-        let outcome = pipeline::encode(
-            &source,
-            &out,
-            info,
-            rungs,
-            &self.cfg.preset,
-            Extras::ALL,
-            |p| progress.store(p.to_bits(), Ordering::Relaxed),
-        )
-        .await?;
+        let on_progress = |p: f64| progress.store(p.to_bits(), Ordering::Relaxed);
+        let outcome = match &job.preview_prefix {
+            Some(prefix) if info.duration_s >= self.cfg.preview_min_s => {
+                let preview = scratch.join("preview");
+                self.first_playable(job, &source, &preview, prefix, &info)
+                    .await?;
+                // The first playable rendition is the ladder's lowest rung, already encoded.
+                pipeline::finish(&source, &out, info, &preview, &self.cfg.preset, on_progress)
+                    .await?
+            }
+            _ => {
+                let rungs = shared::ladder::for_source(info.width, info.height);
+                pipeline::encode(
+                    &source,
+                    &out,
+                    info,
+                    rungs,
+                    &self.cfg.preset,
+                    Extras::ALL,
+                    on_progress,
+                )
+                .await?
+            }
+        };
         upload_dir(&self.store, &out, &job.output_prefix).await?;
         Ok(outcome.info.duration_s)
     }
 
     /// Encodes, uploads and publishes the lowest rung alone, so viewers can start watching
-    /// while the ladder encodes. A failure to publish it is logged, not fatal: the ladder
-    /// follows either way.
+    /// while the ladder encodes; the ladder then takes that rendition from `dir`. A failure
+    /// to publish it is logged, not fatal: the ladder follows either way.
     async fn first_playable(
         &self,
         job: &types::JobLease,
@@ -237,7 +244,7 @@ impl Worker {
     ) -> Result<(), TranscodeError> {
         tokio::fs::create_dir_all(dir).await?;
         let started = std::time::Instant::now();
-        pipeline::preview(source, dir, info.clone()).await?;
+        pipeline::preview(source, dir, info.clone(), &self.cfg.preset).await?;
         upload_dir(&self.store, dir, prefix).await?;
         let body = types::CompleteJobRequest {
             attempt: job.attempt,
@@ -254,7 +261,6 @@ impl Worker {
                 tracing::warn!(job = %job.job_id, error = %e, "publishing the first playable version")
             }
         }
-        let _ = tokio::fs::remove_dir_all(dir).await;
         Ok(())
     }
 }

@@ -209,3 +209,66 @@ async fn seek_previews_index_every_stretch_of_the_video() {
     assert_eq!(sheet["streams"][0]["height"], 900);
     assert!(!out.join("storyboard/sb_002.jpg").exists());
 }
+
+/// The `#EXTINF` durations of a rendition's playlist.
+fn segment_durations(playlist: &Path) -> Vec<String> {
+    std::fs::read_to_string(playlist)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("#EXTINF:").map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_ladder_keeps_the_first_playable_rung_instead_of_encoding_it_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = make_clip(dir.path(), 1280, 720, 30, 10, true).await;
+    let info = pipeline::inspect(&src).await.unwrap();
+    let preview = dir.path().join("preview");
+    std::fs::create_dir_all(&preview).unwrap();
+    let first = pipeline::preview(&src, &preview, info.clone(), "veryfast")
+        .await
+        .unwrap();
+    assert_eq!(first.rungs.len(), 1);
+    let segment = std::fs::read(preview.join("360p/seg_00000.m4s")).unwrap();
+
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let outcome = pipeline::finish(&src, &out, info, &preview, "veryfast", |_| {})
+        .await
+        .unwrap();
+    let names: Vec<&str> = outcome.rungs.iter().map(|(r, _)| r.name.as_str()).collect();
+    assert_eq!(names, ["360p", "540p", "720p"]);
+    assert!(outcome.audio.is_some());
+    assert_eq!(
+        std::fs::read(out.join("360p/seg_00000.m4s")).unwrap(),
+        segment,
+        "the first playable rendition is the ladder's lowest rung"
+    );
+    // Segments line up across the kept rung and the new ones, so players switch cleanly.
+    let lowest = segment_durations(&out.join("360p/index.m3u8"));
+    assert_eq!(lowest.len(), 2, "{lowest:?}");
+    for name in ["540p", "720p"] {
+        assert_eq!(
+            segment_durations(&out.join(name).join("index.m3u8")),
+            lowest
+        );
+    }
+    let master = std::fs::read_to_string(out.join("master.m3u8")).unwrap();
+    assert_eq!(master.matches("#EXT-X-STREAM-INF").count(), 3, "{master}");
+    assert!(master.contains("AUDIO=\"aud\""), "{master}");
+    assert!(out.join(shared::layout::STORYBOARD).is_file());
+    assert!(out.join(shared::layout::poster_path(3)).is_file());
+
+    let decode = Command::new("ffmpeg")
+        .args(["-v", "error", "-xerror", "-allowed_extensions", "ALL", "-i"])
+        .arg(out.join("master.m3u8"))
+        .args(["-map", "0", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        decode.status.success() && decode.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&decode.stderr)
+    );
+}

@@ -33,8 +33,14 @@ fn main() -> Result<()> {
     }
 }
 
+/// The checkout `cargo xtask` was run in. `cargo run` names the package's directory at run
+/// time; the path compiled in is only a fallback, because one target directory serves every
+/// clone of the workspace and cargo reuses an xtask built from another clone's path.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()

@@ -2,7 +2,9 @@
 //! and the test fails, so the diff shows up in review.
 
 fn check(path: &str, fresh: &str) {
-    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    // Where cargo runs this test from, not where it was compiled: one target directory
+    // serves every clone, and a test built in another clone is reused as it is.
+    let full = std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap())
         .join("..")
         .join(path);
     let committed = std::fs::read_to_string(&full).unwrap_or_default();
