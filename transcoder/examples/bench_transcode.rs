@@ -59,6 +59,7 @@ async fn main() {
     }
     std::fs::create_dir_all(out.join(encode::AUDIO_DIR)).unwrap();
     std::fs::create_dir_all(out.join(transcoder::storyboard::DIR)).unwrap();
+    std::fs::create_dir_all(out.join(shared::layout::POSTERS_DIR)).unwrap();
     let args = encode::ladder_args(&src, &out, &info, &rungs, preset, encode::Extras::ALL);
     let t = Instant::now();
     ffmpeg::run(&args, limit, |_| {}).await.unwrap();
@@ -70,6 +71,7 @@ async fn main() {
         std::fs::create_dir_all(out.join(&r.name)).unwrap();
         std::fs::create_dir_all(out.join(encode::AUDIO_DIR)).unwrap();
         std::fs::create_dir_all(out.join(transcoder::storyboard::DIR)).unwrap();
+        std::fs::create_dir_all(out.join(shared::layout::POSTERS_DIR)).unwrap();
         // The poster and storyboard once, with the first rung, as the ladder makes them once.
         let extras = if i == 0 {
             encode::Extras::ALL
