@@ -172,49 +172,55 @@ impl Cache {
         Ok(ids.iter().filter_map(|i| found.remove(i)).collect())
     }
 
-    /// The genre list and public rails.
-    pub async fn catalogue(&self, db: &Db) -> Result<Arc<Catalogue>, ApiError> {
-        let build = async {
-            let genres = videos::genres(db).await?;
-            let rails = home::public_rails(db, &genres).await?;
-            Ok::<_, ApiError>(Arc::new(Catalogue { genres, rails }))
-        };
+    /// What `build` makes, through `cache` under `key`: from memory while the live query
+    /// runs (built once however many ask at the same time), and served but not kept when an
+    /// edit landed while it was being built, since it may predate the edit.
+    async fn through<K, V, F>(
+        &self,
+        cache: &moka::future::Cache<K, V>,
+        key: K,
+        build: F,
+    ) -> Result<V, ApiError>
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+        F: Future<Output = Result<V, ApiError>>,
+    {
         if !self.live.load(Ordering::Acquire) {
             return build.await;
         }
         let before = self.edits.load(Ordering::Acquire);
-        let found = self
-            .catalogue
-            .try_get_with((), build)
+        let found = cache
+            .try_get_with(key.clone(), build)
             .await
             .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))?;
         if self.edits.load(Ordering::Acquire) != before {
-            // Built while an edit landed: serve it once, do not keep it.
-            self.catalogue.invalidate_all();
+            cache.invalidate(&key).await;
         }
         Ok(found)
+    }
+
+    /// The genre list and public rails.
+    pub async fn catalogue(&self, db: &Db) -> Result<Arc<Catalogue>, ApiError> {
+        self.through(&self.catalogue, (), async {
+            let genres = videos::genres(db).await?;
+            let rails = home::public_rails(db, &genres).await?;
+            Ok(Arc::new(Catalogue { genres, rails }))
+        })
+        .await
     }
 
     /// The most viewed listed videos of a genre, best first (up to [`home::GENRE_FILL`]).
     pub async fn popular_in(&self, db: &Db, genre: &str) -> Result<Arc<Vec<Video>>, ApiError> {
-        let build = async { Ok::<_, ApiError>(Arc::new(home::popular_in(db, genre).await?)) };
-        if !self.live.load(Ordering::Acquire) {
-            return build.await;
-        }
-        let before = self.edits.load(Ordering::Acquire);
-        let found = self
-            .popular_in
-            .try_get_with(genre.to_owned(), build)
-            .await
-            .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))?;
-        if self.edits.load(Ordering::Acquire) != before {
-            self.popular_in.invalidate(genre).await;
-        }
-        Ok(found)
+        self.through(&self.popular_in, genre.to_owned(), async {
+            Ok(Arc::new(home::popular_in(db, genre).await?))
+        })
+        .await
     }
 
     /// What viewers of a video also watched, most shared first (ids; see
-    /// [`home::co_watched`]).
+    /// [`home::co_watched`]). Ids only, so it needs no invalidation and is kept even while
+    /// the live query is down.
     pub async fn co_watched(&self, db: &Db, video: &str) -> Result<Arc<Vec<String>>, ApiError> {
         self.co_watched
             .try_get_with(video.to_owned(), async {
@@ -231,20 +237,8 @@ impl Cache {
     where
         F: Future<Output = Result<Vec<(String, f64)>, ApiError>>,
     {
-        let build = async { Ok::<_, ApiError>(Arc::new(rank.await?)) };
-        if !self.live.load(Ordering::Acquire) {
-            return build.await;
-        }
-        let before = self.edits.load(Ordering::Acquire);
-        let found = self
-            .searches
-            .try_get_with(key.clone(), build)
+        self.through(&self.searches, key, async { Ok(Arc::new(rank.await?)) })
             .await
-            .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))?;
-        if self.edits.load(Ordering::Acquire) != before {
-            self.searches.invalidate(&key).await;
-        }
-        Ok(found)
     }
 
     /// Creators by id: what memory has, plus the rest in one query.

@@ -129,13 +129,7 @@ pub async fn finish(
     } else {
         None
     };
-    let master = encode::master_playlist(&measured, audio, encode::output_fps(&info));
-    std::fs::write(out.join(shared::layout::MASTER_PLAYLIST), master)?;
-    Ok(Outcome {
-        info,
-        rungs: measured,
-        audio,
-    })
+    conclude(out, info, measured, audio)
 }
 
 /// Encodes the given rungs of an inspected source into `out` and writes the playlists.
@@ -186,11 +180,17 @@ pub async fn encode(
             storyboard::vtt(&plan, info.duration_s, sheets),
         )?;
     }
-    let master = encode::master_playlist(&measured, audio, encode::output_fps(&info));
+    conclude(out, info, measured, audio)
+}
+
+/// Writes the master playlist of the measured renditions in `out`.
+fn conclude(
+    out: &Path,
+    info: SourceInfo,
+    rungs: Vec<(Rung, Measured)>,
+    audio: Option<Measured>,
+) -> Result<Outcome, TranscodeError> {
+    let master = encode::master_playlist(&rungs, audio, encode::output_fps(&info));
     std::fs::write(out.join(shared::layout::MASTER_PLAYLIST), master)?;
-    Ok(Outcome {
-        info,
-        rungs: measured,
-        audio,
-    })
+    Ok(Outcome { info, rungs, audio })
 }

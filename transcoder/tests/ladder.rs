@@ -36,6 +36,21 @@ fn ffprobe(args: &[&str], file: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Every stream of a master playlist decodes end to end without a single error.
+fn decodes_cleanly(master: &Path) {
+    let decode = Command::new("ffmpeg")
+        .args(["-v", "error", "-xerror", "-allowed_extensions", "ALL", "-i"])
+        .arg(master)
+        .args(["-map", "0", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        decode.status.success() && decode.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&decode.stderr)
+    );
+}
+
 #[tokio::test]
 async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
     let dir = tempfile::tempdir().unwrap();
@@ -151,17 +166,7 @@ async fn a_720p_clip_becomes_an_aligned_three_rung_ladder() {
     }
 
     // The whole ladder decodes through the master playlist without a single error.
-    let decode = Command::new("ffmpeg")
-        .args(["-v", "error", "-xerror", "-allowed_extensions", "ALL", "-i"])
-        .arg(out.join("master.m3u8"))
-        .args(["-map", "0", "-f", "null", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        decode.status.success() && decode.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&decode.stderr)
-    );
+    decodes_cleanly(&out.join("master.m3u8"));
 }
 
 #[tokio::test]
@@ -260,15 +265,5 @@ async fn the_ladder_keeps_the_first_playable_rung_instead_of_encoding_it_twice()
     assert!(out.join(shared::layout::STORYBOARD).is_file());
     assert!(out.join(shared::layout::poster_path(3)).is_file());
 
-    let decode = Command::new("ffmpeg")
-        .args(["-v", "error", "-xerror", "-allowed_extensions", "ALL", "-i"])
-        .arg(out.join("master.m3u8"))
-        .args(["-map", "0", "-f", "null", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        decode.status.success() && decode.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&decode.stderr)
-    );
+    decodes_cleanly(&out.join("master.m3u8"));
 }
