@@ -54,12 +54,7 @@ async fn main() {
     let whole = t.elapsed().as_secs_f64();
 
     let out = fresh(dir.path(), "bare");
-    for r in &rungs {
-        std::fs::create_dir_all(out.join(&r.name)).unwrap();
-    }
-    std::fs::create_dir_all(out.join(encode::AUDIO_DIR)).unwrap();
-    std::fs::create_dir_all(out.join(transcoder::storyboard::DIR)).unwrap();
-    std::fs::create_dir_all(out.join(shared::layout::POSTERS_DIR)).unwrap();
+    encode::create_output_dirs(&out, &info, &rungs, encode::Extras::ALL).unwrap();
     let args = encode::ladder_args(&src, &out, &info, &rungs, preset, encode::Extras::ALL);
     let t = Instant::now();
     ffmpeg::run(&args, limit, |_| {}).await.unwrap();
@@ -68,16 +63,13 @@ async fn main() {
     let mut per_rung = 0.0;
     for (i, r) in rungs.iter().enumerate() {
         let out = fresh(dir.path(), &format!("single-{}", r.name));
-        std::fs::create_dir_all(out.join(&r.name)).unwrap();
-        std::fs::create_dir_all(out.join(encode::AUDIO_DIR)).unwrap();
-        std::fs::create_dir_all(out.join(transcoder::storyboard::DIR)).unwrap();
-        std::fs::create_dir_all(out.join(shared::layout::POSTERS_DIR)).unwrap();
         // The poster and storyboard once, with the first rung, as the ladder makes them once.
         let extras = if i == 0 {
             encode::Extras::ALL
         } else {
             encode::Extras::NONE
         };
+        encode::create_output_dirs(&out, &info, std::slice::from_ref(r), extras).unwrap();
         let args = encode::ladder_args(&src, &out, &info, std::slice::from_ref(r), preset, extras);
         let t = Instant::now();
         ffmpeg::run(&args, limit, |_| {}).await.unwrap();

@@ -63,6 +63,29 @@ pub fn scaler(info: &SourceInfo, rung: &Rung) -> &'static str {
     }
 }
 
+/// The directories under `out` that [`ladder_args`] has ffmpeg write into (ffmpeg does not
+/// create them).
+pub fn create_output_dirs(
+    out: &Path,
+    info: &SourceInfo,
+    rungs: &[Rung],
+    extras: Extras,
+) -> std::io::Result<()> {
+    for r in rungs {
+        std::fs::create_dir_all(out.join(&r.name))?;
+    }
+    if info.has_audio {
+        std::fs::create_dir_all(out.join(AUDIO_DIR))?;
+    }
+    if extras.storyboard {
+        std::fs::create_dir_all(out.join(storyboard::DIR))?;
+    }
+    if extras.poster {
+        std::fs::create_dir_all(out.join(shared::layout::POSTERS_DIR))?;
+    }
+    Ok(())
+}
+
 /// The ffmpeg arguments (after the global flags) that encode `input` into `out`.
 pub fn ladder_args(
     input: &Path,

@@ -142,18 +142,7 @@ pub async fn encode(
     extras: Extras,
     mut on_progress: impl FnMut(f64) + Send,
 ) -> Result<Outcome, TranscodeError> {
-    for r in &rungs {
-        std::fs::create_dir_all(out.join(&r.name))?;
-    }
-    if info.has_audio {
-        std::fs::create_dir_all(out.join(encode::AUDIO_DIR))?;
-    }
-    if extras.storyboard {
-        std::fs::create_dir_all(out.join(storyboard::DIR))?;
-    }
-    if extras.poster {
-        std::fs::create_dir_all(out.join(shared::layout::POSTERS_DIR))?;
-    }
+    encode::create_output_dirs(out, &info, &rungs, extras)?;
     let args = encode::ladder_args(source, out, &info, &rungs, preset, extras);
     // Generous: slow presets on big sources run well below real time on small machines.
     let limit = Duration::from_secs_f64((info.duration_s * 20.0).max(300.0));

@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask up`: install what is missing, build the web app, start `kino` on :8080.
 //! - `cargo xtask test`: install what is missing (tests also need Chromium), build the web
-//!   app and the `kino` binary, then run every test of the workspace.
+//!   app and the `kino` binary, then run every test of the workspace and the transcode
+//!   benchmark on a 2-second clip.
 //! - `cargo xtask codegen`: rewrite `openapi/kino.openapi.json` and `openapi/schema.graphql`.
 //! - `cargo xtask lint`: rustfmt and clippy, warnings as errors.
 //! - `cargo xtask bench [transcode|upload]`: the benchmarks (both without an argument).
@@ -130,6 +131,14 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
             .env("KINO_SURREAL_BIN", target_dir(root).join("debug/surreal"))
             .env("KINO_WEB_DIR", &web)
             .env("KINO_GARAGE_BIN", &garage),
+    )?;
+    // The transcode benchmark on a 2-second clip, so it keeps working between the runs that
+    // measure; its figures only mean something at full size, in `cargo xtask bench`. Built
+    // with the workspace's feature resolution, like everything above.
+    sh::run(sh::cmd("cargo").args(["build", "--workspace", "--example", "bench_transcode"]))?;
+    sh::run(
+        sh::cmd(target_dir(root).join("debug/examples/bench_transcode"))
+            .env("KINO_BENCH_SECONDS", "2"),
     )
 }
 
