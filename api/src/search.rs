@@ -10,7 +10,6 @@ use crate::cache::Cache;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::videos::{CATALOGUE, Video};
-use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
 /// Longest query accepted, in characters.
@@ -35,7 +34,7 @@ pub struct Hit {
 }
 
 /// A match, as character offsets into the text.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Span {
     pub s: usize,
     pub e: usize,

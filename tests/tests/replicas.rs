@@ -108,16 +108,13 @@ async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
 
     // A creator signs up on A and has a published video (written as the transcoder would).
     let token = signup(&http, &a.url, "c@example.com").await;
-    let created: Value = http
-        .post(format!("{}/api/v1/uploads", a.url))
-        .bearer_auth(&token)
-        .json(&json!({"filename": "v.mp4", "size": 10, "content_type": "video/mp4", "title": "Before"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, created) = send(
+        http.post(format!("{}/api/v1/uploads", a.url))
+            .bearer_auth(&token)
+            .json(&json!({"filename": "v.mp4", "size": 10, "content_type": "video/mp4", "title": "Before"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
     let id = created["video_id"].as_str().expect("a video id").to_owned();
     let patch = |body: Value| {
         let (http, token, url) = (
@@ -273,15 +270,12 @@ async fn progress_written_through_one_replica_resumes_on_the_other() {
 
     // The phone signs up through A; the TV signs in to the same account through B.
     let phone = signup(&http, &a.url, "v@example.com").await;
-    let login: Value = http
-        .post(format!("{}/api/v1/auth/login", b.url))
-        .json(&account)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, login) = send(
+        http.post(format!("{}/api/v1/auth/login", b.url))
+            .json(&account),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
     let tv = login["token"].as_str().expect("a session token").to_owned();
     let (status, up) = send(
         http.post(format!("{}/api/v1/uploads", a.url))

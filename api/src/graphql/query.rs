@@ -87,16 +87,9 @@ impl GqlHome {
                 _ => None,
             }
         });
-        match (creators, viewer) {
-            (Ok(creators), None) => ctx.data_unchecked::<Prefetched>().set(PageData {
-                creators,
-                viewer: None,
-            }),
-            (Ok(creators), Some(Ok(viewer))) => ctx.data_unchecked::<Prefetched>().set(PageData {
-                creators,
-                viewer: Some(viewer),
-            }),
-            _ => {}
+        if let (Ok(creators), Ok(viewer)) = (creators, viewer.transpose()) {
+            ctx.data_unchecked::<Prefetched>()
+                .set(PageData { creators, viewer });
         }
         page
     }
