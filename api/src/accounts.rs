@@ -317,22 +317,39 @@ pub async fn logout(db: &Db, token: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The user a bearer token belongs to, if the session is live.
-pub async fn authenticate(db: &Db, token: &str) -> Result<Option<User>, ApiError> {
-    // One round trip: every signed-in request pays for it.
+/// A live session: whose it is and until when it lasts.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The session a token hash names, if it is live, in one round trip. Requests authenticate
+/// through [`crate::sessions::Sessions`], which keeps what this reads in memory.
+pub async fn session(db: &Db, hash: &str) -> Result<Option<Session>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        #[serde(flatten)]
+        user: User,
+        expires_at: String,
+    }
     let mut resp = db
         .query(
-            "LET $uid = (SELECT VALUE user_id FROM session
+            "LET $s = (SELECT user_id, expires_at FROM session
                  WHERE token_hash = $h AND expires_at > $now LIMIT 1)[0];
-             IF $uid = NONE { [] } ELSE {
-                 SELECT record::id(id) AS id, email, display_name, role
-                 FROM type::record('user', $uid)
+             IF $s = NONE { [] } ELSE {
+                 SELECT record::id(id) AS id, email, display_name, role, $s.expires_at AS expires_at
+                 FROM type::record('user', $s.user_id)
              };",
         )
-        .bind(("h", token_hash(token)))
+        .bind(("h", hash.to_owned()))
         .bind(("now", db::now()))
         .await?;
-    Ok(db::first(&mut resp, 1)?)
+    let row: Option<Row> = db::first(&mut resp, 1)?;
+    Ok(row.map(|r| Session {
+        user: r.user,
+        expires_at: db::parse_ts(&r.expires_at),
+    }))
 }
 
 /// A creator as shown next to their videos. Display names are set at signup and never change.

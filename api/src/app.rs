@@ -8,13 +8,14 @@
 use crate::config::Settings;
 use crate::error::json_errors;
 use crate::state::{AppState, Inner};
-use crate::{db, graphql, jobs, media, parts, rest, signing::Signer, uploads, web};
+use crate::{changes, db, graphql, jobs, media, parts, rest, signing::Signer, uploads, web};
 use anyhow::Context;
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::middleware::{Cors, Tracing};
 use poem::{EndpointExt, IntoEndpoint, Route, Server, get, handler, put};
 use shared::store::Store;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -108,6 +109,7 @@ impl Application {
             job_wake: tokio::sync::Notify::new(),
             logins: Default::default(),
             cache: Default::default(),
+            sessions: Default::default(),
         });
         Ok(Application {
             acceptor,
@@ -210,8 +212,13 @@ impl Application {
             })
         };
 
-        let follow_videos = tokio::spawn(state.cache.clone().follow(state.db.clone()));
-        let follow_jobs = tokio::spawn(jobs::follow_queue(state.clone()));
+        let follow_videos = tokio::spawn(changes::follow(state.cache.clone(), state.db.clone()));
+        let follow_sessions =
+            tokio::spawn(changes::follow(state.sessions.clone(), state.db.clone()));
+        let follow_jobs = tokio::spawn(changes::follow(
+            Arc::new(jobs::QueueWatch(state.clone())),
+            state.db.clone(),
+        ));
 
         let mut workers = Vec::new();
         for i in 0..state.settings.workers {
@@ -250,6 +257,7 @@ impl Application {
         shutdown.cancel();
         follow_videos.abort();
         follow_jobs.abort();
+        follow_sessions.abort();
         let _ = watchdog.await;
         let _ = sweeper.await;
         for w in workers {

@@ -11,11 +11,11 @@
 //! reads faster but never staler.
 
 use crate::accounts::{self, Creator};
+use crate::changes::{Action, Follower, record_key};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::home::{self, PublicRails};
 use crate::videos::{self, Genre, Video};
-use futures::StreamExt;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -270,14 +270,11 @@ impl Cache {
     }
 
     /// Applies one change to a video record.
-    async fn changed(&self, record: &serde_json::Value) {
-        let Some(id) = record["id"].as_str() else {
-            self.edits.fetch_add(1, Ordering::AcqRel);
+    async fn apply(&self, record: &serde_json::Value) {
+        let Some(id) = record_key(record) else {
             self.forget_all();
             return;
         };
-        let id = id.strip_prefix("video:").unwrap_or(id);
-        let id = id.trim_start_matches('⟨').trim_end_matches('⟩').to_owned();
         let d = digest(record);
         let edited = self.digests.get(&id) != Some(d);
         self.digests.insert(id.clone(), d);
@@ -298,37 +295,20 @@ impl Cache {
         self.popular_in.invalidate_all();
         self.searches.invalidate_all();
     }
+}
 
-    /// Follows the `video` table for as long as the process runs, reconnecting the live query
-    /// when it drops.
-    pub async fn follow(self: Arc<Self>, db: Db) {
-        loop {
-            match db.select::<Vec<serde_json::Value>>("video").live().await {
-                Ok(mut stream) => {
-                    // Anything cached before the query started may have missed a change.
-                    self.forget_all();
-                    self.live.store(true, Ordering::Release);
-                    tracing::debug!("following video changes");
-                    while let Some(n) = stream.next().await {
-                        match n {
-                            Ok(n) => self.changed(&n.data).await,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "video change feed failed");
-                                break;
-                            }
-                        }
-                    }
-                    self.live.store(false, Ordering::Release);
-                    self.forget_all();
-                    tracing::warn!(
-                        "video change feed ended; serving reads uncached until it is back"
-                    );
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "starting the video change feed");
-                }
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
+impl Follower for Cache {
+    const NAME: &'static str = "video cache";
+    const TABLES: &'static [&'static str] = &["video"];
+
+    async fn live(&self, up: bool) {
+        // Anything cached before the feed started, or while it was down, may have missed a
+        // change.
+        self.forget_all();
+        self.live.store(up, Ordering::Release);
+    }
+
+    async fn changed(&self, _table: &'static str, _action: Action, record: serde_json::Value) {
+        self.apply(&record).await;
     }
 }

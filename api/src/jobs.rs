@@ -8,6 +8,7 @@
 //! to someone else cannot overwrite the newer attempt.
 
 use crate::accounts::{random_token, token_hash};
+use crate::changes::{Action, Follower};
 use crate::db::{self, Db, conflict_message, retry_conflicts};
 use crate::error::ApiError;
 use crate::videos;
@@ -446,32 +447,22 @@ pub async fn cancel_for_video(db: &Db, video_id: &str) -> Result<(), ApiError> {
 
 /// Wakes this replica's long-polling workers whenever any replica queues a job (a new upload,
 /// a retry, a re-queued lease), by following the `job` table through a live query. Runs for
-/// as long as the process; when the feed drops, waiters are woken once (so nothing waits on a
-/// change it missed) and the feed is started again.
-pub async fn follow_queue(state: crate::state::AppState) {
-    use futures::StreamExt;
-    loop {
-        match state
-            .db
-            .select::<Vec<serde_json::Value>>("job")
-            .live()
-            .await
-        {
-            Ok(mut stream) => {
-                while let Some(n) = stream.next().await {
-                    match n {
-                        Ok(n) if n.data["state"] == "queued" => state.job_wake.notify_waiters(),
-                        Ok(_) => {}
-                        Err(e) => {
-                            tracing::warn!(error = %e, "job change feed failed");
-                            break;
-                        }
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "starting the job change feed"),
+/// as long as the process (see [`crate::changes::follow`]); when the feed drops, waiters are
+/// woken once, so nothing waits on a change it missed.
+pub struct QueueWatch(pub crate::state::AppState);
+
+impl Follower for QueueWatch {
+    const NAME: &'static str = "job queue";
+    const TABLES: &'static [&'static str] = &["job"];
+
+    async fn live(&self, _up: bool) {
+        // A job queued while the feed was down must not wait for the next one.
+        self.0.job_wake.notify_waiters();
+    }
+
+    async fn changed(&self, _table: &'static str, _action: Action, record: serde_json::Value) {
+        if record["state"] == "queued" {
+            self.0.job_wake.notify_waiters();
         }
-        state.job_wake.notify_waiters();
-        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

@@ -25,6 +25,8 @@ pub struct Inner {
     pub logins: crate::ratelimit::LoginLimiter,
     /// Hot reads, kept coherent by the database's change feed.
     pub cache: Arc<crate::cache::Cache>,
+    /// Signed-in sessions, kept coherent by the database's change feed.
+    pub sessions: Arc<crate::sessions::Sessions>,
 }
 
 impl AppState {

@@ -1,31 +1,29 @@
 //! Two `kino` processes on one SurrealDB server, as two replicas behind a load balancer: an
-//! edit made through one is served by the other within a second, although the other keeps
-//! hot reads in memory.
+//! edit made through one is served by the other within a second, and a session signed out or
+//! changed through one is honoured by the other within a second, although the other keeps hot
+//! reads and sessions in memory.
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use testkit::kino::{self, Options};
 use testkit::surreal::Surreal;
 
-/// Polls `url` on `base` until `done` holds for its JSON (or its status), for at most `limit`;
-/// returns how long it took.
+/// Sends the request `req` makes until `done` holds for its status and JSON, for at most
+/// `limit`; returns how long it took.
 async fn until(
-    http: &reqwest::Client,
-    url: &str,
+    req: impl Fn() -> reqwest::RequestBuilder,
     limit: Duration,
     done: impl Fn(u16, &Value) -> bool,
 ) -> Duration {
     let start = Instant::now();
     loop {
-        let r = http.get(url).send().await.unwrap();
-        let status = r.status().as_u16();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
+        let (status, body) = send(req()).await;
         if done(status, &body) {
             return start.elapsed();
         }
         assert!(
             start.elapsed() < limit,
-            "{url} still answers {status} {body} after {limit:?}"
+            "still answered {status} {body} after {limit:?}"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -140,15 +138,19 @@ async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
     let home_on_b = format!("{}/api/v1/home", b.url);
     let genres_on_b = format!("{}/api/v1/genres", b.url);
     let wait = Duration::from_secs(10);
-    until(&http, &video_on_b, wait, |s, v| {
-        s == 200 && v["title"] == "Before"
-    })
+    until(
+        || http.get(&video_on_b),
+        wait,
+        |s, v| s == 200 && v["title"] == "Before",
+    )
     .await;
-    until(&http, &home_on_b, wait, |_, h| {
-        h["rails"][0]["videos"][0]["title"] == "Before"
-    })
+    until(
+        || http.get(&home_on_b),
+        wait,
+        |_, h| h["rails"][0]["videos"][0]["title"] == "Before",
+    )
     .await;
-    until(&http, &genres_on_b, wait, |_, g| g == &json!([])).await;
+    until(|| http.get(&genres_on_b), wait, |_, g| g == &json!([])).await;
     for _ in 0..3 {
         let v: Value = http
             .get(&video_on_b)
@@ -164,20 +166,34 @@ async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
     // Edited through A: B stops serving the old title within a second.
     patch(json!({"title": "After", "genres": ["drama"]})).await;
     let second = Duration::from_secs(1);
-    let t_video = until(&http, &video_on_b, second, |_, v| v["title"] == "After").await;
-    let t_home = until(&http, &home_on_b, second, |_, h| {
-        h["rails"][0]["videos"][0]["title"] == "After"
-    })
+    let t_video = until(
+        || http.get(&video_on_b),
+        second,
+        |_, v| v["title"] == "After",
+    )
     .await;
-    let t_genres = until(&http, &genres_on_b, second, |_, g| g[0]["name"] == "drama").await;
+    let t_home = until(
+        || http.get(&home_on_b),
+        second,
+        |_, h| h["rails"][0]["videos"][0]["title"] == "After",
+    )
+    .await;
+    let t_genres = until(
+        || http.get(&genres_on_b),
+        second,
+        |_, g| g[0]["name"] == "drama",
+    )
+    .await;
     eprintln!("B caught up: video {t_video:?}, home {t_home:?}, genres {t_genres:?}");
 
     // Made private through A: B stops showing it to anyone but its owner within a second.
     patch(json!({"visibility": "private"})).await;
-    until(&http, &video_on_b, second, |s, _| s == 404).await;
-    until(&http, &home_on_b, second, |_, h| {
-        h["rails"].as_array().is_some_and(|r| r.is_empty())
-    })
+    until(|| http.get(&video_on_b), second, |s, _| s == 404).await;
+    until(
+        || http.get(&home_on_b),
+        second,
+        |_, h| h["rails"].as_array().is_some_and(|r| r.is_empty()),
+    )
     .await;
     let owner_view = http
         .get(&video_on_b)
@@ -308,15 +324,83 @@ async fn progress_written_through_one_replica_resumes_on_the_other() {
     let (_, cont) = get(continue_at(&a.url), &phone).await;
     assert_eq!(cont, json!([]));
 
-    // Signing the phone out through B ends its session on A too.
+    // Signing the phone out through B ends its session on A too (A holds it in memory).
     let (status, _) = send(
         http.post(format!("{}/api/v1/auth/logout", b.url))
             .bearer_auth(&phone),
     )
     .await;
     assert!(status < 300, "logout answered {status}");
-    let (status, _) = get(continue_at(&a.url), &phone).await;
-    assert_eq!(status, 401);
+    let second = Duration::from_secs(1);
+    until(
+        || http.get(continue_at(&a.url)).bearer_auth(&phone),
+        second,
+        |s, _| s == 401,
+    )
+    .await;
     let (status, _) = get(continue_at(&a.url), &tv).await;
     assert_eq!(status, 200, "the TV's own session stays");
+}
+
+#[tokio::test]
+async fn sessions_ended_or_changed_through_one_replica_are_honoured_by_the_other_within_a_second() {
+    let r = Replicas::start("sessions");
+    let (a, b) = (&r.a, &r.b);
+    let http = reqwest::Client::new();
+    let me = |base: &str, token: &str| http.get(format!("{base}/api/v1/me")).bearer_auth(token);
+    let second = Duration::from_secs(1);
+
+    // The first account is the admin; a creator signs in on two devices, both used on A, so A
+    // holds both sessions in memory.
+    let admin = signup(&http, &b.url, "admin@example.com").await;
+    let laptop = signup(&http, &b.url, "c@example.com").await;
+    let (status, login) = send(
+        http.post(format!("{}/api/v1/auth/login", b.url))
+            .json(&json!({"email": "c@example.com", "password": "correct horse battery"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    let phone = login["token"].as_str().expect("a session token").to_owned();
+    for token in [&laptop, &phone, &laptop, &phone] {
+        let (status, user) = send(me(&a.url, token)).await;
+        assert_eq!((status, user["role"].as_str()), (200, Some("creator")));
+    }
+    let id = send(me(&a.url, &laptop)).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The admin makes them a viewer through B: A serves the new role within a second.
+    let (status, body) = send(
+        http.put(format!("{}/api/v1/users/{id}/role", b.url))
+            .bearer_auth(&admin)
+            .json(&json!({"role": "viewer"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let t_role = until(|| me(&a.url, &phone), second, |_, u| u["role"] == "viewer").await;
+
+    // A new password set on the laptop through B signs the phone out on A within a second;
+    // the laptop stays signed in everywhere.
+    let (status, body) = send(
+        http.post(format!("{}/api/v1/me/password", b.url))
+            .bearer_auth(&laptop)
+            .json(&json!({"current_password": "correct horse battery",
+                          "new_password": "another long passphrase"})),
+    )
+    .await;
+    assert!(status < 300, "{status} {body}");
+    let t_password = until(|| me(&a.url, &phone), second, |s, _| s == 401).await;
+    assert_eq!(send(me(&a.url, &laptop)).await.0, 200);
+
+    // Signing the laptop out through B ends it on A within a second.
+    let (status, _) = send(
+        http.post(format!("{}/api/v1/auth/logout", b.url))
+            .bearer_auth(&laptop),
+    )
+    .await;
+    assert!(status < 300, "logout answered {status}");
+    let t_logout = until(|| me(&a.url, &laptop), second, |s, _| s == 401).await;
+    assert_eq!(send(me(&a.url, &admin)).await.0, 200, "other accounts stay");
+    eprintln!("A caught up: role {t_role:?}, password {t_password:?}, sign-out {t_logout:?}");
 }

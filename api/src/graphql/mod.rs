@@ -10,7 +10,7 @@ mod query;
 mod subscription;
 mod types;
 
-use crate::accounts::{self, User};
+use crate::accounts::User;
 use crate::error::ApiError;
 use crate::state::AppState;
 use async_graphql::dataloader::{DataLoader, HashMapCache};
@@ -90,7 +90,7 @@ fn request_data(state: &AppState, user: Option<User>) -> async_graphql::Data {
 
 async fn user_for(state: &AppState, token: Option<&str>) -> Option<User> {
     let token = token?;
-    match accounts::authenticate(&state.db, token).await {
+    match state.sessions.authenticate(&state.db, token).await {
         Ok(user) => user,
         Err(e) => {
             tracing::warn!(error = %e, "authenticating a GraphQL request");

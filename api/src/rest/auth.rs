@@ -21,7 +21,7 @@ async fn check_user(req: &Request, bearer: Bearer) -> poem::Result<User> {
     let state = req
         .data::<AppState>()
         .expect("state is attached to every route");
-    match accounts::authenticate(&state.db, &bearer.token).await {
+    match state.sessions.authenticate(&state.db, &bearer.token).await {
         Ok(Some(user)) => Ok(user),
         Ok(None) => Err(poem::Error::from_string(
             "invalid or expired token",
@@ -198,6 +198,7 @@ impl AuthApi {
             token,
         )
         .await?;
+        state.sessions.forget_user(&auth.0.id);
         Ok(Empty::NoContent)
     }
 
@@ -238,6 +239,7 @@ impl AuthApi {
         body: Json<SetRoleRequest>,
     ) -> ApiResult<Json<UserDto>> {
         let user = accounts::set_role(&state.db, &auth.0, &user_id, body.role).await?;
+        state.sessions.forget_user(&user.id);
         Ok(Json(user.into()))
     }
 
@@ -253,6 +255,7 @@ impl AuthApi {
             .ok_or(ApiError::Unauthenticated)
             .map_err(ErrorResponse::from)?;
         accounts::logout(&state.db, token).await?;
+        state.sessions.forget(token).await;
         Ok(Empty::NoContent)
     }
 
