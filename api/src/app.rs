@@ -110,6 +110,7 @@ impl Application {
             logins: Default::default(),
             cache: Default::default(),
             sessions: Default::default(),
+            pages: Default::default(),
         });
         Ok(Application {
             acceptor,
@@ -139,7 +140,12 @@ impl Application {
         let spec = api.spec_endpoint();
         let schema = graphql::schema(Some(state.clone()));
         let app = Route::new()
-            .nest_no_strip("/api/v1", api.into_endpoint().catch_all_error(json_errors))
+            .nest_no_strip(
+                "/api/v1",
+                api.into_endpoint()
+                    .catch_all_error(json_errors)
+                    .around(rest::drop_pages_after_writes),
+            )
             .at("/api/v1/openapi.json", spec)
             .nest("/api/docs", docs)
             .at("/parts/:upload_id/:number", put(parts::put_part))
@@ -215,6 +221,7 @@ impl Application {
         let follow_videos = tokio::spawn(changes::follow(state.cache.clone(), state.db.clone()));
         let follow_sessions =
             tokio::spawn(changes::follow(state.sessions.clone(), state.db.clone()));
+        let follow_pages = tokio::spawn(changes::follow(state.pages.clone(), state.db.clone()));
         let follow_jobs = tokio::spawn(changes::follow(
             Arc::new(jobs::QueueWatch(state.clone())),
             state.db.clone(),
@@ -258,6 +265,7 @@ impl Application {
         follow_videos.abort();
         follow_jobs.abort();
         follow_sessions.abort();
+        follow_pages.abort();
         let _ = watchdog.await;
         let _ = sweeper.await;
         for w in workers {

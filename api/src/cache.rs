@@ -264,6 +264,14 @@ impl Cache {
         Ok(found)
     }
 
+    /// The number of edits seen, which moves whenever anything cached from the catalogue
+    /// may be stale; `None` while the change feed is down.
+    pub fn edit_stamp(&self) -> Option<u64> {
+        self.live
+            .load(Ordering::Acquire)
+            .then(|| self.edits.load(Ordering::Acquire))
+    }
+
     /// How many changes the live query has delivered.
     pub fn changes_seen(&self) -> u64 {
         self.changes.load(Ordering::Relaxed)

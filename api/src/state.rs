@@ -27,6 +27,8 @@ pub struct Inner {
     pub cache: Arc<crate::cache::Cache>,
     /// Signed-in sessions, kept coherent by the database's change feed.
     pub sessions: Arc<crate::sessions::Sessions>,
+    /// Answers to page queries, per viewer.
+    pub pages: Arc<crate::graphql::Pages>,
 }
 
 impl AppState {

@@ -305,9 +305,27 @@ async fn progress_written_through_one_replica_resumes_on_the_other() {
     let progress = |base: &str| format!("{base}/api/v1/me/progress/{id}");
     let continue_at = |base: &str| format!("{base}/api/v1/me/continue");
 
-    // Watched to 24 s of 60 on the phone (through A): the TV (through B) offers to resume there.
+    // The TV shows its home screen (B saves the answer).
+    let home = || {
+        http.post(format!("{}/graphql", b.url))
+            .bearer_auth(&tv)
+            .json(&json!({"query": "{ home { continueWatching { positionS video { id } } } }"}))
+    };
+    let (status, h) = send(home()).await;
+    assert_eq!(
+        (status, &h["data"]["home"]["continueWatching"]),
+        (200, &json!([])),
+        "{h}"
+    );
+
+    // Watched to 24 s of 60 on the phone (through A): the TV (through B) offers to resume there,
+    // on its home screen within a second.
     let (status, p) = put(progress(&a.url), &phone, json!({"position_s": 24.0})).await;
     assert_eq!(status, 200, "{p}");
+    until(home, Duration::from_secs(1), |_, h| {
+        h["data"]["home"]["continueWatching"][0]["positionS"] == 24.0
+    })
+    .await;
     let (status, p) = get(progress(&b.url), &tv).await;
     assert_eq!(status, 200, "{p}");
     assert_eq!(p["resume_at_s"], 24.0, "{p}");

@@ -6,6 +6,7 @@
 
 mod loaders;
 mod mutation;
+pub mod pages;
 mod query;
 mod subscription;
 mod types;
@@ -20,6 +21,7 @@ use poem::web::{Data, Html};
 use poem::{IntoResponse, Request, handler};
 
 pub use mutation::Mutation;
+pub use pages::Pages;
 pub use query::Query;
 pub use subscription::Subscription;
 
@@ -116,11 +118,50 @@ pub async fn execute(
     state: Data<&AppState>,
     req: &Request,
     gql: async_graphql_poem::GraphQLRequest,
-) -> async_graphql_poem::GraphQLResponse {
+) -> poem::Response {
     let user = user_for(&state, crate::rest::auth::bearer_token(req)).await;
+    let viewer = user.as_ref().map(|u| u.id.clone());
     let mut request = gql.0;
+    let kind = state.pages.kind(&request.query);
+    let key = (kind == pages::Kind::Page).then(|| Pages::key(viewer.as_deref(), &request));
+    if let Some(key) = &key
+        && let Some(body) = state.pages.get(&state.cache, key).await
+    {
+        return json(body);
+    }
+    let stamp = state.pages.stamp(&state.cache);
     request.data = request_data(&state, user);
-    schema.execute(request).await.into()
+    let response = schema.execute(request).await;
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => bytes::Bytes::from(body),
+        Err(e) => {
+            tracing::error!(error = %e, "encoding a GraphQL response");
+            return poem::Response::builder()
+                .status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+                .body("the response could not be encoded");
+        }
+    };
+    match (kind, key, stamp) {
+        (pages::Kind::Page, Some(key), Some(stamp)) if response.errors.is_empty() => {
+            state
+                .pages
+                .put(&state.cache, key, stamp, body.clone())
+                .await;
+        }
+        (pages::Kind::Write, _, _) => {
+            if let Some(viewer) = &viewer {
+                state.pages.viewer_changed(viewer);
+            }
+        }
+        _ => {}
+    }
+    json(body)
+}
+
+fn json(body: bytes::Bytes) -> poem::Response {
+    poem::Response::builder()
+        .content_type("application/json")
+        .body(body)
 }
 
 /// Subscriptions over a WebSocket (`graphql-transport-ws` or the older `graphql-ws`

@@ -56,3 +56,26 @@ pub fn service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
         None => svc,
     }
 }
+
+/// Answers a REST request, then, if it could have written (any method but GET, HEAD and
+/// OPTIONS) and came from a signed-in user, drops the GraphQL pages saved for that user
+/// (see [`crate::graphql::pages`]), so what they changed shows on their next page.
+pub async fn drop_pages_after_writes<E: poem::Endpoint>(
+    ep: std::sync::Arc<E>,
+    req: poem::Request,
+) -> poem::Result<poem::Response> {
+    use poem::IntoResponse;
+    use poem::http::Method;
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let token = auth::bearer_token(&req)
+        .filter(|_| writes)
+        .map(str::to_owned);
+    let state = req.data::<crate::state::AppState>().cloned();
+    let answer = ep.call(req).await.map(IntoResponse::into_response);
+    if let (Some(token), Some(state)) = (token, state)
+        && let Ok(Some(user)) = state.sessions.authenticate(&state.db, &token).await
+    {
+        state.pages.viewer_changed(&user.id);
+    }
+    answer
+}

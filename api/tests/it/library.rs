@@ -223,3 +223,111 @@ async fn third_parties_read_the_library_over_graphql() {
         .collect();
     assert!(codes.contains(&"unauthenticated"), "{r}");
 }
+
+/// Sends a GraphQL query as `token`; the raw answer.
+async fn graphql(app: &TestApp, token: &str, query: &str) -> String {
+    reqwest::Client::new()
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "query": query }))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_home_page_asked_again_comes_from_memory_until_what_it_shows_changes() {
+    let app = spawn_app(0).await;
+    let (creator, _) = app.user("creator").await;
+    let a = published(&app, &creator, "First").await;
+    let b = published(&app, &creator, "Second").await;
+    let (viewer, viewer_id) = app.user("viewer").await;
+    let home = "{ home { continueWatching { positionS video { id } }
+                         new { videos { id title inWatchlist progress { positionS } } } } }";
+    let page = |token: String| {
+        let app = &app;
+        async move {
+            let raw = graphql(app, &token, home).await;
+            let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+            assert!(v["errors"].is_null(), "{raw}");
+            (raw, v["data"]["home"].clone())
+        }
+    };
+    let card = |h: &serde_json::Value, id: &str| {
+        h["new"]["videos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} is not in New: {h}"))
+    };
+
+    // Asked twice: the second answer is the first one, and costs the database nothing.
+    let (first, h) = page(viewer.clone()).await;
+    assert_eq!(card(&h, &a)["title"], "First");
+    let before = app.db.queries_sent();
+    let (again, _) = page(viewer.clone()).await;
+    assert_eq!(again, first);
+    assert_eq!(app.db.queries_sent(), before, "a saved page needs no query");
+
+    // Someone else's saved page is not this viewer's.
+    let (other, _) = app.user("other").await;
+    app.as_user(&other).add_to_watchlist(&a).await.unwrap();
+    let (_, h) = page(other.clone()).await;
+    assert_eq!(card(&h, &a)["inWatchlist"], true);
+    let (_, h) = page(viewer.clone()).await;
+    assert_eq!(card(&h, &a)["inWatchlist"], false);
+
+    // The viewer's own writes show on their very next page: progress through REST, the
+    // watchlist through GraphQL.
+    app.as_user(&viewer)
+        .report_progress(&a, &at(300.0))
+        .await
+        .unwrap();
+    let (_, h) = page(viewer.clone()).await;
+    assert_eq!(h["continueWatching"][0]["video"]["id"], a.as_str(), "{h}");
+    assert_eq!(h["continueWatching"][0]["positionS"], 300.0);
+    assert_eq!(card(&h, &a)["progress"]["positionS"], 300.0);
+    let added = graphql(
+        &app,
+        &viewer,
+        &format!("mutation {{ addToWatchlist(videoId: \"{b}\") }}"),
+    )
+    .await;
+    assert!(added.contains("true"), "{added}");
+    let (_, h) = page(viewer.clone()).await;
+    assert_eq!(card(&h, &b)["inWatchlist"], true);
+
+    // Progress written by another replica (straight into the database here) shows too.
+    app.db
+        .query("UPDATE type::record('progress', [$u, $v]) SET position_s = 420.0")
+        .bind(("u", viewer_id.clone()))
+        .bind(("v", a.clone()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    crate::helpers::eventually("the page to show progress written elsewhere", || async {
+        page(viewer.clone()).await.1["continueWatching"][0]["positionS"] == 420.0
+    })
+    .await;
+
+    // The creator renames a video: every viewer's page shows the new title.
+    let renamed = graphql(
+        &app,
+        &creator,
+        &format!(
+            "mutation {{ updateVideo(id: \"{b}\", input: {{ title: \"Renamed\" }}) {{ title }} }}"
+        ),
+    )
+    .await;
+    assert!(renamed.contains("Renamed"), "{renamed}");
+    crate::helpers::eventually("the page to show the new title", || async {
+        card(&page(viewer.clone()).await.1, &b)["title"] == "Renamed"
+    })
+    .await;
+}
