@@ -305,7 +305,9 @@ async fn main() {
         fresh_rps = fresh_rps.max(closed_loop(&http, fresh_home.clone(), secs).await);
     }
     println!("hello world:         {hello_rps:>9.0} req/s ({CONCURRENCY} clients)");
-    println!("GraphQL home:        {home_rps:>9.0} req/s ({CONCURRENCY} clients, the viewer's page asked again)");
+    println!(
+        "GraphQL home:        {home_rps:>9.0} req/s ({CONCURRENCY} clients, the viewer's page asked again)"
+    );
     println!("  made afresh:       {fresh_rps:>9.0} req/s (a query text nobody sent before)");
     println!(
         "ratio home / hello:  {:>9.3}   (goal >= 0.25); made afresh {:.3}",

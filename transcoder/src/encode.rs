@@ -190,7 +190,16 @@ pub fn ladder_args(
             r.level.to_owned(),
         ]);
     }
-    if info.has_audio {
+    if info.audio_as_is {
+        // Transport streams carry AAC with ADTS headers, which MP4 fragments must not; the
+        // filter leaves other AAC as it is.
+        a.extend([
+            "-c:a".into(),
+            "copy".into(),
+            "-bsf:a".into(),
+            "aac_adtstoasc".into(),
+        ]);
+    } else if info.has_audio {
         a.extend([
             "-c:a".into(),
             "aac".into(),
@@ -354,6 +363,7 @@ mod tests {
             duration_s: 60.0,
             fps: 30.0,
             has_audio: true,
+            audio_as_is: false,
             interlaced: false,
         };
         let scalers = |info: &SourceInfo| -> Vec<&str> {

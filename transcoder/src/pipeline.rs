@@ -105,6 +105,7 @@ pub async fn finish(
     let lowest = rungs.remove(0);
     let video_only = SourceInfo {
         has_audio: false,
+        audio_as_is: false,
         ..info.clone()
     };
     let higher = encode(

@@ -11,6 +11,9 @@ pub struct SourceInfo {
     pub duration_s: f64,
     pub fps: f64,
     pub has_audio: bool,
+    /// The first audio stream is what players get anyway (see [`audio_plays_as_is`]): it is
+    /// copied into the audio rendition instead of being encoded again.
+    pub audio_as_is: bool,
     /// Fields rather than frames: deinterlaced before scaling.
     pub interlaced: bool,
 }
@@ -46,6 +49,11 @@ struct Format {
 #[derive(Deserialize)]
 struct Stream {
     codec_type: Option<String>,
+    codec_name: Option<String>,
+    profile: Option<String>,
+    channels: Option<u32>,
+    sample_rate: Option<String>,
+    bit_rate: Option<String>,
     width: Option<u32>,
     height: Option<u32>,
     avg_frame_rate: Option<String>,
@@ -120,10 +128,10 @@ pub fn parse(json: &str) -> Result<SourceInfo, Rejection> {
         .or_else(|| rate(video.r_frame_rate.as_deref()))
         .unwrap_or(30.0)
         .clamp(1.0, 120.0);
-    let has_audio = report
+    let audio = report
         .streams
         .iter()
-        .any(|s| s.codec_type.as_deref() == Some("audio"));
+        .find(|s| s.codec_type.as_deref() == Some("audio"));
     let interlaced = matches!(
         video.field_order.as_deref(),
         Some("tt" | "bb" | "tb" | "bt")
@@ -133,14 +141,54 @@ pub fn parse(json: &str) -> Result<SourceInfo, Rejection> {
         height: h,
         duration_s: duration,
         fps,
-        has_audio,
+        has_audio: audio.is_some(),
+        audio_as_is: audio.is_some_and(audio_plays_as_is),
         interlaced,
     })
+}
+
+/// Whether an audio stream is already what the audio rendition holds: AAC-LC, mono or stereo,
+/// at 44.1 or 48 kHz, at most 192 kb/s (every HLS player decodes it, and encoding it again
+/// would only lose quality and take a sixth of the first playable version's time). A stream
+/// that does not state its bit rate is encoded again.
+fn audio_plays_as_is(s: &Stream) -> bool {
+    let number = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<u64>().ok());
+    s.codec_name.as_deref() == Some("aac")
+        && s.profile.as_deref() == Some("LC")
+        && matches!(s.channels, Some(1 | 2))
+        && matches!(number(&s.sample_rate), Some(44_100 | 48_000))
+        && number(&s.bit_rate).is_some_and(|b| b <= 192_000)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_aac_lc_mono_or_stereo_at_44_1_or_48_khz_up_to_192k_is_kept_as_it_is() {
+        let with_audio = |audio: &str| {
+            let json = format!(
+                r#"{{"streams":[{{"codec_type":"video","width":640,"height":360}},{audio}],
+                    "format":{{"duration":"10","format_name":"mov,mp4"}}}}"#
+            );
+            parse(&json).unwrap().audio_as_is
+        };
+        let aac = r#"{"codec_type":"audio","codec_name":"aac","profile":"LC","channels":2,"sample_rate":"48000","bit_rate":"128000"}"#;
+        assert!(with_audio(aac));
+        assert!(with_audio(
+            &aac.replace("48000", "44100")
+                .replace("\"channels\":2", "\"channels\":1")
+        ));
+        assert!(!with_audio(&aac.replace("\"LC\"", "\"HE-AAC\"")));
+        assert!(!with_audio(&aac.replace("\"aac\"", "\"mp3\"")));
+        assert!(!with_audio(
+            &aac.replace("\"channels\":2", "\"channels\":6")
+        ));
+        assert!(!with_audio(&aac.replace("48000\",\"bit", "96000\",\"bit")));
+        assert!(!with_audio(&aac.replace("128000", "256000")));
+        assert!(!with_audio(&aac.replace(",\"bit_rate\":\"128000\"", "")));
+        assert!(!parse(r#"{"streams":[{"codec_type":"video","width":640,"height":360}],"format":{"duration":"10","format_name":"mov,mp4"}}"#).unwrap().audio_as_is);
+    }
 
     #[test]
     fn reads_a_rotated_phone_clip() {

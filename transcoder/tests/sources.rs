@@ -195,3 +195,94 @@ async fn interlaced_and_10_bit_sources_become_progressive_8_bit() {
     assert!(!outcome.info.interlaced);
     check_rungs(&outcome, &out);
 }
+
+/// The first audio stream of a file (or playlist), as ffprobe reports it.
+fn probe_audio(file: &Path) -> serde_json::Value {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json", "-show_streams"])
+        .args(["-select_streams", "a:0"])
+        .arg(file)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["streams"][0].clone()
+}
+
+#[tokio::test]
+async fn audio_players_take_as_it_is_is_kept_and_any_other_becomes_stereo_aac_at_48k() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = pattern(dir.path(), "video.mp4", "320x240", 25, 2, &[]);
+    let with_audio = |name: &str, audio: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "-i",
+            video.to_str().unwrap(),
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=2:sample_rate=44100",
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "copy",
+        ];
+        args.extend_from_slice(audio);
+        args.push(out.to_str().unwrap());
+        ffmpeg(&args);
+        out
+    };
+    // (source, kept as it is)
+    let sources = [
+        (
+            with_audio("aac.mp4", &["-c:a", "aac", "-ac", "2", "-b:a", "128k"]),
+            true,
+        ),
+        // ADTS in a transport stream: copied into fragmented MP4 all the same.
+        (
+            with_audio("aac.ts", &["-c:a", "aac", "-ac", "2", "-b:a", "96k"]),
+            true,
+        ),
+        (
+            with_audio(
+                "mp3.mkv",
+                &["-c:a", "libmp3lame", "-ac", "2", "-b:a", "128k"],
+            ),
+            false,
+        ),
+        (
+            with_audio("surround.mp4", &["-c:a", "aac", "-ac", "6", "-b:a", "128k"]),
+            false,
+        ),
+        (
+            with_audio("rich.mp4", &["-c:a", "aac", "-ac", "2", "-b:a", "320k"]),
+            false,
+        ),
+    ];
+    for (src, as_is) in sources {
+        let (outcome, out) = transcode(&src).await;
+        let name = src.file_name().unwrap().to_string_lossy();
+        assert_eq!(outcome.info.audio_as_is, as_is, "{name}");
+        let playlist = out.join("audio/index.m3u8");
+        let a = probe_audio(&playlist);
+        assert_eq!(a["codec_name"], "aac", "{name}: {a}");
+        assert_eq!(a["profile"], "LC", "{name}: {a}");
+        // Encoding again resamples to 48 kHz; a copy keeps the source's 44.1 kHz.
+        let rate = if as_is { "44100" } else { "48000" };
+        assert_eq!(a["sample_rate"], rate, "{name}: {a}");
+        assert_eq!(a["channels"], 2, "{name}: {a}");
+        let decoded = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&playlist)
+            .args(["-f", "null", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            decoded.status.success() && decoded.stderr.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&decoded.stderr)
+        );
+        assert!(outcome.audio.is_some_and(|m| m.average > 0), "{name}");
+    }
+}

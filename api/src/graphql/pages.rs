@@ -6,16 +6,16 @@
 //! What a home page shows, and what drops the viewer's saved answers:
 //! - the catalogue (titles, posters, visibility, rails): any edit, on any replica, through
 //!   the video cache's change feed ([`crate::cache::Cache::edit_stamp`]);
-//! - the viewer's progress, watchlist and views: any write the viewer makes through this
-//!   replica (a REST call other than GET, a GraphQL mutation) once it is answered, and any
-//!   change to their `progress`, `watchlist` or `view` rows, followed through live queries,
-//!   for writes made through other replicas;
+//! - the viewer's progress, watchlist, views and role: any write the viewer makes through
+//!   this replica (a REST call other than GET, a GraphQL mutation) once it is answered, and
+//!   any change to their `progress`, `watchlist`, `view` or `user` rows, followed through live
+//!   queries, for writes made through other replicas (or by an admin);
 //! - view counts and the order of Popular: an answer is kept [`PAGE_TTL`] at most.
 //!
 //! While a change feed is down nothing is answered from memory.
 
 use crate::cache::Cache;
-use crate::changes::{Action, Follower};
+use crate::changes::{Action, Follower, record_key};
 use async_graphql::parser::types::{OperationType, Selection};
 use bytes::Bytes;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -202,18 +202,22 @@ impl Pages {
 
 impl Follower for Pages {
     const NAME: &'static str = "saved pages";
-    const TABLES: &'static [&'static str] = &["progress", "watchlist", "view"];
+    const TABLES: &'static [&'static str] = &["progress", "watchlist", "view", "user"];
 
     async fn live(&self, up: bool) {
         self.all_changed();
         self.live.store(up, Ordering::Release);
     }
 
-    async fn changed(&self, _table: &'static str, _action: Action, record: serde_json::Value) {
-        // Progress and watchlist rows name their user; views name their viewer `u:{id}`.
-        let user = record["user_id"]
-            .as_str()
-            .or_else(|| record["viewer"].as_str()?.strip_prefix("u:"));
+    async fn changed(&self, table: &'static str, _action: Action, record: serde_json::Value) {
+        // A user's role decides what they may see; progress and watchlist rows name their
+        // user; views name their viewer `u:{id}`.
+        let key = (table == "user").then(|| record_key(&record)).flatten();
+        let user = key.as_deref().or_else(|| {
+            record["user_id"]
+                .as_str()
+                .or_else(|| record["viewer"].as_str()?.strip_prefix("u:"))
+        });
         match user {
             Some(user) => self.viewer_changed(user),
             None if record["viewer"].is_string() => {} // an anonymous view
