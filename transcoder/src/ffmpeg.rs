@@ -178,7 +178,7 @@ pub async fn run(
 }
 
 /// Generates a synthetic H.264 clip from ffmpeg's test sources (a moving test pattern, and a
-/// 440 Hz tone when `audio`), for tests, benchmarks and demos.
+/// 440 Hz stereo tone when `audio`), for tests, benchmarks and demos.
 pub async fn generate_test_clip(
     out: &Path,
     width: u32,
@@ -201,7 +201,21 @@ pub async fn generate_test_clip(
             "-i".into(),
             format!("sine=frequency=440:duration={seconds}"),
         ]);
-        args.extend(["-c:a".into(), "aac".into(), "-shortest".into()]);
+        // What phones record: stereo AAC-LC at 48 kHz.
+        args.extend(
+            [
+                "-c:a",
+                "aac",
+                "-ac",
+                "2",
+                "-ar",
+                "48000",
+                "-b:a",
+                "128k",
+                "-shortest",
+            ]
+            .map(Into::into),
+        );
     }
     args.extend([
         "-c:v".into(),

@@ -11,8 +11,8 @@ pub struct SourceInfo {
     pub duration_s: f64,
     pub fps: f64,
     pub has_audio: bool,
-    /// The first audio stream is what players get anyway (see [`audio_plays_as_is`]): it is
-    /// copied into the audio rendition instead of being encoded again.
+    /// The first audio stream is already what the audio rendition holds (see
+    /// [`audio_plays_as_is`]): it is copied instead of being encoded again.
     pub audio_as_is: bool,
     /// Fields rather than frames: deinterlaced before scaling.
     pub interlaced: bool,
@@ -147,17 +147,18 @@ pub fn parse(json: &str) -> Result<SourceInfo, Rejection> {
     })
 }
 
-/// Whether an audio stream is already what the audio rendition holds: AAC-LC, mono or stereo,
-/// at 44.1 or 48 kHz, at most 192 kb/s (every HLS player decodes it, and encoding it again
-/// would only lose quality and take a sixth of the first playable version's time). A stream
-/// that does not state its bit rate is encoded again.
+/// Whether an audio stream is already what the audio rendition holds: stereo AAC-LC at 44.1
+/// or 48 kHz and at most the rendition's bit rate (with 5% for how containers average it).
+/// Encoding it again would only lose quality, and take a sixth of the first playable
+/// version's time. A stream that does not state its bit rate is encoded again.
 fn audio_plays_as_is(s: &Stream) -> bool {
     let number = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<u64>().ok());
+    let most = u64::from(shared::ladder::AUDIO_KBPS) * 1050;
     s.codec_name.as_deref() == Some("aac")
         && s.profile.as_deref() == Some("LC")
-        && matches!(s.channels, Some(1 | 2))
+        && s.channels == Some(2)
         && matches!(number(&s.sample_rate), Some(44_100 | 48_000))
-        && number(&s.bit_rate).is_some_and(|b| b <= 192_000)
+        && number(&s.bit_rate).is_some_and(|b| b <= most)
 }
 
 #[cfg(test)]
@@ -165,7 +166,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_aac_lc_mono_or_stereo_at_44_1_or_48_khz_up_to_192k_is_kept_as_it_is() {
+    fn only_stereo_aac_lc_at_44_1_or_48_khz_up_to_128k_is_kept_as_it_is() {
         let with_audio = |audio: &str| {
             let json = format!(
                 r#"{{"streams":[{{"codec_type":"video","width":640,"height":360}},{audio}],
@@ -176,8 +177,10 @@ mod tests {
         let aac = r#"{"codec_type":"audio","codec_name":"aac","profile":"LC","channels":2,"sample_rate":"48000","bit_rate":"128000"}"#;
         assert!(with_audio(aac));
         assert!(with_audio(
-            &aac.replace("48000", "44100")
-                .replace("\"channels\":2", "\"channels\":1")
+            &aac.replace("48000", "44100").replace("128000", "96000")
+        ));
+        assert!(!with_audio(
+            &aac.replace("\"channels\":2", "\"channels\":1")
         ));
         assert!(!with_audio(&aac.replace("\"LC\"", "\"HE-AAC\"")));
         assert!(!with_audio(&aac.replace("\"aac\"", "\"mp3\"")));
@@ -185,7 +188,7 @@ mod tests {
             &aac.replace("\"channels\":2", "\"channels\":6")
         ));
         assert!(!with_audio(&aac.replace("48000\",\"bit", "96000\",\"bit")));
-        assert!(!with_audio(&aac.replace("128000", "256000")));
+        assert!(!with_audio(&aac.replace("128000", "192000")));
         assert!(!with_audio(&aac.replace(",\"bit_rate\":\"128000\"", "")));
         assert!(!parse(r#"{"streams":[{"codec_type":"video","width":640,"height":360}],"format":{"duration":"10","format_name":"mov,mp4"}}"#).unwrap().audio_as_is);
     }

@@ -209,7 +209,7 @@ fn probe_audio(file: &Path) -> serde_json::Value {
 }
 
 #[tokio::test]
-async fn audio_players_take_as_it_is_is_kept_and_any_other_becomes_stereo_aac_at_48k() {
+async fn stereo_aac_within_the_renditions_bit_rate_is_kept_and_any_other_audio_is_encoded_again() {
     let dir = tempfile::tempdir().unwrap();
     let video = pattern(dir.path(), "video.mp4", "320x240", 25, 2, &[]);
     let with_audio = |name: &str, audio: &[&str]| {
@@ -257,6 +257,10 @@ async fn audio_players_take_as_it_is_is_kept_and_any_other_becomes_stereo_aac_at
         ),
         (
             with_audio("rich.mp4", &["-c:a", "aac", "-ac", "2", "-b:a", "320k"]),
+            false,
+        ),
+        (
+            with_audio("mono.mp4", &["-c:a", "aac", "-ac", "1", "-b:a", "64k"]),
             false,
         ),
     ];
