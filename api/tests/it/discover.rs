@@ -532,3 +532,47 @@ async fn graphql_mutations_edit_and_file_videos_with_rest_rules() {
     .await;
     assert!(r["data"]["video"].is_null(), "{r}");
 }
+
+#[tokio::test]
+async fn search_results_that_score_the_same_are_ordered_by_views_then_newest() {
+    let app = spawn_app(0).await;
+    let (c, _) = app.user("creator").await;
+    let mut ids = Vec::new();
+    for views in [5, 50, 5] {
+        let id = titled(&app, &c, "Harbour lights", "", &[], &[]).await;
+        app.db
+            .query("UPDATE type::record('video', $id) SET views = $n")
+            .bind(("id", id.clone()))
+            .bind(("n", views))
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+        ids.push(id);
+    }
+    let (oldest, most_viewed, newest) = (&ids[0], &ids[1], &ids[2]);
+    let want = vec![most_viewed.clone(), newest.clone(), oldest.clone()];
+    crate::helpers::eventually("ties to be ordered by views", || async {
+        found(&app, "harbour").await == want
+    })
+    .await;
+    let r = app
+        .anon()
+        .search_videos(None, None, "harbour")
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.hits.windows(2).all(|w| w[0].score == w[1].score));
+    // Paged one at a time, the order holds.
+    let mut paged = Vec::new();
+    for offset in 0..3 {
+        let page = app
+            .anon()
+            .search_videos(Some(1), Some(offset), "harbour")
+            .await
+            .unwrap()
+            .into_inner();
+        paged.extend(page.hits.into_iter().map(|h| h.video.id));
+    }
+    assert_eq!(paged, want);
+}
