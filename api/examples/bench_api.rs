@@ -94,7 +94,7 @@ type MakeRequest = Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Sen
 async fn send(http: &reqwest::Client, make: &MakeRequest) -> bool {
     match make(http).send().await {
         Ok(r) if r.status().is_success() => match r.bytes().await {
-            Ok(body) => !body.windows(10).any(|w| w == b"\"errors\":["),
+            Ok(body) => memchr::memmem::find(&body, b"\"errors\":[").is_none(),
             Err(_) => false,
         },
         _ => false,
