@@ -1,7 +1,7 @@
 //! Hot reads served from memory: videos by id, the public home rails with the genre list, the
 //! most viewed videos of each genre (what "Because you watched" falls back on), what viewers
 //! of a video also watched (ids only, recounted every ten minutes), ranked search results
-//! (ids and scores), and creators' display
+//! (ids and scores; an edit drops only the searches it can change), and creators' display
 //! names (fixed at signup, so they need no invalidation).
 //! Entries stay coherent across api replicas because every replica follows the `video`
 //! table through a SurrealDB live query and drops what a change touches the moment it is
@@ -11,6 +11,7 @@
 //! reads faster but never staler.
 
 use crate::accounts::{self, Creator};
+use crate::analyzer;
 use crate::changes::{Action, Follower, record_key};
 use crate::db::Db;
 use crate::error::ApiError;
@@ -62,6 +63,8 @@ pub struct Cache {
     live: AtomicBool,
     /// Changes applied, for tests and metrics.
     changes: AtomicU64,
+    /// Searches ranked at the database, for tests and metrics.
+    ranked: AtomicU64,
     /// Bumped by every edit (a change beyond a view count): a read that saw it move while it
     /// was at the database does not cache what it read, since that may predate the edit.
     edits: AtomicU64,
@@ -89,6 +92,7 @@ impl Default for Cache {
             searches: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(RAILS_TTL)
+                .support_invalidation_closures()
                 .build(),
             creators: moka::future::Cache::builder()
                 .max_capacity(100_000)
@@ -97,6 +101,7 @@ impl Default for Cache {
             digests: moka::sync::Cache::builder().max_capacity(500_000).build(),
             live: AtomicBool::new(false),
             changes: AtomicU64::new(0),
+            ranked: AtomicU64::new(0),
             edits: AtomicU64::new(0),
         }
     }
@@ -231,14 +236,22 @@ impl Cache {
     }
 
     /// A ranked page of search results (ids and scores), from memory when the same query was
-    /// ranked since the last edit to the catalogue and within [`RAILS_TTL`] (a view count
-    /// moving does not re-rank it sooner).
+    /// ranked within [`RAILS_TTL`] and no edit since could change it (see
+    /// `forget_searches_for`; a view count moving does not re-rank it sooner).
     pub async fn search<F>(&self, key: SearchKey, rank: F) -> Result<Ranked, ApiError>
     where
         F: Future<Output = Result<Vec<(String, f64)>, ApiError>>,
     {
-        self.through(&self.searches, key, async { Ok(Arc::new(rank.await?)) })
-            .await
+        self.through(&self.searches, key, async {
+            self.ranked.fetch_add(1, Ordering::Relaxed);
+            Ok(Arc::new(rank.await?))
+        })
+        .await
+    }
+
+    /// How many searches were ranked at the database (not answered from memory).
+    pub fn searches_ranked(&self) -> u64 {
+        self.ranked.load(Ordering::Relaxed)
     }
 
     /// Creators by id: what memory has, plus the rest in one query.
@@ -290,10 +303,38 @@ impl Cache {
             self.edits.fetch_add(1, Ordering::AcqRel);
             self.catalogue.invalidate_all();
             self.popular_in.invalidate_all();
-            self.searches.invalidate_all();
+            self.forget_searches_for(&id, record);
         }
         self.videos.invalidate(&id).await;
         self.changes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Drops the ranked searches an edit to a video can change: those it is in, and those
+    /// whose every word is in its text (it may enter, move or leave them). Others stay; BM25's
+    /// collection statistics drift with every edit, but only by a hair until they expire. (A
+    /// video that stops matching while ranked above a cached later page shifts that page by
+    /// one until it expires.)
+    fn forget_searches_for(&self, id: &str, record: &serde_json::Value) {
+        let mut text = String::new();
+        for field in ["title", "description"] {
+            text.push_str(record[field].as_str().unwrap_or_default());
+            text.push(' ');
+        }
+        for tag in record["tags"].as_array().into_iter().flatten() {
+            text.push_str(tag.as_str().unwrap_or_default());
+            text.push(' ');
+        }
+        let words = analyzer::stems(&text);
+        let id = id.to_owned();
+        let dropped = self
+            .searches
+            .invalidate_entries_if(move |(q, _, _), ranked| {
+                ranked.iter().any(|(v, _)| *v == id)
+                    || analyzer::stems(q).iter().all(|w| words.contains(w))
+            });
+        if dropped.is_err() {
+            self.searches.invalidate_all();
+        }
     }
 
     fn forget_all(&self) {

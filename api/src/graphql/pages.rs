@@ -97,6 +97,8 @@ pub struct Pages {
     live: AtomicBool,
     /// What each query text asked before does, by its hash.
     kinds: moka::sync::Cache<u64, Kind>,
+    /// Answers served from memory, for tests and metrics.
+    served: AtomicU64,
 }
 
 impl Default for Pages {
@@ -116,6 +118,7 @@ impl Default for Pages {
             all_changed: AtomicU64::new(0),
             live: AtomicBool::new(false),
             kinds: moka::sync::Cache::new(10_000),
+            served: AtomicU64::new(0),
         }
     }
 }
@@ -146,10 +149,16 @@ impl Pages {
             .stamp(cache)
             .is_some_and(|now| self.fresh(&page.stamp, now, key))
         {
+            self.served.fetch_add(1, Ordering::Relaxed);
             Some(page.body.clone())
         } else {
             None
         }
+    }
+
+    /// How many answers were served from memory.
+    pub fn served_from_memory(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
     }
 
     /// The state of the world now, taken before a page is made; `None` while a change feed

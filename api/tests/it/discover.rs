@@ -47,7 +47,7 @@ async fn found(app: &TestApp, q: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn search_results_follow_edits_and_ignore_case_and_spacing() {
+async fn search_results_follow_the_edits_that_change_them_and_ignore_case_and_spacing() {
     let app = spawn_app(0).await;
     let (c, _) = app.user("creator").await;
     let id = titled(&app, &c, "Lighthouse keepers", "", &[], &[]).await;
@@ -78,6 +78,26 @@ async fn search_results_follow_edits_and_ignore_case_and_spacing() {
         .into_inner()
         .hits;
     assert_eq!(hit[0].title_marked, "Harbour <mark>pilots</mark>");
+
+    // A video that does not match leaves the ranking in memory; one that matches joins it.
+    let other = titled(&app, &c, "Baking bread", "", &[], &[]).await;
+    crate::helpers::eventually("the new video to be found", || async {
+        found(&app, "baking").await == vec![other.clone()]
+    })
+    .await;
+    let ranked = app.state.cache.searches_ranked();
+    assert_eq!(found(&app, "harbour").await, vec![id.clone()]);
+    assert_eq!(
+        app.state.cache.searches_ranked(),
+        ranked,
+        "the ranking was dropped"
+    );
+    let seals = titled(&app, &c, "Harbour seals", "", &[], &[]).await;
+    crate::helpers::eventually("the new match to be found", || async {
+        let found = found(&app, "harbour").await;
+        found.contains(&seals) && found.contains(&id)
+    })
+    .await;
 }
 
 async fn gql(app: &TestApp, token: Option<&str>, query: &str) -> Value {

@@ -13,6 +13,8 @@ pub struct TestApp {
     pub settings: api::Settings,
     /// The app's database, for setting up states no request can reach.
     pub db: api::db::Db,
+    /// The app's handles, for what only counters show (what was served from memory).
+    pub state: api::state::AppState,
     stop: CancellationToken,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
@@ -103,6 +105,7 @@ pub async fn spawn_app_with(
     };
     let base = format!("http://{}", app.addr());
     let db = app.state().db.clone();
+    let state = app.state().clone();
     let stop = CancellationToken::new();
     let s = stop.clone();
     let handle = tokio::spawn(async move {
@@ -113,6 +116,7 @@ pub async fn spawn_app_with(
         dir,
         settings,
         db,
+        state,
         stop,
         handle: Some(handle),
     }
