@@ -19,10 +19,20 @@ fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// The first video stream of a file (or playlist), as ffprobe reports it.
 fn probe_stream(file: &Path) -> serde_json::Value {
+    probe(file, "v:0")
+}
+
+/// The first audio stream of a file (or playlist), as ffprobe reports it.
+fn probe_audio(file: &Path) -> serde_json::Value {
+    probe(file, "a:0")
+}
+
+fn probe(file: &Path, stream: &str) -> serde_json::Value {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-print_format", "json", "-show_streams"])
-        .args(["-select_streams", "v:0"])
+        .args(["-select_streams", stream])
         .arg(file)
         .output()
         .unwrap();
@@ -194,18 +204,6 @@ async fn interlaced_and_10_bit_sources_become_progressive_8_bit() {
     let (outcome, out) = transcode(&ten).await;
     assert!(!outcome.info.interlaced);
     check_rungs(&outcome, &out);
-}
-
-/// The first audio stream of a file (or playlist), as ffprobe reports it.
-fn probe_audio(file: &Path) -> serde_json::Value {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-print_format", "json", "-show_streams"])
-        .args(["-select_streams", "a:0"])
-        .arg(file)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["streams"][0].clone()
 }
 
 #[tokio::test]
