@@ -38,7 +38,14 @@ pub async fn follow<F: Follower>(follower: Arc<F>, db: Db) {
         let mut started = true;
         for &table in F::TABLES {
             match db.select::<Vec<serde_json::Value>>(table).live().await {
-                Ok(stream) => feeds.push(stream.map(move |n| (table, n)).boxed()),
+                // Each feed says when it ends: `select_all` would carry on with the others,
+                // and the follower would trust memory that misses that table's changes.
+                Ok(stream) => feeds.push(
+                    stream
+                        .map(move |n| (table, Some(n)))
+                        .chain(futures::stream::once(async move { (table, None) }))
+                        .boxed(),
+                ),
                 Err(e) => {
                     tracing::warn!(error = %e, follower = F::NAME, table, "starting a change feed");
                     started = false;
@@ -52,9 +59,17 @@ pub async fn follow<F: Follower>(follower: Arc<F>, db: Db) {
             tracing::debug!(follower = F::NAME, "following changes");
             while let Some((table, n)) = changes.next().await {
                 match n {
-                    Ok(n) => follower.changed(table, n.action, n.data).await,
-                    Err(e) => {
+                    Some(Ok(n)) if n.action == Action::Killed => {
+                        tracing::warn!(follower = F::NAME, table, "change feed was killed");
+                        break;
+                    }
+                    Some(Ok(n)) => follower.changed(table, n.action, n.data).await,
+                    Some(Err(e)) => {
                         tracing::warn!(error = %e, follower = F::NAME, table, "change feed failed");
+                        break;
+                    }
+                    None => {
+                        tracing::warn!(follower = F::NAME, table, "change feed ended");
                         break;
                     }
                 }
@@ -62,7 +77,7 @@ pub async fn follow<F: Follower>(follower: Arc<F>, db: Db) {
             follower.live(false).await;
             tracing::warn!(
                 follower = F::NAME,
-                "change feed ended; not trusting memory until it is back"
+                "not trusting memory until the change feeds are back"
             );
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
