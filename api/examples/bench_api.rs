@@ -12,7 +12,8 @@
 //! - Every home figure twice: the viewer's page asked again (a TV or app reopening its home
 //!   screen: the saved answer) and made afresh (a query text nobody sent before).
 //! - Search: REST `search_videos` p50/p99 for one- and two-word queries, one client at a time,
-//!   after growing the catalogue (goal p99 < 50 ms on 100k videos).
+//!   after growing the catalogue and letting the api look its frequent words up (goal p99 <
+//!   50 ms on 100k videos), and what looking up the most frequent word costs a cold replica.
 //!
 //! The api runs in-process on an embedded SurrealKV database, as `kino` runs by default.
 //! `KINO_BENCH_VIDEOS` (default 10000) and `KINO_BENCH_SEARCH_VIDEOS` (default 100000) set
@@ -54,25 +55,31 @@ fragment card on Video {
   inWatchlist
 }"#;
 
+/// Search words from the seeded vocabulary: the most frequent ones ("new" is in about half
+/// of the descriptions, "london" in a quarter), common subjects, and rare ones.
 const WORDS: &[&str] = &[
-    "river",
-    "city",
-    "mountain",
-    "kitchen",
-    "orchestra",
-    "island",
-    "machine",
-    "garden",
-    "ocean",
-    "desert",
-    "station",
-    "silent",
-    "hidden",
+    "new",
+    "london",
+    "recipe",
+    "family",
+    "jazz",
+    "football",
+    "lighthouse",
+    "accordion",
+    "tbilisi",
+    "black hole",
+    "street food",
+    "glacier",
+    "robot",
+    "kyoto",
+    "marathon",
+    "vaccine",
+    "shipwreck",
+    "sourdough",
+    "compiler",
+    "orca",
     "golden",
-    "frozen",
-    "midnight",
-    "secret",
-    "wild",
+    "paris",
 ];
 
 #[handler]
@@ -197,6 +204,7 @@ async fn main() {
     let app = api::Application::build(settings).await.unwrap();
     let base = format!("http://{}", app.addr());
     let db = app.state().db.clone();
+    let cache = app.state().cache.clone();
     let t = Instant::now();
     let seeded = api::seed::seed(&db, videos).await.unwrap();
     println!(
@@ -333,12 +341,42 @@ async fn main() {
             t.elapsed().as_secs_f64()
         );
     }
+    // Frequent words are looked up in the background once the catalogue settles, as on a
+    // replica that has been up a little while.
+    let t = Instant::now();
+    let settled = loop {
+        let seen = cache.changes_seen();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if cache.changes_seen() == seen {
+            break seen;
+        }
+    };
+    while cache.words_warm_as_of() < settled {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "search: frequent words in memory {:.1} s after the catalogue grew ({} lookups so far)",
+        t.elapsed().as_secs_f64(),
+        cache.words_fetched()
+    );
+    let ids = api::search::words::Ids::default();
+    let t = Instant::now();
+    let most = api::search::words::fetch(&db, &ids, WORDS[0])
+        .await
+        .unwrap();
+    println!(
+        "  looking \"{}\" up at the indexes, as a cold replica would: {:.0} ms for {} matches",
+        WORDS[0],
+        t.elapsed().as_secs_f64() * 1000.0,
+        most.hits()
+    );
     let api = shared::client::connect(&base, None);
     let mut lat = Vec::new();
     // The first time each query is asked, before ranked results are cached.
     let mut first = Vec::new();
     let mut asked = std::collections::HashSet::new();
     let mut hits = 0usize;
+    let mut slowest: Option<(String, Duration)> = None;
     for i in 0..400 {
         let a = WORDS[i % WORDS.len()];
         let q = if i % 2 == 0 {
@@ -353,6 +391,9 @@ async fn main() {
             .unwrap()
             .into_inner();
         lat.push(t.elapsed());
+        if slowest.as_ref().is_none_or(|(_, d)| t.elapsed() > *d) {
+            slowest = Some((q.clone(), t.elapsed()));
+        }
         if asked.insert(q) {
             first.push(t.elapsed());
         }
@@ -364,6 +405,9 @@ async fn main() {
         "search on {} videos: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms   (goal p99 < 50 ms)",
         search_videos.max(videos)
     );
+    if let Some((q, d)) = slowest {
+        println!("  slowest: \"{q}\" in {:.1} ms", d.as_secs_f64() * 1000.0);
+    }
     let distinct = first.len();
     let (p50, p99, max) = summary(first);
     println!(

@@ -74,6 +74,49 @@ pub fn stems(q: &str) -> HashSet<String> {
     tokens(q).into_iter().map(|t| t.stem).collect()
 }
 
+/// Words that are in nearly every text, so they narrow a search by nothing while costing the
+/// index a lookup per document that holds them.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "i",
+    "in", "into", "is", "it", "its", "of", "on", "or", "our", "so", "that", "the", "their", "this",
+    "to", "was", "we", "were", "with", "you", "your",
+];
+
+static STOP_STEMS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| STOP_WORDS.iter().flat_map(|w| stems(w)).collect());
+
+/// Whether a stem is a stop word's.
+pub fn is_stop_word(stem: &str) -> bool {
+    STOP_STEMS.contains(stem)
+}
+
+/// A word of a query: its stem, and the word as typed, lower-cased.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryWord {
+    pub stem: String,
+    pub text: String,
+}
+
+/// The words of a query that narrow it, each once, in order: stop words are left out unless
+/// nothing else is left.
+pub fn query_words(q: &str) -> Vec<QueryWord> {
+    let chars: Vec<char> = q.chars().collect();
+    let mut words: Vec<QueryWord> = Vec::new();
+    for t in tokens(q) {
+        if !words.iter().any(|w| w.stem == t.stem) {
+            let text: String = chars[t.start..t.end].iter().collect();
+            words.push(QueryWord {
+                stem: t.stem,
+                text: text.to_lowercase(),
+            });
+        }
+    }
+    if words.iter().any(|w| !STOP_STEMS.contains(&w.stem)) {
+        words.retain(|w| !STOP_STEMS.contains(&w.stem));
+    }
+    words
+}
+
 /// Where in `text` a word of the query is, as `(start, end)` character spans.
 pub fn matches(text: &str, query: &HashSet<String>) -> Vec<(usize, usize)> {
     tokens(text)
@@ -103,6 +146,18 @@ mod tests {
                 ("edit", 21, 28)
             ]
         );
+    }
+
+    #[test]
+    fn a_query_keeps_each_word_once_and_drops_stop_words_unless_nothing_else_is_left() {
+        let texts =
+            |q: &str| -> Vec<String> { query_words(q).into_iter().map(|w| w.text).collect() };
+        assert_eq!(texts("The River and the RIVERS"), ["river"]);
+        assert_eq!(texts("jazz in the city"), ["jazz", "city"]);
+        assert_eq!(texts("The Who"), ["who"]);
+        assert_eq!(texts("to be or not to be"), ["not"]);
+        assert_eq!(texts("the and"), ["the", "and"]);
+        assert!(query_words("!!!").is_empty());
     }
 
     #[test]

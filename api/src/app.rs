@@ -8,7 +8,9 @@
 use crate::config::Settings;
 use crate::error::json_errors;
 use crate::state::{AppState, Inner};
-use crate::{changes, db, graphql, jobs, media, parts, rest, signing::Signer, uploads, web};
+use crate::{
+    changes, db, graphql, jobs, media, parts, rest, search, signing::Signer, uploads, web,
+};
 use anyhow::Context;
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::middleware::{Cors, Tracing};
@@ -222,6 +224,11 @@ impl Application {
         let follow_sessions =
             tokio::spawn(changes::follow(state.sessions.clone(), state.db.clone()));
         let follow_pages = tokio::spawn(changes::follow(state.pages.clone(), state.db.clone()));
+        let warm_words = tokio::spawn(search::warm::keep_frequent_words(
+            state.db.clone(),
+            state.cache.clone(),
+            state.settings.search_warm_matches as usize,
+        ));
         let follow_jobs = tokio::spawn(changes::follow(
             Arc::new(jobs::QueueWatch(state.clone())),
             state.db.clone(),
@@ -266,6 +273,7 @@ impl Application {
         follow_jobs.abort();
         follow_sessions.abort();
         follow_pages.abort();
+        warm_words.abort();
         let _ = watchdog.await;
         let _ = sweeper.await;
         for w in workers {

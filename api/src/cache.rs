@@ -1,8 +1,8 @@
 //! Hot reads served from memory: videos by id, the public home rails with the genre list, the
 //! most viewed videos of each genre (what "Because you watched" falls back on), what viewers
 //! of a video also watched (ids only, recounted every ten minutes), ranked search results
-//! (ids and scores; an edit drops only the searches it can change), and creators' display
-//! names (fixed at signup, so they need no invalidation).
+//! and each searched word's matches and scores (an edit drops only the searches and words it
+//! can change), and creators' display names (fixed at signup, so they need no invalidation).
 //! Entries stay coherent across api replicas because every replica follows the `video`
 //! table through a SurrealDB live query and drops what a change touches the moment it is
 //! told; a change that only moves a view count leaves the rails alone (they also expire after
@@ -11,13 +11,14 @@
 //! reads faster but never staler.
 
 use crate::accounts::{self, Creator};
-use crate::analyzer;
+use crate::analyzer::{self, QueryWord};
 use crate::changes::{Action, Follower, record_key};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::home::{self, PublicRails};
+use crate::search::words::{self as search_words, Ids, WordScores};
 use crate::videos::{self, Genre, Video};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -32,6 +33,17 @@ const VIDEO_TTL: Duration = Duration::from_secs(60);
 /// How long a co-watch list is served before it is counted again: it moves slowly, and it
 /// holds ids only, so an edit never makes it show something it should not.
 const CO_WATCH_TTL: Duration = Duration::from_secs(600);
+
+/// How long a word's matches are served at most. An edit drops the words it can change at
+/// once; this bounds how far BM25's collection statistics (the number of videos, their mean
+/// length) drift from what the scores were computed with, which every edit moves by a hair.
+const WORDS_TTL: Duration = Duration::from_secs(3600);
+
+/// Matches held in memory over all words (8 bytes each).
+const WORDS_CAPACITY: u64 = 8_000_000;
+
+/// Edits remembered for words looked up while they landed.
+const EDIT_LOG: usize = 1024;
 
 /// How long an unused creator stays in memory.
 const CREATOR_TTI: Duration = Duration::from_secs(600);
@@ -55,6 +67,9 @@ pub struct Cache {
     popular_in: moka::future::Cache<String, Arc<Vec<Video>>>,
     co_watched: moka::future::Cache<String, Arc<Vec<String>>>,
     searches: moka::future::Cache<SearchKey, Ranked>,
+    /// Each searched word's matches, by stem.
+    words: moka::future::Cache<String, Arc<WordScores>>,
+    ids: Ids,
     creators: moka::future::Cache<String, Creator>,
     /// A digest of each video's last known content without its view count, to tell edits
     /// from views.
@@ -63,11 +78,36 @@ pub struct Cache {
     live: AtomicBool,
     /// Changes applied, for tests and metrics.
     changes: AtomicU64,
-    /// Searches ranked at the database, for tests and metrics.
+    /// Searches ranked (not answered from memory), for tests and metrics.
     ranked: AtomicU64,
+    /// Words looked up in the indexes, for tests and metrics.
+    words_fetched: AtomicU64,
+    /// The changes seen when a pass of [`crate::search::warm`] began that ended with every
+    /// frequent word in memory.
+    words_warm: AtomicU64,
     /// Bumped by every edit (a change beyond a view count): a read that saw it move while it
     /// was at the database does not cache what it read, since that may predate the edit.
     edits: AtomicU64,
+    /// The latest edits and the words each could change, oldest first.
+    edit_log: std::sync::Mutex<VecDeque<Edit>>,
+}
+
+/// An edit: its number in `edits`, the stems of the video's new text (`None`: anything may
+/// have changed) and the video's number, if any word named it.
+#[derive(Debug)]
+struct Edit {
+    seq: u64,
+    stems: Option<HashSet<String>>,
+    video: Option<u32>,
+}
+
+impl Edit {
+    fn touches(&self, stem: &str, found: &WordScores) -> bool {
+        match &self.stems {
+            None => true,
+            Some(stems) => stems.contains(stem) || self.video.is_some_and(|n| found.holds(n)),
+        }
+    }
 }
 
 impl Default for Cache {
@@ -92,8 +132,13 @@ impl Default for Cache {
             searches: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(RAILS_TTL)
-                .support_invalidation_closures()
                 .build(),
+            words: moka::future::Cache::builder()
+                .weigher(|_, w: &Arc<WordScores>| w.hits().min(u32::MAX as usize - 1) as u32 + 1)
+                .max_capacity(WORDS_CAPACITY)
+                .time_to_live(WORDS_TTL)
+                .build(),
+            ids: Ids::default(),
             creators: moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_idle(CREATOR_TTI)
@@ -102,9 +147,26 @@ impl Default for Cache {
             live: AtomicBool::new(false),
             changes: AtomicU64::new(0),
             ranked: AtomicU64::new(0),
+            words_fetched: AtomicU64::new(0),
+            words_warm: AtomicU64::new(0),
             edits: AtomicU64::new(0),
+            edit_log: std::sync::Mutex::new(VecDeque::with_capacity(EDIT_LOG)),
         }
     }
+}
+
+/// The stems of a video record's searched text.
+fn text_stems(record: &serde_json::Value) -> HashSet<String> {
+    let mut text = String::new();
+    for field in ["title", "description"] {
+        text.push_str(record[field].as_str().unwrap_or_default());
+        text.push(' ');
+    }
+    for tag in record["tags"].as_array().into_iter().flatten() {
+        text.push_str(tag.as_str().unwrap_or_default());
+        text.push(' ');
+    }
+    analyzer::stems(&text)
 }
 
 fn digest(record: &serde_json::Value) -> u64 {
@@ -249,9 +311,92 @@ impl Cache {
         .await
     }
 
-    /// How many searches were ranked at the database (not answered from memory).
+    /// How many searches were ranked (not answered from memory).
     pub fn searches_ranked(&self) -> u64 {
         self.ranked.load(Ordering::Relaxed)
+    }
+
+    /// A word's matches and scores in each searched field: from memory when it was looked up
+    /// within [`WORDS_TTL`] and no edit since could change them, else from the indexes.
+    ///
+    /// A lookup that an edit overlapped is kept unless that edit could change the word: a
+    /// frequent word takes long enough to look up that a steady trickle of unrelated edits
+    /// would otherwise keep it out of memory for good.
+    pub async fn word(&self, db: &Db, word: &QueryWord) -> Result<Arc<WordScores>, ApiError> {
+        let fetch = async {
+            self.words_fetched.fetch_add(1, Ordering::Relaxed);
+            Ok::<_, ApiError>(Arc::new(
+                search_words::fetch(db, &self.ids, &word.text).await?,
+            ))
+        };
+        if !self.live.load(Ordering::Acquire) {
+            return fetch.await;
+        }
+        let before = self.edits.load(Ordering::Acquire);
+        let found = self
+            .words
+            .try_get_with(word.stem.clone(), fetch)
+            .await
+            .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+        if self.edits.load(Ordering::Acquire) != before
+            && self.edited_since(before, &word.stem, &found)
+        {
+            self.words.invalidate(&word.stem).await;
+        }
+        Ok(found)
+    }
+
+    /// Whether an edit after number `before` could change a word's matches (or may have:
+    /// the log no longer reaches back that far).
+    fn edited_since(&self, before: u64, stem: &str, found: &WordScores) -> bool {
+        let log = self.edit_log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.front().is_none_or(|e| e.seq > before + 1) {
+            return true;
+        }
+        log.iter()
+            .filter(|e| e.seq > before)
+            .any(|e| e.touches(stem, found))
+    }
+
+    /// Notes an edit (logged before it is counted, so a reader that sees the count move
+    /// finds it in the log).
+    fn note_edit(&self, stems: Option<HashSet<String>>, video: Option<u32>) {
+        let mut log = self.edit_log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == EDIT_LOG {
+            log.pop_front();
+        }
+        log.push_back(Edit {
+            seq: self.edits.load(Ordering::Acquire) + 1,
+            stems,
+            video,
+        });
+        self.edits.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether a word's matches are in memory (by stem).
+    pub fn has_word(&self, stem: &str) -> bool {
+        self.live.load(Ordering::Acquire) && self.words.contains_key(stem)
+    }
+
+    /// How many words were looked up in the indexes.
+    pub fn words_fetched(&self) -> u64 {
+        self.words_fetched.load(Ordering::Relaxed)
+    }
+
+    /// Notes that every frequent word was in memory after `changes` changes.
+    pub fn note_words_warm(&self, changes: u64) {
+        self.words_warm.fetch_max(changes, Ordering::AcqRel);
+    }
+
+    /// The changes seen when frequent words were last all in memory (see
+    /// [`crate::search::warm`]).
+    pub fn words_warm_as_of(&self) -> u64 {
+        self.words_warm.load(Ordering::Acquire)
+    }
+
+    /// The numbers word matches name videos by.
+    pub fn ids(&self) -> &Ids {
+        &self.ids
     }
 
     /// Creators by id: what memory has, plus the rest in one query.
@@ -300,49 +445,59 @@ impl Cache {
         let edited = self.digests.get(&id) != Some(d);
         self.digests.insert(id.clone(), d);
         if edited {
-            self.edits.fetch_add(1, Ordering::AcqRel);
+            let stems = text_stems(record);
+            self.note_edit(Some(stems.clone()), self.ids.number(&id));
             self.catalogue.invalidate_all();
             self.popular_in.invalidate_all();
-            self.forget_searches_for(&id, record);
+            self.forget_searches_for(&id, stems).await;
         }
         self.videos.invalidate(&id).await;
         self.changes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Drops the ranked searches an edit to a video can change: those it is in, and those
-    /// whose every word is in its text (it may enter, move or leave them). Others stay; BM25's
-    /// collection statistics drift with every edit, but only by a hair until they expire. (A
-    /// video that stops matching while ranked above a cached later page shifts that page by
-    /// one until it expires.)
-    fn forget_searches_for(&self, id: &str, record: &serde_json::Value) {
-        let mut text = String::new();
-        for field in ["title", "description"] {
-            text.push_str(record[field].as_str().unwrap_or_default());
-            text.push(' ');
+    /// whose every word is in its text (it may enter, move or leave them); and the words it
+    /// held or now holds. Others stay; BM25's collection statistics drift with every edit, but
+    /// only by a hair until they expire. (A video that stops matching while ranked above a
+    /// cached later page shifts that page by one until it expires.)
+    ///
+    /// The entries are walked here rather than through moka's invalidation closures, which
+    /// it keeps and applies later: a burst of edits (a catalogue import) left tens of thousands
+    /// of them queued, and the next read waited for them.
+    async fn forget_searches_for(&self, id: &str, words: HashSet<String>) {
+        let number = self.ids.number(id);
+        let stale: Vec<Arc<String>> = self
+            .words
+            .iter()
+            .filter(|(stem, found)| {
+                words.contains(stem.as_str()) || number.is_some_and(|n| found.holds(n))
+            })
+            .map(|(stem, _)| stem)
+            .collect();
+        for stem in stale {
+            self.words.invalidate(stem.as_str()).await;
         }
-        for tag in record["tags"].as_array().into_iter().flatten() {
-            text.push_str(tag.as_str().unwrap_or_default());
-            text.push(' ');
-        }
-        let words = analyzer::stems(&text);
-        let id = id.to_owned();
-        let dropped = self
+        let stale: Vec<Arc<SearchKey>> = self
             .searches
-            .invalidate_entries_if(move |(q, _, _), ranked| {
-                ranked.iter().any(|(v, _)| *v == id)
-                    || analyzer::stems(q).iter().all(|w| words.contains(w))
-            });
-        if dropped.is_err() {
-            self.searches.invalidate_all();
+            .iter()
+            .filter(|(key, ranked)| {
+                ranked.iter().any(|(v, _)| v == id)
+                    || analyzer::stems(&key.0).iter().all(|w| words.contains(w))
+            })
+            .map(|(key, _)| key)
+            .collect();
+        for key in stale {
+            self.searches.invalidate(key.as_ref()).await;
         }
     }
 
     fn forget_all(&self) {
-        self.edits.fetch_add(1, Ordering::AcqRel);
+        self.note_edit(None, None);
         self.videos.invalidate_all();
         self.catalogue.invalidate_all();
         self.popular_in.invalidate_all();
         self.searches.invalidate_all();
+        self.words.invalidate_all();
     }
 }
 
@@ -359,5 +514,42 @@ impl Follower for Cache {
 
     async fn changed(&self, _table: &'static str, _action: Action, record: serde_json::Value) {
         self.apply(&record).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_word_looked_up_while_edits_landed_is_dropped_only_if_one_could_change_it() {
+        let cache = Cache::default();
+        let n = cache.ids.intern(&["v1".to_owned()])[0];
+        let held = WordScores {
+            fields: [vec![(n, 1.0)], vec![], vec![]],
+        };
+        let other = WordScores::default();
+        let stems = |s: &str| Some(analyzer::stems(s));
+
+        cache.note_edit(stems("baking bread"), None);
+        assert!(!cache.edited_since(0, "river", &other));
+        assert!(cache.edited_since(0, "bread", &other));
+        assert!(
+            !cache.edited_since(1, "bread", &other),
+            "an edit before the lookup"
+        );
+        // An edit to a video the word was in, even if its new text lacks the word.
+        cache.note_edit(stems("jazz"), Some(n));
+        assert!(cache.edited_since(1, "river", &held));
+        assert!(!cache.edited_since(1, "river", &other));
+        // The feed restarting may have hidden anything.
+        cache.note_edit(None, None);
+        assert!(cache.edited_since(2, "river", &other));
+        // Edits the log no longer reaches back to count as touching it.
+        for _ in 0..EDIT_LOG {
+            cache.note_edit(stems("jazz"), None);
+        }
+        assert!(cache.edited_since(0, "river", &other));
+        assert!(!cache.edited_since(cache.edits.load(Ordering::Acquire) - 5, "river", &other));
     }
 }

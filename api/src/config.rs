@@ -95,6 +95,9 @@ pub struct Settings {
     /// A completion still unfinished after this many seconds was cut short by a crash and is
     /// settled by the sweeper.
     pub upload_completing_timeout_s: u64,
+    /// Words held in at least this many searched fields of the catalogue are kept in memory
+    /// for search ahead of being asked (0 turns this off).
+    pub search_warm_matches: u64,
 }
 
 impl Default for Settings {
@@ -126,6 +129,7 @@ impl Default for Settings {
             max_open_uploads_per_user: 5,
             upload_sweep_interval_s: 60,
             upload_completing_timeout_s: 900,
+            search_warm_matches: 2_000,
         }
     }
 }

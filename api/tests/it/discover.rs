@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use shared::client::types;
 
 /// A published public video with this text.
-async fn titled(
+pub async fn titled(
     app: &TestApp,
     token: &str,
     title: &str,
@@ -34,7 +34,7 @@ async fn titled(
 }
 
 /// Ids of the videos a search finds.
-async fn found(app: &TestApp, q: &str) -> Vec<String> {
+pub async fn found(app: &TestApp, q: &str) -> Vec<String> {
     app.anon()
         .search_videos(None, None, q)
         .await

@@ -14,6 +14,7 @@ mod previews;
 mod queue;
 mod s3_uploads;
 mod schemas;
+mod search;
 mod seed;
 mod subscriptions;
 mod uploads;

@@ -1,16 +1,20 @@
 //! Full-text search over the catalogue: BM25 over title, description and tags (SurrealDB
 //! FULLTEXT indexes, one analyzer with English stemming), title matches weighing most. The
-//! database finds the matches and scores them per field; the ranking, the catalogue rule and
-//! the videos come from here and the cache of hot reads, and highlights are computed for the page's hits with the same analyzer
-//! ([`crate::analyzer`]): the text is HTML-escaped and matches are wrapped in `<mark>`, so
-//! clients can show them as they are.
+//! database finds each query word's matches and scores them per field ([`words`]); the
+//! ranking, the catalogue rule and the videos come from here and the cache of hot reads, and
+//! highlights are computed for the page's hits with the same analyzer ([`crate::analyzer`]):
+//! the text is HTML-escaped and matches are wrapped in `<mark>`, so clients can show them as
+//! they are. Stop words ("the", "of") are left out of a query that has other words.
 
-use crate::analyzer;
+use crate::analyzer::{self, QueryWord};
 use crate::cache::Cache;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::videos::Video;
 use std::collections::{HashMap, HashSet};
+
+pub mod warm;
+pub mod words;
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -67,17 +71,19 @@ pub async fn search(
             format!("results can be paged up to offset {MAX_OFFSET}"),
         ));
     }
-    // Queries that differ only in case or spacing rank the same.
+    let words = analyzer::query_words(&q);
+    // Queries that differ only in case, spacing, punctuation or stop words rank the same.
     let key = (
-        q.split_whitespace()
+        words
+            .iter()
+            .map(|w| w.text.as_str())
             .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase(),
+            .join(" "),
         limit,
         offset,
     );
     let ranked = cache
-        .search(key, rank(db, cache, &q, limit.clamp(1, 100), offset))
+        .search(key, rank(db, cache, &words, limit.clamp(1, 100), offset))
         .await?;
     let ids: Vec<String> = ranked.iter().map(|(id, _)| id.clone()).collect();
     let mut found: HashMap<String, Video> = cache
@@ -86,7 +92,7 @@ pub async fn search(
         .into_iter()
         .map(|v| (v.id.clone(), v))
         .collect();
-    let terms = analyzer::stems(&q);
+    let terms: HashSet<String> = words.into_iter().map(|w| w.stem).collect();
     Ok(ranked
         .iter()
         .filter_map(|(id, score)| found.remove(id).map(|v| hit(v, *score, &terms)))
@@ -95,42 +101,25 @@ pub async fn search(
         .collect())
 }
 
-/// Field weights: a match in the title counts most, then tags, then the description.
-const WEIGHTS: [(&str, f64); 3] = [("title", 3.0), ("description", 1.0), ("tags", 2.0)];
-
-/// Ranks the listed videos matching `q`: ids and scores of results `offset..offset + limit`,
-/// best first, ties broken by views and then id (newest first).
+/// Ranks the listed videos matching every word: ids and scores of results
+/// `offset..offset + limit`, best first, ties broken by views and then id (newest first).
 ///
-/// Each field's index is asked on its own for its matches and their BM25 scores, and the
-/// scores are summed here: one query over the three fields made the database check every
-/// match against every index again, which took three to four times as long. The catalogue
-/// rule is applied here too, walking down the ranking with the videos from the cache, so the
-/// database never reads the matching rows.
+/// The words' matches come from the cache (or each field's index, once per word), and are
+/// combined here. The catalogue rule is applied here too, walking down the ranking with the
+/// videos from the cache, so the database never reads the matching rows.
 async fn rank(
     db: &Db,
     cache: &Cache,
-    q: &str,
+    words: &[QueryWord],
     limit: u32,
     offset: u32,
 ) -> Result<Vec<(String, f64)>, ApiError> {
-    let mut r = db
-        .query(
-            "SELECT VALUE [record::id(id), search::score(0)] FROM video WHERE title @0@ $q;
-             SELECT VALUE [record::id(id), search::score(1)] FROM video WHERE description @1@ $q;
-             SELECT VALUE [record::id(id), search::score(2)] FROM video WHERE tags @2@ $q;",
-        )
-        .bind(("q", q.to_owned()))
-        .await?;
-    let mut scores: HashMap<String, f64> = HashMap::new();
-    for (i, (_, weight)) in WEIGHTS.iter().enumerate() {
-        let rows: Vec<(String, Option<f64>)> = crate::db::rows(&mut r, i)?;
-        for (id, score) in rows {
-            // A match is worth its field's weight, plus its BM25 score at that weight.
-            *scores.entry(id).or_default() += weight * (1.0 + score.unwrap_or(0.0));
-        }
+    let mut found = Vec::with_capacity(words.len());
+    for w in words {
+        found.push(cache.word(db, w).await?);
     }
-    let mut ranked: Vec<(String, f64)> = scores.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut ranked: Vec<(u32, f64)> = words::combine(&found).into_iter().collect();
+    ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
     let wanted = (offset + limit) as usize;
     let mut listed: Vec<(String, f64)> = Vec::with_capacity(wanted);
     // Equal scores are common (same words, same length): each run of them is ordered by
@@ -139,7 +128,7 @@ async fn rank(
         if listed.len() >= wanted {
             break;
         }
-        let ids: Vec<String> = run.iter().map(|(id, _)| id.clone()).collect();
+        let ids = cache.ids().ids(run.iter().map(|e| e.0));
         let mut videos = cache.videos(db, &ids).await?;
         videos.retain(Video::listed);
         videos.sort_by(|a, b| b.views.cmp(&a.views).then_with(|| b.id.cmp(&a.id)));

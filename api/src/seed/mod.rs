@@ -10,93 +10,21 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
+use words::GENRES;
+
+mod words;
 
 /// The password of every seeded account.
 pub const PASSWORD: &str = "kino-seed-password";
 
-const GENRES: &[&str] = &[
-    "drama",
-    "comedy",
-    "documentary",
-    "science",
-    "travel",
-    "music",
-    "food",
-    "sports",
-    "animation",
-    "history",
-    "nature",
-    "technology",
+/// Display names of seeded accounts.
+const NAMES: &[&str] = &[
+    "Ada", "Bruno", "Chiara", "Dmitri", "Esther", "Farid", "Greta", "Hiro", "Ines", "Jonas",
+    "Kofi", "Lena", "Mateo", "Noor", "Oskar", "Priya", "Quentin", "Rosa", "Sami", "Tove",
 ];
-const ADJECTIVES: &[&str] = &[
-    "Silent",
-    "Hidden",
-    "Last",
-    "Golden",
-    "Broken",
-    "Endless",
-    "Wild",
-    "Northern",
-    "Secret",
-    "Little",
-    "Midnight",
-    "Distant",
-    "Electric",
-    "Forgotten",
-    "Burning",
-    "Frozen",
-];
-const NOUNS: &[&str] = &[
-    "River",
-    "City",
-    "Mountain",
-    "Kitchen",
-    "Orchestra",
-    "Island",
-    "Machine",
-    "Garden",
-    "Ocean",
-    "Desert",
-    "Station",
-    "Library",
-    "Forest",
-    "Harbour",
-    "Signal",
-    "Valley",
-    "Engine",
-    "Market",
-];
-const FORMS: &[&str] = &[
-    "The {a} {n}",
-    "{a} {n}",
-    "Inside the {n}",
-    "A Year in the {n}",
-    "{n} of the {a} Sky",
-    "Journey to the {a} {n}",
-    "How the {n} Works",
-    "{a} Nights",
-];
-const TAGS: &[&str] = &[
-    "4k",
-    "behind the scenes",
-    "interview",
-    "tutorial",
-    "long form",
-    "live",
-    "family",
-    "award winner",
-    "indie",
-    "classic",
-    "slow tv",
-    "road trip",
-    "recipe",
-    "space",
-    "wildlife",
-    "jazz",
-    "football",
-    "retro",
-    "city life",
-    "ocean",
+const SURNAMES: &[&str] = &[
+    "Almeida", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Gallo", "Haddad", "Ito", "Jansen",
+    "Kowalski", "Laine", "Moreau", "Nakamura", "Okafor", "Petrov", "Quinn", "Rossi",
 ];
 
 /// What was written.
@@ -106,12 +34,6 @@ pub struct Seeded {
     pub viewers: usize,
     pub videos: usize,
     pub views: usize,
-}
-
-fn title(rng: &mut StdRng) -> String {
-    let form = FORMS.choose(rng).unwrap();
-    form.replace("{a}", ADJECTIVES.choose(rng).unwrap())
-        .replace("{n}", NOUNS.choose(rng).unwrap())
 }
 
 /// A long-tailed draw: most videos get a few views, a few get very many.
@@ -147,7 +69,7 @@ pub async fn seed(db: &Db, videos: usize) -> anyhow::Result<Seeded> {
         .to_string();
         let row = json!({
             "id": id, "email": format!("{kind}{i}.{run}@seed.kino.test"),
-            "display_name": format!("{} {}", ADJECTIVES.choose(rng).unwrap(), NOUNS.choose(rng).unwrap()),
+            "display_name": format!("{} {}", NAMES.choose(rng).unwrap(), SURNAMES.choose(rng).unwrap()),
             "password_hash": hash, "role": if kind == "creator" { "creator" } else { "viewer" },
             "created_at": db::ts(now - chrono::Duration::days(365)),
         });
@@ -168,25 +90,20 @@ pub async fn seed(db: &Db, videos: usize) -> anyhow::Result<Seeded> {
         let id = ulid::Ulid::from_parts(at_ms, rng.random()).to_string();
         let at = chrono::DateTime::from_timestamp_millis(at_ms as i64).unwrap_or(now);
         let g1 = rng.random_range(0..GENRES.len());
-        let mut genres = vec![GENRES[g1]];
+        let genre = &GENRES[g1];
+        let mut genres = vec![genre.name];
         by_genre[g1].push(i);
         if rng.random_bool(0.4) {
             let g2 = rng.random_range(0..GENRES.len());
             if g2 != g1 {
-                genres.push(GENRES[g2]);
+                genres.push(GENRES[g2].name);
                 by_genre[g2].push(i);
             }
         }
-        let n_tags = rng.random_range(2..6);
-        let tags: Vec<&str> = TAGS.choose_multiple(&mut rng, n_tags).copied().collect();
-        let title = title(&mut rng);
-        let description = format!(
-            "{title}: a {} film about {} and {}, {} minutes long.",
-            genres[0],
-            NOUNS.choose(&mut rng).unwrap().to_lowercase(),
-            NOUNS.choose(&mut rng).unwrap().to_lowercase(),
-            rng.random_range(15..140)
-        );
+        let tags = words::tags(&mut rng, genre);
+        let title = words::title(&mut rng, genre);
+        let minutes = rng.random_range(15..140);
+        let description = words::description(&mut rng, genre, &title, minutes);
         let visibility = if rng.random_bool(0.95) {
             "public"
         } else {
