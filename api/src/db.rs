@@ -113,7 +113,12 @@ const MIGRATIONS: &[(u32, &str)] = &[
     ),
 ];
 
-/// Connects, selects the namespace and database (defining them first, since a remote server
+/// How long a remote database is waited for at startup: it may still be starting, as when a
+/// whole deployment comes up at once.
+const CONNECT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Connects, waiting up to [`CONNECT_PATIENCE`] for a remote server that refuses the
+/// connection, selects the namespace and database (defining them first, since a remote server
 /// refuses to use ones that do not exist) and applies pending migrations.
 pub async fn connect(
     url: &str,
@@ -122,11 +127,25 @@ pub async fn connect(
     root: Option<(String, String)>,
 ) -> anyhow::Result<Db> {
     let url = url.strip_prefix("memory").map(|_| "mem://").unwrap_or(url);
-    let db = Db::new(
-        surrealdb::engine::any::connect(url)
-            .await
-            .with_context(|| format!("connecting to database {url}"))?,
-    );
+    let remote = ["ws://", "wss://", "http://", "https://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme));
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(100);
+    let engine = loop {
+        match surrealdb::engine::any::connect(url).await {
+            Ok(engine) => break engine,
+            Err(e) if remote && started.elapsed() < CONNECT_PATIENCE => {
+                tracing::warn!(error = %e, url, "the database is not reachable yet; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("connecting to database {url}")));
+            }
+        }
+    };
+    let db = Db::new(engine);
     if let Some((username, password)) = root {
         db.signin(surrealdb::opt::auth::Root { username, password })
             .await

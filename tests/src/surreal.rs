@@ -37,26 +37,38 @@ impl Surreal {
             "{} is missing: build it with `cargo build -p surreal-server`",
             bin.display()
         );
-        let port = free_port();
-        let child = Command::new(&bin)
-            .args(["start", "--user", USER, "--pass", PASS, "--bind"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("memory")
-            .env("SURREAL_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("surreal starts");
-        let process = Guard(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
+        // A port found free may be taken by another test's process before the server binds
+        // it: then the server exits and another port is tried.
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new(&bin)
+                .args(["start", "--user", USER, "--pass", PASS, "--bind"])
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("memory")
+                .env("SURREAL_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("surreal starts");
+            let mut process = Guard(child);
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if process.0.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    // Listening, and still running: the listener is this server.
+                    std::thread::sleep(Duration::from_millis(100));
+                    if process.0.try_wait().ok().flatten().is_none() {
+                        return Surreal { process, port };
+                    }
+                    break;
+                }
+                assert!(Instant::now() < deadline, "surreal did not start listening");
+                std::thread::sleep(Duration::from_millis(50));
             }
-            assert!(Instant::now() < deadline, "surreal did not start listening");
-            std::thread::sleep(Duration::from_millis(50));
         }
-        Surreal { process, port }
+        panic!("surreal exited at start five times");
     }
 
     /// The URL `kino --db` takes.
