@@ -42,6 +42,10 @@ const WORDS_TTL: Duration = Duration::from_secs(3600);
 /// Matches held in memory over all words (8 bytes each).
 const WORDS_CAPACITY: u64 = 8_000_000;
 
+/// The share of [`WORDS_CAPACITY`] frequent words may fill ahead of being asked; the rest is
+/// for the words queries bring.
+pub const WORDS_WARM_BUDGET: usize = (WORDS_CAPACITY / 2) as usize;
+
 /// Edits remembered for words looked up while they landed.
 const EDIT_LOG: usize = 1024;
 
@@ -50,8 +54,16 @@ const CREATOR_TTI: Duration = Duration::from_secs(600);
 
 /// A search as cached: normalised query, limit, offset.
 pub type SearchKey = (String, u32, u32);
-/// A ranked page of search results: video ids and scores, best first.
-pub type Ranked = Arc<Vec<(String, f64)>>;
+/// A ranked page of search results.
+pub type Ranked = Arc<Ranking>;
+
+/// Video ids and scores, best first, and the stems of the query (kept to tell quickly which
+/// edits can change the page).
+#[derive(Debug)]
+pub struct Ranking {
+    pub hits: Vec<(String, f64)>,
+    stems: Vec<String>,
+}
 
 /// The genre list and the rails built from it.
 #[derive(Debug)]
@@ -304,9 +316,13 @@ impl Cache {
     where
         F: Future<Output = Result<Vec<(String, f64)>, ApiError>>,
     {
+        let stems = analyzer::stems(&key.0).into_iter().collect();
         self.through(&self.searches, key, async {
             self.ranked.fetch_add(1, Ordering::Relaxed);
-            Ok(Arc::new(rank.await?))
+            Ok(Arc::new(Ranking {
+                hits: rank.await?,
+                stems,
+            }))
         })
         .await
     }
@@ -480,9 +496,9 @@ impl Cache {
         let stale: Vec<Arc<SearchKey>> = self
             .searches
             .iter()
-            .filter(|(key, ranked)| {
-                ranked.iter().any(|(v, _)| v == id)
-                    || analyzer::stems(&key.0).iter().all(|w| words.contains(w))
+            .filter(|(_, ranked)| {
+                ranked.hits.iter().any(|(v, _)| v == id)
+                    || ranked.stems.iter().all(|w| words.contains(w))
             })
             .map(|(key, _)| key)
             .collect();

@@ -85,7 +85,7 @@ pub async fn search(
     let ranked = cache
         .search(key, rank(db, cache, &words, limit.clamp(1, 100), offset))
         .await?;
-    let ids: Vec<String> = ranked.iter().map(|(id, _)| id.clone()).collect();
+    let ids: Vec<String> = ranked.hits.iter().map(|(id, _)| id.clone()).collect();
     let mut found: HashMap<String, Video> = cache
         .videos(db, &ids)
         .await?
@@ -94,6 +94,7 @@ pub async fn search(
         .collect();
     let terms: HashSet<String> = words.into_iter().map(|w| w.stem).collect();
     Ok(ranked
+        .hits
         .iter()
         .filter_map(|(id, score)| found.remove(id).map(|v| hit(v, *score, &terms)))
         // A video edited out of the catalogue since it was ranked is left out.

@@ -4,11 +4,12 @@
 //! fifth of a 100k catalogue takes a quarter to half a second the first time, while the rare
 //! words most queries are made of take milliseconds. Every couple of seconds this looks for
 //! frequent words missing from memory (never asked yet, dropped by an edit, or expired) and
-//! looks them up, one at a time, most frequent first. Words are counted again every ten
-//! minutes, or sooner once a tenth of the catalogue has changed.
+//! looks them up, one at a time, most frequent first, up to half of the memory kept for words
+//! (beyond that they would push each other out and be looked up over and over). Words are
+//! counted again every ten minutes, or sooner once a tenth of the catalogue has changed.
 
 use crate::analyzer::{self, QueryWord};
-use crate::cache::Cache;
+use crate::cache::{Cache, WORDS_WARM_BUDGET};
 use crate::db::Db;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -79,18 +80,20 @@ struct Text {
 }
 
 /// The words (stop words aside) held by at least `min_matches` searched fields, most held
-/// first, and the number of videos counted.
+/// first, as many as hold `budget` fields between them; and the number of videos counted.
 async fn count(db: &Db, min_matches: usize) -> anyhow::Result<(Vec<QueryWord>, u64)> {
     let mut r = db
         .query("SELECT title, description, tags FROM video")
         .await?;
     let rows: Vec<Text> = crate::db::rows(&mut r, 0)?;
     let videos = rows.len() as u64;
-    let words = tokio::task::spawn_blocking(move || frequent(&rows, min_matches)).await?;
+    let words =
+        tokio::task::spawn_blocking(move || frequent(&rows, min_matches, WORDS_WARM_BUDGET))
+            .await?;
     Ok((words, videos))
 }
 
-fn frequent(rows: &[Text], min_matches: usize) -> Vec<QueryWord> {
+fn frequent(rows: &[Text], min_matches: usize, budget: usize) -> Vec<QueryWord> {
     // Per stem: fields holding it, and the word as first seen.
     let mut counts: HashMap<String, (usize, String)> = HashMap::new();
     let mut in_field: HashSet<String> = HashSet::new();
@@ -120,7 +123,18 @@ fn frequent(rows: &[Text], min_matches: usize) -> Vec<QueryWord> {
         .map(|(stem, (n, text))| (n, QueryWord { stem, text }))
         .collect();
     words.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.stem.cmp(&b.1.stem)));
-    words.into_iter().map(|(_, w)| w).collect()
+    let mut room = budget;
+    words
+        .into_iter()
+        .take_while(|(n, _)| match room.checked_sub(*n) {
+            Some(left) => {
+                room = left;
+                true
+            }
+            None => false,
+        })
+        .map(|(_, w)| w)
+        .collect()
 }
 
 #[cfg(test)]
@@ -128,7 +142,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn words_are_counted_once_per_field_that_holds_them_without_stop_words() {
+    fn words_are_counted_once_per_field_that_holds_them_without_stop_words_within_a_budget() {
         let row = |title: &str, description: &str, tags: &[&str]| Text {
             title: title.into(),
             description: Some(description.into()),
@@ -143,9 +157,16 @@ mod tests {
             row("Sea of Rivers", "", &[]),
             row("Jazz", "jazz", &["jazz"]),
         ];
-        let texts =
-            |min| -> Vec<String> { frequent(&rows, min).into_iter().map(|w| w.text).collect() };
-        assert_eq!(texts(3), ["river", "jazz", "sea"]);
-        assert_eq!(texts(4), ["river"]);
+        let texts = |min, budget| -> Vec<String> {
+            frequent(&rows, min, budget)
+                .into_iter()
+                .map(|w| w.text)
+                .collect()
+        };
+        assert_eq!(texts(3, 100), ["river", "jazz", "sea"]);
+        assert_eq!(texts(4, 100), ["river"]);
+        // Most frequent first, as many as the memory budget holds.
+        assert_eq!(texts(3, 7), ["river", "jazz"]);
+        assert!(texts(3, 3).is_empty());
     }
 }
