@@ -105,7 +105,7 @@ pub struct Cache {
 }
 
 /// An edit: its number in `edits`, the stems of the video's new text (`None`: anything may
-/// have changed) and the video's number, if any word named it.
+/// have changed) and the video's number.
 #[derive(Debug)]
 struct Edit {
     seq: u64,
@@ -462,10 +462,12 @@ impl Cache {
         self.digests.insert(id.clone(), d);
         if edited {
             let stems = text_stems(record);
-            self.note_edit(Some(stems.clone()), self.ids.number(&id));
+            // Numbered even if no word named it yet: a lookup in flight may name it.
+            let number = self.ids.intern(std::slice::from_ref(&id))[0];
+            self.note_edit(Some(stems.clone()), Some(number));
             self.catalogue.invalidate_all();
             self.popular_in.invalidate_all();
-            self.forget_searches_for(&id, stems).await;
+            self.forget_searches_for(&id, number, stems).await;
         }
         self.videos.invalidate(&id).await;
         self.changes.fetch_add(1, Ordering::Relaxed);
@@ -480,14 +482,11 @@ impl Cache {
     /// The entries are walked here rather than through moka's invalidation closures, which
     /// it keeps and applies later: a burst of edits (a catalogue import) left tens of thousands
     /// of them queued, and the next read waited for them.
-    async fn forget_searches_for(&self, id: &str, words: HashSet<String>) {
-        let number = self.ids.number(id);
+    async fn forget_searches_for(&self, id: &str, number: u32, words: HashSet<String>) {
         let stale: Vec<Arc<String>> = self
             .words
             .iter()
-            .filter(|(stem, found)| {
-                words.contains(stem.as_str()) || number.is_some_and(|n| found.holds(n))
-            })
+            .filter(|(stem, found)| words.contains(stem.as_str()) || found.holds(number))
             .map(|(stem, _)| stem)
             .collect();
         for stem in stale {

@@ -47,12 +47,6 @@ impl Ids {
             .collect()
     }
 
-    /// The number of an id, if it has one.
-    pub fn number(&self, id: &str) -> Option<u32> {
-        let t = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        t.numbers.get(id).copied()
-    }
-
     /// The ids of numbers.
     pub fn ids(&self, numbers: impl Iterator<Item = u32>) -> Vec<String> {
         let t = self.inner.read().unwrap_or_else(|e| e.into_inner());
