@@ -474,34 +474,46 @@ impl Cache {
     }
 
     /// Drops the ranked searches an edit to a video can change: those it is in, and those
-    /// whose every word is in its text (it may enter, move or leave them); and the words it
-    /// held or now holds. Others stay; BM25's collection statistics drift with every edit, but
-    /// only by a hair until they expire. (A video that stops matching while ranked above a
-    /// cached later page shifts that page by one until it expires.)
+    /// whose every word is in its new text (it may enter or move) or held it before (it may
+    /// leave, shifting later pages); and the words it held or now holds. Others stay; BM25's
+    /// collection statistics drift with every edit, but only by a hair until they expire.
     ///
     /// The entries are walked here rather than through moka's invalidation closures, which
     /// it keeps and applies later: a burst of edits (a catalogue import) left tens of thousands
     /// of them queued, and the next read waited for them.
     async fn forget_searches_for(&self, id: &str, number: u32, words: HashSet<String>) {
-        let stale: Vec<Arc<String>> = self
-            .words
-            .iter()
-            .filter(|(stem, found)| words.contains(stem.as_str()) || found.holds(number))
-            .map(|(stem, _)| stem)
-            .collect();
-        for stem in stale {
-            self.words.invalidate(stem.as_str()).await;
+        // The words the video held before the edit, as far as memory knows.
+        let mut held: HashSet<Arc<String>> = HashSet::new();
+        let mut stale_words: Vec<Arc<String>> = Vec::new();
+        for (stem, found) in self.words.iter() {
+            if found.holds(number) {
+                held.insert(stem.clone());
+                stale_words.push(stem);
+            } else if words.contains(stem.as_str()) {
+                stale_words.push(stem);
+            }
         }
-        let stale: Vec<Arc<SearchKey>> = self
+        // A search the video may have matched before: each of its words held the video, or
+        // is no longer in memory to tell.
+        let matched_before = |stems: &[String]| {
+            stems
+                .iter()
+                .all(|w| held.contains(w) || !self.words.contains_key(w))
+        };
+        let stale_searches: Vec<Arc<SearchKey>> = self
             .searches
             .iter()
             .filter(|(_, ranked)| {
                 ranked.hits.iter().any(|(v, _)| v == id)
                     || ranked.stems.iter().all(|w| words.contains(w))
+                    || matched_before(&ranked.stems)
             })
             .map(|(key, _)| key)
             .collect();
-        for key in stale {
+        for stem in stale_words {
+            self.words.invalidate(stem.as_str()).await;
+        }
+        for key in stale_searches {
             self.searches.invalidate(key.as_ref()).await;
         }
     }

@@ -181,3 +181,51 @@ async fn frequent_words_are_in_memory_before_anyone_asks_and_again_after_an_edit
     assert!(!now.contains(&lanterns[0]));
     assert_eq!(cache.words_fetched(), fetched);
 }
+
+#[tokio::test]
+async fn a_video_that_stops_matching_moves_saved_later_pages_up_at_once() {
+    let app = spawn_app(0).await;
+    let (c, _) = app.user("creator").await;
+    // Titles of growing length, so "comet" ranks them in this order (other videos make the
+    // word rare enough to score at all).
+    for title in ["Harbour", "Bridges", "Rain", "Trains", "Boats"] {
+        titled(&app, &c, title, "", &[], &[]).await;
+    }
+    let mut ids = Vec::new();
+    for title in ["Comet", "Comet watch", "Comet watch tonight"] {
+        ids.push(titled(&app, &c, title, "", &[], &[]).await);
+    }
+    let page = |offset: u32| {
+        let app = &app;
+        async move {
+            app.anon()
+                .search_videos(Some(1), Some(offset), "comet")
+                .await
+                .unwrap()
+                .into_inner()
+                .hits
+                .into_iter()
+                .map(|h| h.video.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(0).await, [ids[0].clone()]);
+    assert_eq!(page(1).await, [ids[1].clone()]);
+
+    // The first video stops matching: the saved second page, which does not list it, moves up.
+    app.as_user(&c)
+        .update_video(
+            &ids[0],
+            &shared::client::types::UpdateVideoRequest {
+                title: Some("Meteor".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    crate::helpers::eventually("the second page to move up", || async {
+        page(1).await == [ids[2].clone()]
+    })
+    .await;
+    assert_eq!(page(0).await, [ids[1].clone()]);
+}
