@@ -33,17 +33,33 @@ pub async fn titled(
     id
 }
 
-/// Ids of the videos a search finds.
-pub async fn found(app: &TestApp, q: &str) -> Vec<String> {
+/// The first page of what a search finds.
+pub async fn hits(app: &TestApp, q: &str) -> Vec<types::SearchHit> {
     app.anon()
         .search_videos(None, None, q)
         .await
         .unwrap()
         .into_inner()
         .hits
-        .into_iter()
-        .map(|h| h.video.id)
-        .collect()
+}
+
+/// Ids of the videos a search finds.
+pub async fn found(app: &TestApp, q: &str) -> Vec<String> {
+    hits(app, q).await.into_iter().map(|h| h.video.id).collect()
+}
+
+/// Renames a video as its owner.
+pub async fn rename(app: &TestApp, token: &str, id: &str, title: &str) {
+    app.as_user(token)
+        .update_video(
+            id,
+            &types::UpdateVideoRequest {
+                title: Some(title.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -55,28 +71,13 @@ async fn search_results_follow_the_edits_that_change_them_and_ignore_case_and_sp
     // Asked again, in other words' case and spacing: the same ranked page.
     assert_eq!(found(&app, "  LIGHTHOUSE ").await, vec![id.clone()]);
 
-    app.as_user(&c)
-        .update_video(
-            &id,
-            &types::UpdateVideoRequest {
-                title: Some("Harbour pilots".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    rename(&app, &c, &id, "Harbour pilots").await;
     crate::helpers::eventually("the renamed video to be found by its new title", || async {
         found(&app, "harbour").await == vec![id.clone()]
             && found(&app, "lighthouse").await.is_empty()
     })
     .await;
-    let hit = app
-        .anon()
-        .search_videos(None, None, "pilot")
-        .await
-        .unwrap()
-        .into_inner()
-        .hits;
+    let hit = hits(&app, "pilot").await;
     assert_eq!(hit[0].title_marked, "Harbour <mark>pilots</mark>");
 
     // A video that does not match leaves the ranking in memory; one that matches joins it.
@@ -576,13 +577,12 @@ async fn search_results_that_score_the_same_are_ordered_by_views_then_newest() {
         found(&app, "harbour").await == want
     })
     .await;
-    let r = app
-        .anon()
-        .search_videos(None, None, "harbour")
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(r.hits.windows(2).all(|w| w[0].score == w[1].score));
+    assert!(
+        hits(&app, "harbour")
+            .await
+            .windows(2)
+            .all(|w| w[0].score == w[1].score)
+    );
     // Paged one at a time, the order holds.
     let mut paged = Vec::new();
     for offset in 0..3 {

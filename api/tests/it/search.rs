@@ -2,7 +2,7 @@
 //! indexes score it whole, stop words narrow nothing, and frequent words are looked up before
 //! anyone asks and again after an edit drops them.
 
-use crate::discover::{found, titled};
+use crate::discover::{found, hits, rename, titled};
 use crate::helpers::{spawn_app, spawn_app_with};
 use api::analyzer::query_words;
 use api::search::words::{FIELDS, combine};
@@ -99,13 +99,7 @@ async fn stop_words_neither_narrow_a_search_nor_are_marked() {
     with_stop_words.sort();
     assert_eq!(with_stop_words, expect);
     assert_eq!(found(&app, "the city").await, vec![city]);
-    let hits = app
-        .anon()
-        .search_videos(None, None, "the river")
-        .await
-        .unwrap()
-        .into_inner()
-        .hits;
+    let hits = hits(&app, "the river").await;
     let marked: Vec<&str> = hits.iter().map(|h| h.title_marked.as_str()).collect();
     assert!(marked.contains(&"The <mark>River</mark>"), "{marked:?}");
     // A query of stop words alone still searches them.
@@ -157,16 +151,7 @@ async fn frequent_words_are_in_memory_before_anyone_asks_and_again_after_an_edit
     );
 
     // An edit to a video holding the word drops it; it is looked up again without its match.
-    app.as_user(&c)
-        .update_video(
-            &lanterns[0],
-            &shared::client::types::UpdateVideoRequest {
-                title: Some("Paper boats".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    rename(&app, &c, &lanterns[0], "Paper boats").await;
     within_ten_seconds("the edit to drop the word", || {
         cache.words_fetched() > fetched
     })
@@ -213,16 +198,7 @@ async fn a_video_that_stops_matching_moves_saved_later_pages_up_at_once() {
     assert_eq!(page(1).await, [ids[1].clone()]);
 
     // The first video stops matching: the saved second page, which does not list it, moves up.
-    app.as_user(&c)
-        .update_video(
-            &ids[0],
-            &shared::client::types::UpdateVideoRequest {
-                title: Some("Meteor".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    rename(&app, &c, &ids[0], "Meteor").await;
     crate::helpers::eventually("the second page to move up", || async {
         page(1).await == [ids[2].clone()]
     })
