@@ -4,7 +4,7 @@
 //! so a leaked database cannot be replayed as sessions. Logging out deletes the row.
 
 use crate::db::{self, Db};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
@@ -72,8 +72,8 @@ pub fn normalise_email(email: &str) -> Result<String, ApiError> {
     if valid {
         Ok(e)
     } else {
-        Err(ApiError::bad(
-            "invalid_email",
+        Err(ApiError::new(
+            Code::InvalidEmail,
             "that does not look like an email address",
         ))
     }
@@ -102,14 +102,14 @@ fn verify_password(password: &str, hash: &str) -> bool {
 /// Refuses passwords too short to resist guessing, or too long to hash cheaply.
 fn check_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < 8 {
-        return Err(ApiError::bad(
-            "weak_password",
+        return Err(ApiError::new(
+            Code::WeakPassword,
             "passwords need at least 8 characters",
         ));
     }
     if password.len() > 1024 {
-        return Err(ApiError::bad(
-            "invalid_password",
+        return Err(ApiError::new(
+            Code::InvalidPassword,
             "passwords are at most 1024 bytes",
         ));
     }
@@ -146,8 +146,8 @@ pub async fn change_password(
     let hashes: Vec<String> = resp.take(0)?;
     let hash = hashes.into_iter().next().unwrap_or_default();
     if !verify_off_thread(current, hash).await? {
-        return Err(ApiError::bad(
-            "invalid_credentials",
+        return Err(ApiError::new(
+            Code::InvalidCredentials,
             "the current password is wrong",
         ));
     }
@@ -194,19 +194,19 @@ pub async fn list_users(
 /// Gives a user another role. Only admins may, and the last admin cannot step down.
 pub async fn set_role(db: &Db, by: &User, user_id: &str, role: Role) -> Result<User, ApiError> {
     if by.role != Role::Admin {
-        return Err(ApiError::Forbidden("only admins change roles".into()));
+        return Err(ApiError::forbidden("only admins change roles"));
     }
     let target = user_by_id(db, user_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("user_not_found", format!("no user {user_id}")))?;
+        .ok_or_else(|| ApiError::new(Code::UserNotFound, format!("no user {user_id}")))?;
     if target.role == Role::Admin && role != Role::Admin {
         let mut r = db
             .query("SELECT count() AS n FROM user WHERE role = 'admin' GROUP ALL")
             .await?;
         let row: Option<serde_json::Value> = db::first(&mut r, 0)?;
         if row.and_then(|v| v["n"].as_u64()).unwrap_or(0) <= 1 {
-            return Err(ApiError::conflict(
-                "last_admin",
+            return Err(ApiError::new(
+                Code::LastAdmin,
                 "an install needs at least one admin; make someone else admin first",
             ));
         }
@@ -232,8 +232,8 @@ pub async fn signup(
     check_password(password)?;
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > 80 {
-        return Err(ApiError::bad(
-            "invalid_display_name",
+        return Err(ApiError::new(
+            Code::InvalidDisplayName,
             "display names are 1 to 80 characters",
         ));
     }
@@ -258,8 +258,8 @@ pub async fn signup(
         let msg = e.to_string();
         msg.contains("user_email") || msg.contains("already contains")
     }) {
-        return Err(ApiError::conflict(
-            "email_taken",
+        return Err(ApiError::new(
+            Code::EmailTaken,
             "an account with that email exists",
         ));
     }
@@ -273,7 +273,7 @@ pub async fn signup(
 
 /// Checks credentials and opens a session; returns the token and the user.
 pub async fn login(db: &Db, email: &str, password: &str) -> Result<(String, User), ApiError> {
-    let bad = || ApiError::BadRequest("invalid_credentials", "wrong email or password".into());
+    let bad = || ApiError::new(Code::InvalidCredentials, "wrong email or password");
     let email = normalise_email(email).map_err(|_| bad())?;
     let mut resp = db
         .query("SELECT record::id(id) AS id, email, display_name, role, password_hash FROM user WHERE email = $email")

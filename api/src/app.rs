@@ -8,16 +8,13 @@
 use crate::config::Settings;
 use crate::error::json_errors;
 use crate::state::{AppState, Inner};
-use crate::{
-    changes, db, graphql, jobs, media, parts, rest, search, signing::Signer, uploads, web,
-};
+use crate::{background, db, graphql, media, parts, rest, signing::Signer, web};
 use anyhow::Context;
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::middleware::{Cors, Tracing};
 use poem::{EndpointExt, IntoEndpoint, Route, Server, get, handler, put};
 use shared::store::Store;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +23,7 @@ pub struct Application {
     acceptor: TcpAcceptor,
     addr: SocketAddr,
     state: AppState,
+    observer: Option<rest::ResponseObserver>,
 }
 
 #[handler]
@@ -118,6 +116,7 @@ impl Application {
             acceptor,
             addr,
             state,
+            observer: None,
         })
     }
 
@@ -133,6 +132,13 @@ impl Application {
         &self.state
     }
 
+    /// Shows every REST answer, body included, to `observer` before it is sent: how the
+    /// tests check each response against the published spec.
+    pub fn observe_responses(mut self, observer: rest::ResponseObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Serves until `shutdown` is cancelled, with the watchdog and in-process workers alongside.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let state = self.state.clone();
@@ -144,9 +150,12 @@ impl Application {
         let app = Route::new()
             .nest_no_strip(
                 "/api/v1",
-                api.into_endpoint()
-                    .catch_all_error(json_errors)
-                    .around(rest::drop_pages_after_writes),
+                rest::observed(
+                    api.into_endpoint()
+                        .catch_all_error(json_errors)
+                        .around(rest::drop_pages_after_writes),
+                    self.observer,
+                ),
             )
             .at("/api/v1/openapi.json", spec)
             .nest("/api/docs", docs)
@@ -166,73 +175,7 @@ impl Application {
             .with(Tracing)
             .data(state.clone());
 
-        let watchdog = {
-            let state = state.clone();
-            let stop = shutdown.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(5));
-                loop {
-                    tokio::select! {
-                        _ = stop.cancelled() => break,
-                        _ = tick.tick() => {}
-                    }
-                    match jobs::requeue_expired(&state.db, state.settings.job_max_attempts).await {
-                        Ok(0) => {}
-                        Ok(n) => {
-                            tracing::warn!(jobs = n, "re-queued jobs whose lease expired");
-                            state.job_wake.notify_waiters();
-                        }
-                        Err(e) => tracing::error!(error = %e, "job watchdog"),
-                    }
-                }
-            })
-        };
-
-        let sweeper = {
-            let state = state.clone();
-            let stop = shutdown.clone();
-            let every = Duration::from_secs(state.settings.upload_sweep_interval_s.max(1));
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                loop {
-                    tokio::select! {
-                        _ = stop.cancelled() => break,
-                        _ = tick.tick() => {}
-                    }
-                    match uploads::sweep_expired(&state.db, &state.store).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(uploads = n, "ended expired uploads"),
-                        Err(e) => tracing::error!(error = %e, "upload sweeper"),
-                    }
-                    let grace = state.settings.media_url_ttl_s;
-                    if let Err(e) =
-                        jobs::drop_replaced_previews(&state.db, &state.store, grace).await
-                    {
-                        tracing::error!(error = %e, "dropping replaced first playable versions");
-                    }
-                    let stuck_after = state.settings.upload_completing_timeout_s;
-                    match uploads::recover_completions(&state.db, &state.store, stuck_after).await {
-                        Ok(0) => {}
-                        Ok(_) => state.job_wake.notify_waiters(),
-                        Err(e) => tracing::error!(error = %e, "completion recovery"),
-                    }
-                }
-            })
-        };
-
-        let follow_videos = tokio::spawn(changes::follow(state.cache.clone(), state.db.clone()));
-        let follow_sessions =
-            tokio::spawn(changes::follow(state.sessions.clone(), state.db.clone()));
-        let follow_pages = tokio::spawn(changes::follow(state.pages.clone(), state.db.clone()));
-        let warm_words = tokio::spawn(search::warm::keep_frequent_words(
-            state.db.clone(),
-            state.cache.clone(),
-            state.settings.search_warm_matches as usize,
-        ));
-        let follow_jobs = tokio::spawn(changes::follow(
-            Arc::new(jobs::QueueWatch(state.clone())),
-            state.db.clone(),
-        ));
+        let background = background::start(&state, &shutdown);
 
         let mut workers = Vec::new();
         for i in 0..state.settings.workers {
@@ -269,13 +212,7 @@ impl Application {
             )
             .await?;
         shutdown.cancel();
-        follow_videos.abort();
-        follow_jobs.abort();
-        follow_sessions.abort();
-        follow_pages.abort();
-        warm_words.abort();
-        let _ = watchdog.await;
-        let _ = sweeper.await;
+        background.stop().await;
         for w in workers {
             let _ = w.await;
         }

@@ -221,7 +221,9 @@ where
         tries += 1;
         match op().await {
             Err(crate::error::ApiError::Internal(e))
-                if tries < 10 && conflict_message(&format!("{e:#}")) =>
+                if tries < 10
+                    && e.downcast_ref::<surrealdb::Error>()
+                        .is_some_and(is_conflict) =>
             {
                 tokio::time::sleep(std::time::Duration::from_millis(5 * tries)).await;
             }
@@ -230,10 +232,13 @@ where
     }
 }
 
-/// Whether a database error says a transaction lost a race and may be retried.
-pub fn conflict_message(message: &str) -> bool {
-    let s = message.to_lowercase();
-    s.contains("conflict") || s.contains("retry") || s.contains("failed transaction")
+/// Whether a database error says a transaction lost a race and may be retried: the kind the
+/// database gives a write conflict, on every engine (embedded and remote alike).
+pub fn is_conflict(e: &surrealdb::Error) -> bool {
+    matches!(
+        e.query_details(),
+        Some(surrealdb::types::QueryError::TransactionConflict)
+    )
 }
 
 /// Now, as the fixed-width UTC timestamp the database stores.

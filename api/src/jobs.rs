@@ -9,11 +9,11 @@
 
 use crate::accounts::{random_token, token_hash};
 use crate::changes::{Action, Follower};
-use crate::db::{self, Db, conflict_message, retry_conflicts};
-use crate::error::ApiError;
+use crate::db::{self, Db, is_conflict, retry_conflicts};
+use crate::error::{ApiError, Code};
 use crate::videos;
 use serde::Deserialize;
-use shared::VideoState;
+use shared::{JobState, VideoState};
 use std::time::Duration;
 
 /// A job as a worker holds it.
@@ -48,9 +48,10 @@ pub async fn enqueue(db: &Db, video_id: &str) -> Result<String, ApiError> {
          LET $recent = (SELECT count() AS n FROM job WHERE owner_id = $owner
                         AND created_at > $since GROUP ALL)[0].n OR 0;
          CREATE type::record('job', $id) SET video_id = $video, owner_id = $owner,
-            priority = $recent, state = 'queued', attempt = 0,
+            priority = $recent, state = $queued, attempt = 0,
             created_at = $now, available_at = $now;",
     )
+    .bind(("queued", JobState::Queued.as_str()))
     .bind(("id", id.clone()))
     .bind(("video", video_id.to_owned()))
     .bind(("since", since))
@@ -85,18 +86,20 @@ pub async fn try_lease(
         let resp = db
             .query(
                 "BEGIN TRANSACTION;
-                 LET $j = (SELECT id FROM job WHERE state = 'queued' AND available_at <= $now
+                 LET $j = (SELECT id FROM job WHERE state = $queued AND available_at <= $now
                            ORDER BY priority, created_at LIMIT 1)[0].id;
                  LET $claimed = IF $j != NONE {
-                     (UPDATE $j SET state = 'leased', attempt += 1, token_hash = $th,
+                     (UPDATE $j SET state = $leased, attempt += 1, token_hash = $th,
                          worker_id = $w, lease_until = $until, leased_at = $now, progress = 0
-                      WHERE state = 'queued'
+                      WHERE state = $queued
                       RETURN record::id(id) AS id, video_id, attempt)
                  } ELSE { [] };
                  RETURN $claimed;
                  COMMIT TRANSACTION;",
             )
             .bind(("now", now))
+            .bind(("queued", JobState::Queued.as_str()))
+            .bind(("leased", JobState::Leased.as_str()))
             .bind(("th", token_hash(&token)))
             .bind(("w", worker_id.to_owned()))
             .bind(("until", until.clone()))
@@ -162,25 +165,24 @@ async fn reserve_versions(
     Ok((version, preview_version))
 }
 
-fn is_conflict(e: &surrealdb::Error) -> bool {
-    conflict_message(&e.to_string())
-}
-
 /// Compare-and-set guard shared by heartbeat, complete and fail: the job must still be leased
-/// for this attempt by the holder of this token. `set` may use `$now` and `$reason`.
+/// for this attempt by the holder of this token. `set` may use `$now` and `$reason`; `to`
+/// moves the job to another state as well.
 async fn cas(
     db: &Db,
     job_id: &str,
     attempt: u32,
     token: &str,
+    to: Option<JobState>,
     set: &str,
     reason: Option<String>,
 ) -> Result<Option<String>, ApiError> {
+    let set = match to {
+        Some(_) => format!("state = $to, {set}"),
+        None => set.to_owned(),
+    };
     if !shared::layout::is_safe_id(job_id) {
-        return Err(ApiError::not_found(
-            "job_not_found",
-            format!("no job {job_id}"),
-        ));
+        return Err(ApiError::new(Code::JobNotFound, format!("no job {job_id}")));
     }
     // Concurrent leases read the queue in transactions; a write that collides with one is
     // rejected as a conflict and is simply tried again.
@@ -188,9 +190,11 @@ async fn cas(
         let mut r = db
             .query(format!(
                 "UPDATE type::record('job', $id) SET {set}
-                 WHERE state = 'leased' AND attempt = $attempt AND token_hash = $th
+                 WHERE state = $leased AND attempt = $attempt AND token_hash = $th
                  RETURN VALUE video_id"
             ))
+            .bind(("leased", JobState::Leased.as_str()))
+            .bind(("to", to.map(JobState::as_str)))
             .bind(("id", job_id.to_owned()))
             .bind(("attempt", attempt))
             .bind(("th", token_hash(token)))
@@ -206,8 +210,8 @@ async fn cas(
 }
 
 fn lease_lost(job_id: &str) -> ApiError {
-    ApiError::conflict(
-        "job_lease_lost",
+    ApiError::new(
+        Code::JobLeaseLost,
         format!("job {job_id} is no longer leased to this attempt"),
     )
 }
@@ -226,7 +230,7 @@ pub async fn heartbeat(
         "lease_until = '{until}', progress = {}",
         progress.clamp(0.0, 100.0)
     );
-    cas(db, job_id, attempt, token, &set, None)
+    cas(db, job_id, attempt, token, None, &set, None)
         .await?
         .ok_or_else(|| lease_lost(job_id))?;
     Ok(until)
@@ -260,7 +264,8 @@ pub async fn complete(
         job_id,
         attempt,
         token,
-        "state = 'done', finished_at = $now, progress = 100",
+        Some(JobState::Done),
+        "finished_at = $now, progress = 100",
         None,
     )
     .await?
@@ -289,12 +294,12 @@ pub async fn publish_preview(
     duration_s: f64,
 ) -> Result<(), ApiError> {
     let preview = version_field(db, job_id, "preview_version").await?;
-    let video_id = cas(db, job_id, attempt, token, "preview_at = $now", None)
+    let video_id = cas(db, job_id, attempt, token, None, "preview_at = $now", None)
         .await?
         .ok_or_else(|| lease_lost(job_id))?;
     let Some(version) = preview else {
-        return Err(ApiError::conflict(
-            "no_preview_expected",
+        return Err(ApiError::new(
+            Code::NoPreviewExpected,
             "this job was not asked for a first playable version",
         ));
     };
@@ -313,9 +318,10 @@ pub async fn drop_replaced_previews(
     let mut r = db
         .query(
             "SELECT record::id(id) AS id, video_id, preview_version FROM job
-             WHERE state = 'done' AND preview_at != NONE AND preview_dropped = NONE
+             WHERE state = $done AND preview_at != NONE AND preview_dropped = NONE
                AND finished_at < $before LIMIT 100",
         )
+        .bind(("done", JobState::Done.as_str()))
         .bind(("before", before))
         .await?;
     let rows: Vec<serde_json::Value> = r.take(0)?;
@@ -359,16 +365,30 @@ pub async fn fail(
 ) -> Result<(), ApiError> {
     let retry = retryable && attempt < policy.max_attempts;
     let reason: String = reason.chars().take(2000).collect();
-    let set = if retry {
+    let (to, set) = if retry {
         let backoff = 2i64.pow(attempt.min(8)) * policy.base_s as i64;
         let at = db::ts(chrono::Utc::now() + chrono::Duration::seconds(backoff));
-        format!("state = 'queued', available_at = '{at}', last_error = $reason")
+        (
+            JobState::Queued,
+            format!("available_at = '{at}', last_error = $reason"),
+        )
     } else {
-        "state = 'dead', finished_at = $now, last_error = $reason".to_owned()
+        (
+            JobState::Dead,
+            "finished_at = $now, last_error = $reason".to_owned(),
+        )
     };
-    let video_id = cas(db, job_id, attempt, token, &set, Some(reason.clone()))
-        .await?
-        .ok_or_else(|| lease_lost(job_id))?;
+    let video_id = cas(
+        db,
+        job_id,
+        attempt,
+        token,
+        Some(to),
+        &set,
+        Some(reason.clone()),
+    )
+    .await?
+    .ok_or_else(|| lease_lost(job_id))?;
     let (state, why) = if retry {
         (VideoState::Queued, None)
     } else {
@@ -382,20 +402,28 @@ pub async fn fail(
 pub async fn requeue_expired(db: &Db, max_attempts: u32) -> Result<usize, ApiError> {
     let mut r = db
         .query(
-            "UPDATE job SET state = IF attempt >= $max { 'dead' } ELSE { 'queued' },
+            "UPDATE job SET state = IF attempt >= $max { $dead } ELSE { $queued },
                 available_at = $now, last_error = 'lease expired'
-             WHERE state = 'leased' AND lease_until < $now
+             WHERE state = $leased AND lease_until < $now
              RETURN record::id(id) AS id, video_id, state",
         )
+        .bind(("dead", JobState::Dead.as_str()))
+        .bind(("queued", JobState::Queued.as_str()))
+        .bind(("leased", JobState::Leased.as_str()))
         .bind(("now", db::now()))
         .bind(("max", max_attempts))
         .await?;
     let rows: Vec<serde_json::Value> = r.take(0)?;
     for row in &rows {
-        let (Some(video), Some(state)) = (row["video_id"].as_str(), row["state"].as_str()) else {
+        let (Some(video), Some(state)) = (
+            row["video_id"].as_str(),
+            row["state"]
+                .as_str()
+                .and_then(|s| s.parse::<JobState>().ok()),
+        ) else {
             continue;
         };
-        if state == "dead" {
+        if state == JobState::Dead {
             let reason = "transcoding did not finish: its worker stopped responding".to_owned();
             videos::set_state(db, video, VideoState::Failed, Some(reason)).await?;
         } else {
@@ -435,9 +463,12 @@ pub async fn worker_by_token(db: &Db, token: &str) -> Result<Option<String>, Api
 /// lease finds out when its next heartbeat or completion is refused.
 pub async fn cancel_for_video(db: &Db, video_id: &str) -> Result<(), ApiError> {
     db.query(
-        "UPDATE job SET state = 'cancelled', finished_at = $now
-         WHERE video_id = $v AND state IN ['queued', 'leased']",
+        "UPDATE job SET state = $cancelled, finished_at = $now
+         WHERE video_id = $v AND state IN [$queued, $leased]",
     )
+    .bind(("cancelled", JobState::Cancelled.as_str()))
+    .bind(("queued", JobState::Queued.as_str()))
+    .bind(("leased", JobState::Leased.as_str()))
     .bind(("v", video_id.to_owned()))
     .bind(("now", db::now()))
     .await?
@@ -461,7 +492,7 @@ impl Follower for QueueWatch {
     }
 
     async fn changed(&self, _table: &'static str, _action: Action, record: serde_json::Value) {
-        if record["state"] == "queued" {
+        if record["state"] == JobState::Queued.as_str() {
             self.0.job_wake.notify_waiters();
         }
     }

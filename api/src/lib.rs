@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod analyzer;
 pub mod app;
+pub mod background;
 pub mod cache;
 pub mod changes;
 pub mod config;

@@ -5,7 +5,7 @@
 use crate::accounts::User;
 use crate::cache::Cache;
 use crate::db::{self, Db};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::videos::Video;
 use serde::Deserialize;
 
@@ -44,8 +44,8 @@ pub async fn report(
     position_s: f64,
 ) -> Result<Progress, ApiError> {
     if !position_s.is_finite() || position_s < 0.0 {
-        return Err(ApiError::bad(
-            "invalid_position",
+        return Err(ApiError::new(
+            Code::InvalidPosition,
             "the position is a number of seconds from 0",
         ));
     }

@@ -6,25 +6,14 @@
 //! they are cacheable for a year; playlists get a short lifetime. Single byte ranges, ETag
 //! and `If-None-Match` are honoured so players and CDNs can do partial and conditional fetches.
 
+use crate::error::{Code, ErrorBody};
 use crate::signing::MediaScope;
 use crate::state::AppState;
 use futures::StreamExt;
 use poem::http::{HeaderMap, StatusCode, header};
 use poem::web::{Data, Path};
-use poem::{Body, IntoResponse, Response, handler};
+use poem::{Body, Response, handler};
 use shared::store::{ObjectStore, StoreError};
-
-fn plain(status: StatusCode, msg: &str) -> Response {
-    let code = match status {
-        StatusCode::NOT_FOUND => "media_not_found",
-        StatusCode::FORBIDDEN => "media_token_invalid",
-        StatusCode::RANGE_NOT_SATISFIABLE => "range_not_satisfiable",
-        _ => "internal",
-    };
-    poem::web::Json(serde_json::json!({"code": code, "message": msg}))
-        .with_status(status)
-        .into_response()
-}
 
 /// Parses a single `bytes=` range against an object of `size` bytes.
 fn parse_range(value: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
@@ -67,14 +56,14 @@ pub async fn serve(
         .strip_prefix('v')
         .and_then(|v| v.parse::<u32>().ok())
     else {
-        return plain(StatusCode::NOT_FOUND, "no such media");
+        return ErrorBody::response(Code::MediaNotFound, "no such media");
     };
     if !shared::layout::is_safe_id(&video_id) || !shared::layout::is_safe_media_path(&path) {
-        return plain(StatusCode::NOT_FOUND, "no such media");
+        return ErrorBody::response(Code::MediaNotFound, "no such media");
     }
     let Some(scope) = state.signer.verify_media_token(&token, &video_id, version) else {
-        return plain(
-            StatusCode::FORBIDDEN,
+        return ErrorBody::response(
+            Code::MediaTokenInvalid,
             "this media link is invalid or has expired",
         );
     };
@@ -84,10 +73,10 @@ pub async fn serve(
         Ok(Some(v))
             if v.state != shared::VideoState::Deleted
                 && (!v.restricted() || scope == MediaScope::Owner) => {}
-        Ok(_) => return plain(StatusCode::NOT_FOUND, "no such media"),
+        Ok(_) => return ErrorBody::response(Code::MediaNotFound, "no such media"),
         Err(e) => {
             tracing::error!(error = %e, "reading a video for media");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            return ErrorBody::response(Code::Internal, "internal error");
         }
     }
     // Subtitle tracks live beside the versions; the master playlist lists them.
@@ -108,10 +97,12 @@ pub async fn serve(
     };
     let meta = match state.store.head(&key).await {
         Ok(m) => m,
-        Err(StoreError::NotFound(_)) => return plain(StatusCode::NOT_FOUND, "no such media"),
+        Err(StoreError::NotFound(_)) => {
+            return ErrorBody::response(Code::MediaNotFound, "no such media");
+        }
         Err(e) => {
             tracing::error!(error = %e, key, "reading media");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            return ErrorBody::response(Code::Internal, "internal error");
         }
     };
     let cache = if path.ends_with(".m3u8") || path.starts_with("subs/") {
@@ -171,7 +162,7 @@ pub async fn serve(
             )),
         Err(e) => {
             tracing::error!(error = %e, key, "reading media");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            ErrorBody::response(Code::Internal, "internal error")
         }
     }
 }
@@ -184,7 +175,7 @@ async fn subtitled(state: &AppState, video_id: &str, version: u32, path: &str) -
         Ok(t) => t,
         Err(e) => {
             tracing::error!(error = %e, "listing subtitles");
-            return Some(plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+            return Some(ErrorBody::response(Code::Internal, "internal error"));
         }
     };
     let playlist = |body: String| {
@@ -199,7 +190,10 @@ async fn subtitled(state: &AppState, video_id: &str, version: u32, path: &str) -
         .and_then(|p| p.strip_suffix(".m3u8"))
     {
         if !tracks.iter().any(|t| t.language == lang) {
-            return Some(plain(StatusCode::NOT_FOUND, "no such subtitles"));
+            return Some(ErrorBody::response(
+                Code::MediaNotFound,
+                "no such subtitles",
+            ));
         }
         let duration = crate::videos::get(&state.db, video_id)
             .await
@@ -216,7 +210,10 @@ async fn subtitled(state: &AppState, video_id: &str, version: u32, path: &str) -
         {
             None
         } else {
-            Some(plain(StatusCode::NOT_FOUND, "no such subtitles"))
+            Some(ErrorBody::response(
+                Code::MediaNotFound,
+                "no such subtitles",
+            ))
         };
     }
     if tracks.is_empty() {
@@ -234,15 +231,17 @@ async fn subtitled(state: &AppState, video_id: &str, version: u32, path: &str) -
                     Ok(c) => text.extend_from_slice(&c),
                     Err(e) => {
                         tracing::error!(error = %e, key, "reading the master playlist");
-                        return Some(plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+                        return Some(ErrorBody::response(Code::Internal, "internal error"));
                     }
                 }
             }
         }
-        Err(StoreError::NotFound(_)) => return Some(plain(StatusCode::NOT_FOUND, "no such media")),
+        Err(StoreError::NotFound(_)) => {
+            return Some(ErrorBody::response(Code::MediaNotFound, "no such media"));
+        }
         Err(e) => {
             tracing::error!(error = %e, key, "reading the master playlist");
-            return Some(plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+            return Some(ErrorBody::response(Code::Internal, "internal error"));
         }
     }
     let master = String::from_utf8_lossy(&text);

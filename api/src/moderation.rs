@@ -5,7 +5,7 @@
 
 use crate::accounts::User;
 use crate::db::{self, Db};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::videos::{self, Video};
 use shared::{Role, VideoState};
 
@@ -26,7 +26,7 @@ pub fn require_admin(user: &User) -> Result<(), ApiError> {
     if user.role == Role::Admin {
         Ok(())
     } else {
-        Err(ApiError::Forbidden("only admins moderate videos".into()))
+        Err(ApiError::forbidden("only admins moderate videos"))
     }
 }
 
@@ -34,8 +34,8 @@ pub fn require_admin(user: &User) -> Result<(), ApiError> {
 pub fn check_reason(reason: &str) -> Result<String, ApiError> {
     let r = reason.trim();
     if r.is_empty() || r.chars().count() > MAX_REASON_CHARS {
-        return Err(ApiError::bad(
-            "invalid_reason",
+        return Err(ApiError::new(
+            Code::InvalidReason,
             format!("a reason is 1 to {MAX_REASON_CHARS} characters"),
         ));
     }
@@ -46,10 +46,7 @@ pub fn check_reason(reason: &str) -> Result<String, ApiError> {
 async fn target(db: &Db, id: &str) -> Result<Video, ApiError> {
     match videos::get(db, id).await? {
         Some(v) if v.state != VideoState::Deleted => Ok(v),
-        _ => Err(ApiError::not_found(
-            "video_not_found",
-            format!("no video {id}"),
-        )),
+        _ => Err(ApiError::new(Code::VideoNotFound, format!("no video {id}"))),
     }
 }
 
@@ -84,5 +81,5 @@ pub async fn restore(db: &Db, admin: &User, id: &str) -> Result<Video, ApiError>
 async fn reread(db: &Db, id: &str) -> Result<Video, ApiError> {
     videos::get(db, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("video_not_found", "video vanished"))
+        .ok_or_else(|| ApiError::new(Code::VideoNotFound, "video vanished"))
 }

@@ -1,7 +1,7 @@
 //! The part URLs handed out by `create_upload`: a plain `PUT` of the part's bytes, authorised
 //! by the URL's signature alone (like an S3 presigned URL), answered with the part's `ETag`.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::signing::Signer;
 use crate::state::AppState;
 use crate::uploads;
@@ -19,13 +19,6 @@ pub struct PartQuery {
     sig: String,
 }
 
-fn error(e: ApiError) -> Response {
-    let status = e.status();
-    poem::web::Json(e.body())
-        .with_status(status)
-        .into_response()
-}
-
 #[handler]
 pub async fn put_part(
     state: Data<&AppState>,
@@ -35,7 +28,7 @@ pub async fn put_part(
 ) -> Response {
     match store_part(&state, &upload_id, number, &q, body).await {
         Ok(etag) => StatusCode::OK.with_header("ETag", etag).into_response(),
-        Err(e) => error(e),
+        Err(e) => e.response(),
     }
 }
 
@@ -50,17 +43,17 @@ async fn store_part(
         .signer
         .verify(&Signer::part_message(upload_id, number), q.expires, &q.sig)
     {
-        return Err(ApiError::Forbidden(
-            "this part URL is invalid or has expired".into(),
+        return Err(ApiError::forbidden(
+            "this part URL is invalid or has expired",
         ));
     }
     let upload = uploads::get(&state.db, upload_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("upload_not_found", format!("no upload {upload_id}")))?;
+        .ok_or_else(|| ApiError::new(Code::UploadNotFound, format!("no upload {upload_id}")))?;
     upload.check_open()?;
     let expected = upload.expected_part_size(number).ok_or_else(|| {
-        ApiError::bad(
-            "upload_part_invalid",
+        ApiError::new(
+            Code::UploadPartInvalid,
             format!("part numbers run from 1 to {}", upload.part_count),
         )
     })?;
@@ -87,8 +80,8 @@ async fn store_part(
         .await
         .map_err(|e| match e {
             shared::store::StoreError::Io(io) if io.kind() == io::ErrorKind::InvalidData => {
-                ApiError::TooLarge(
-                    "upload_part_too_large",
+                ApiError::new(
+                    Code::UploadPartTooLarge,
                     format!("part {number} must be exactly {expected} bytes"),
                 )
             }

@@ -2,7 +2,7 @@
 //! so guessing passwords is slow whether one account or many are targeted. Kept in memory: each
 //! replica counts what it sees.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -42,8 +42,8 @@ impl LoginLimiter {
                         .front()
                         .map(|t| WINDOW.saturating_sub(now.duration_since(*t)).as_secs() / 60 + 1)
                         .unwrap_or(15);
-                    return Err(ApiError::TooMany(
-                        "too_many_attempts",
+                    return Err(ApiError::new(
+                        Code::TooManyAttempts,
                         format!("too many failed sign-ins; try again in {wait} minutes"),
                     ));
                 }

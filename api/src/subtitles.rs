@@ -6,7 +6,7 @@
 //! serves and answers `subs/{language}.m3u8` with a one-segment playlist for the file.
 
 use crate::db::{self, Db};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use serde::Deserialize;
 use shared::store::{ObjectStore, Store};
 use std::fmt::Write as _;
@@ -42,8 +42,8 @@ pub fn check_language(tag: &str) -> Result<String, ApiError> {
     if ok {
         Ok(tag.to_owned())
     } else {
-        Err(ApiError::bad(
-            "invalid_language",
+        Err(ApiError::new(
+            Code::InvalidLanguage,
             "the language is a tag such as en, fr or pt-BR",
         ))
     }
@@ -52,8 +52,8 @@ pub fn check_language(tag: &str) -> Result<String, ApiError> {
 fn check_label(label: &str) -> Result<String, ApiError> {
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 64 || label.contains(['"', '\n', '\r']) {
-        return Err(ApiError::bad(
-            "invalid_label",
+        return Err(ApiError::new(
+            Code::InvalidLabel,
             "the label is 1 to 64 characters, without quotes or line breaks",
         ));
     }
@@ -63,8 +63,8 @@ fn check_label(label: &str) -> Result<String, ApiError> {
 /// Accepts a WebVTT file: UTF-8, starting with the `WEBVTT` signature, not too large.
 pub fn check_vtt(text: &str) -> Result<(), ApiError> {
     if text.len() > MAX_BYTES {
-        return Err(ApiError::TooLarge(
-            "subtitle_too_large",
+        return Err(ApiError::new(
+            Code::SubtitleTooLarge,
             format!("subtitle files are at most {MAX_BYTES} bytes"),
         ));
     }
@@ -74,8 +74,8 @@ pub fn check_vtt(text: &str) -> Result<(), ApiError> {
         || signature.starts_with("WEBVTT ")
         || signature.starts_with("WEBVTT\t");
     if !valid || body.contains('\0') {
-        return Err(ApiError::bad(
-            "invalid_subtitle",
+        return Err(ApiError::new(
+            Code::InvalidSubtitle,
             "subtitles must be a WebVTT file (the first line reads WEBVTT)",
         ));
     }
@@ -105,8 +105,8 @@ pub async fn put(
     check_vtt(&vtt)?;
     let existing = list(db, video_id).await?;
     if existing.len() >= MAX_TRACKS && !existing.iter().any(|s| s.language == language) {
-        return Err(ApiError::conflict(
-            "too_many_subtitles",
+        return Err(ApiError::new(
+            Code::TooManySubtitles,
             format!("a video has at most {MAX_TRACKS} subtitle tracks"),
         ));
     }
@@ -140,8 +140,8 @@ pub async fn remove(
         .await?
         .take::<Vec<serde_json::Value>>(0)?;
     if gone.is_empty() {
-        return Err(ApiError::not_found(
-            "subtitle_not_found",
+        return Err(ApiError::new(
+            Code::SubtitleNotFound,
             format!("no {language} subtitles on this video"),
         ));
     }

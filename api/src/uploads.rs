@@ -4,11 +4,11 @@
 
 use crate::accounts::User;
 use crate::db::{self, Db};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::videos::{self, Video};
 use serde::Deserialize;
-use shared::VideoState;
-use shared::store::{Multipart, ObjectStore, Store};
+use shared::store::{Multipart, ObjectStore, Store, StoreError, StoredPart};
+use shared::{UploadState, VideoState};
 
 /// Smallest part size (also S3's practical minimum for fast multipart uploads).
 pub const MIN_PART_SIZE: u64 = 8 * 1024 * 1024;
@@ -26,8 +26,7 @@ pub struct Upload {
     pub size: u64,
     pub part_size: u64,
     pub part_count: u32,
-    /// `open`, `completing`, `completed`, `aborted` or `expired`.
-    pub state: String,
+    pub state: UploadState,
     pub expires_at: String,
     /// The object store's id for the multipart upload (absent on uploads from before it was
     /// recorded, whose store id is the upload's own).
@@ -77,31 +76,31 @@ pub async fn create(
         max_open_per_user,
     } = limits;
     if owner.role == shared::Role::Viewer {
-        return Err(ApiError::Forbidden(
-            "viewers cannot upload; ask an admin to make you a creator".into(),
+        return Err(ApiError::forbidden(
+            "viewers cannot upload; ask an admin to make you a creator",
         ));
     }
     let filename = req.filename.trim();
     if filename.is_empty() || filename.chars().count() > 255 || filename.contains(['/', '\\', '\0'])
     {
-        return Err(ApiError::bad(
-            "invalid_filename",
+        return Err(ApiError::new(
+            Code::InvalidFilename,
             "file names are 1 to 255 characters without slashes",
         ));
     }
     if req.size == 0 {
-        return Err(ApiError::bad("empty_upload", "the file is empty"));
+        return Err(ApiError::new(Code::EmptyUpload, "the file is empty"));
     }
     if req.size > max_size {
-        return Err(ApiError::TooLarge(
-            "upload_too_large",
+        return Err(ApiError::new(
+            Code::UploadTooLarge,
             format!("the file is {} bytes; the limit is {max_size}", req.size),
         ));
     }
     let content_type = req.content_type.trim().to_lowercase();
     if content_type.len() > 100 {
-        return Err(ApiError::bad(
-            "invalid_content_type",
+        return Err(ApiError::new(
+            Code::InvalidContentType,
             "content type too long",
         ));
     }
@@ -109,8 +108,8 @@ pub async fn create(
     let description = videos::check_description(req.description)?;
     let open = count_open(db, &owner.id).await?;
     if open >= u64::from(max_open_per_user) {
-        return Err(ApiError::TooMany(
-            "too_many_open_uploads",
+        return Err(ApiError::new(
+            Code::TooManyOpenUploads,
             format!(
                 "you have {open} uploads in progress (the limit is {max_open_per_user}); \
                  complete or abort one first"
@@ -134,7 +133,7 @@ pub async fn create(
     let expires = chrono::Utc::now() + chrono::Duration::seconds(ttl_s as i64);
     db.query(
         "CREATE type::record('upload', $id) SET video_id = $video, owner_id = $owner, filename = $filename,
-            content_type = $ct, size = $size, part_size = $ps, part_count = $pc, state = 'open',
+            content_type = $ct, size = $size, part_size = $ps, part_count = $pc, state = $open,
             created_at = $now, expires_at = $exp, store_upload_id = $sid",
     )
     .bind(("id", id.clone()))
@@ -148,6 +147,7 @@ pub async fn create(
     .bind(("now", db::now()))
     .bind(("exp", db::ts(expires)))
     .bind(("sid", multipart.id.clone()))
+    .bind(("open", UploadState::Open.as_str()))
     .await?
     .check()?;
     let upload = get(db, &id)
@@ -171,8 +171,8 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Upload>, ApiError> {
 pub async fn get_owned(db: &Db, id: &str, user: &User) -> Result<Upload, ApiError> {
     match get(db, id).await? {
         Some(u) if u.owner_id == user.id || user.role == shared::Role::Admin => Ok(u),
-        _ => Err(ApiError::not_found(
-            "upload_not_found",
+        _ => Err(ApiError::new(
+            Code::UploadNotFound,
             format!("no upload {id}"),
         )),
     }
@@ -182,10 +182,11 @@ pub async fn get_owned(db: &Db, id: &str, user: &User) -> Result<Upload, ApiErro
 async fn count_open(db: &Db, owner: &str) -> Result<u64, ApiError> {
     let mut r = db
         .query(
-            "SELECT count() AS n FROM upload WHERE owner_id = $owner AND state = 'open' \
+            "SELECT count() AS n FROM upload WHERE owner_id = $owner AND state = $open \
              AND expires_at > $now GROUP ALL",
         )
         .bind(("owner", owner.to_owned()))
+        .bind(("open", UploadState::Open.as_str()))
         .bind(("now", db::now()))
         .await?;
     let row: Option<serde_json::Value> = db::first(&mut r, 0)?;
@@ -197,15 +198,16 @@ async fn count_open(db: &Db, owner: &str) -> Result<u64, ApiError> {
 pub async fn sweep_expired(db: &Db, store: &Store) -> Result<usize, ApiError> {
     let mut r = db
         .query(format!(
-            "SELECT {FIELDS} FROM upload WHERE state = 'open' AND expires_at < $now LIMIT 100"
+            "SELECT {FIELDS} FROM upload WHERE state = $open AND expires_at < $now LIMIT 100"
         ))
         .bind(("now", db::now()))
+        .bind(("open", UploadState::Open.as_str()))
         .await?;
     let stale: Vec<Upload> = db::rows(&mut r, 0)?;
     let mut ended = 0;
     for up in stale {
         // Only the sweeper that wins the transition cleans up.
-        if !transition(db, &up.id, "open", "expired").await? {
+        if !transition(db, &up.id, UploadState::Open, UploadState::Expired).await? {
             continue;
         }
         if let Err(e) = store.abort_multipart(&up.multipart()).await {
@@ -230,7 +232,7 @@ pub async fn finish(db: &Db, up: &Upload) -> Result<(), ApiError> {
         videos::set_state(db, &up.video_id, VideoState::Queued, None).await?;
         crate::jobs::enqueue(db, &up.video_id).await?;
     }
-    transition(db, &up.id, "completing", "completed").await?;
+    transition(db, &up.id, UploadState::Completing, UploadState::Completed).await?;
     Ok(())
 }
 
@@ -245,9 +247,10 @@ pub async fn recover_completions(
     let before = db::ts(chrono::Utc::now() - chrono::Duration::seconds(stuck_after_s as i64));
     let mut r = db
         .query(format!(
-            "SELECT {FIELDS} FROM upload WHERE state = 'completing' AND updated_at < $before LIMIT 100"
+            "SELECT {FIELDS} FROM upload WHERE state = $completing AND updated_at < $before LIMIT 100"
         ))
         .bind(("before", before))
+        .bind(("completing", UploadState::Completing.as_str()))
         .await?;
     let stuck: Vec<Upload> = db::rows(&mut r, 0)?;
     let mut settled = 0;
@@ -255,7 +258,7 @@ pub async fn recover_completions(
         match store.head(&shared::layout::source_key(&up.video_id)).await {
             Ok(meta) if meta.size == up.size => finish(db, &up).await?,
             Ok(_) | Err(shared::store::StoreError::NotFound(_)) => {
-                transition(db, &up.id, "completing", "open").await?;
+                transition(db, &up.id, UploadState::Completing, UploadState::Open).await?;
             }
             Err(e) => return Err(e.into()),
         }
@@ -283,28 +286,33 @@ impl Upload {
 
     /// Checks the upload still takes parts.
     pub fn check_open(&self) -> Result<(), ApiError> {
-        match self.state.as_str() {
-            "open" if self.is_expired() => Err(ApiError::conflict(
-                "upload_expired",
-                "this upload has expired; start a new one",
-            )),
-            "open" => Ok(()),
-            "completing" => Err(ApiError::conflict(
-                "upload_completing",
+        match self.current_state() {
+            UploadState::Open => Ok(()),
+            UploadState::Completing => Err(ApiError::new(
+                Code::UploadCompleting,
                 "this upload is being completed",
             )),
-            "completed" => Err(ApiError::conflict(
-                "upload_already_completed",
+            UploadState::Completed => Err(ApiError::new(
+                Code::UploadAlreadyCompleted,
                 "this upload is already complete",
             )),
-            "expired" => Err(ApiError::conflict(
-                "upload_expired",
+            UploadState::Expired => Err(ApiError::new(
+                Code::UploadExpired,
                 "this upload has expired; start a new one",
             )),
-            _ => Err(ApiError::conflict(
-                "upload_aborted",
+            UploadState::Aborted => Err(ApiError::new(
+                Code::UploadAborted,
                 "this upload was aborted",
             )),
+        }
+    }
+
+    /// The state as clients see it: an open upload past its deadline is expired even before
+    /// the sweeper has marked it so.
+    pub fn current_state(&self) -> UploadState {
+        match self.state {
+            UploadState::Open if self.is_expired() => UploadState::Expired,
+            s => s,
         }
     }
 
@@ -322,16 +330,128 @@ impl Upload {
 }
 
 /// Moves an upload from one state to another if it is still in the first; false if it was not.
-pub async fn transition(db: &Db, id: &str, from: &str, to: &str) -> Result<bool, ApiError> {
+pub async fn transition(
+    db: &Db,
+    id: &str,
+    from: UploadState,
+    to: UploadState,
+) -> Result<bool, ApiError> {
     let mut r = db
         .query("UPDATE type::record('upload', $id) SET state = $to, updated_at = $now WHERE state = $from RETURN VALUE state")
         .bind(("id", id.to_owned()))
-        .bind(("from", from.to_owned()))
-        .bind(("to", to.to_owned()))
+        .bind(("from", from.as_str()))
+        .bind(("to", to.as_str()))
         .bind(("now", db::now()))
         .await?;
     let v: Vec<serde_json::Value> = r.take(0)?;
     Ok(!v.is_empty())
+}
+
+/// The parts the store holds; none once the store has dropped the upload.
+pub async fn received(store: &Store, upload: &Upload) -> Result<Vec<StoredPart>, ApiError> {
+    match store.list_parts(&upload.multipart()).await {
+        Ok(parts) => Ok(parts),
+        Err(StoreError::NoSuchUpload(_)) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Aborts an open upload: its parts are dropped and its video deleted.
+pub async fn abort(db: &Db, store: &Store, upload: &Upload) -> Result<(), ApiError> {
+    if !transition(db, &upload.id, UploadState::Open, UploadState::Aborted).await? {
+        upload.check_open()?;
+        return Err(ApiError::new(
+            Code::UploadNotOpen,
+            "this upload can no longer be aborted",
+        ));
+    }
+    if let Err(e) = store.abort_multipart(&upload.multipart()).await {
+        tracing::warn!(upload = %upload.id, error = %e, "dropping an aborted upload's parts");
+    }
+    videos::set_state(db, &upload.video_id, VideoState::Deleted, None).await?;
+    Ok(())
+}
+
+/// Checks `listed` (what the client says it sent: every part once, in order, with the ETag
+/// each PUT answered) against `stored` (what the store holds), part by part.
+fn check_parts(
+    upload: &Upload,
+    listed: &[(u32, String)],
+    stored: &[StoredPart],
+) -> Result<(), ApiError> {
+    let in_order = listed.len() == upload.part_count as usize
+        && listed
+            .iter()
+            .enumerate()
+            .all(|(i, (n, _))| *n as usize == i + 1);
+    if !in_order {
+        return Err(ApiError::new(
+            Code::UploadPartsInvalid,
+            format!("list parts 1 to {} once each, in order", upload.part_count),
+        ));
+    }
+    for (number, etag) in listed {
+        let Some(s) = stored.iter().find(|s| s.number == *number) else {
+            return Err(ApiError::new(
+                Code::UploadPartMissing,
+                format!("part {number} was never uploaded"),
+            ));
+        };
+        if s.etag.trim_matches('"') != etag.trim_matches('"') {
+            return Err(ApiError::new(
+                Code::UploadEtagMismatch,
+                format!("part {number} does not match its ETag"),
+            ));
+        }
+        let expected = upload.expected_part_size(*number).unwrap_or(0);
+        if s.size != expected {
+            return Err(ApiError::new(
+                Code::UploadSizeMismatch,
+                format!("part {number} has {} bytes, expected {expected}", s.size),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Completes an upload: checks the parts the client lists against what the store holds,
+/// has the store join them into the video's source and queues the transcode. Only one
+/// request wins the `open -> completing` transition; a failure to join puts the upload back
+/// to `open` so the client can fix its list or resend a part and complete again, and a crash
+/// mid-way is settled by [`recover_completions`]. Returns the video, now queued.
+pub async fn complete(
+    db: &Db,
+    store: &Store,
+    upload: &Upload,
+    listed: &[(u32, String)],
+) -> Result<Video, ApiError> {
+    upload.check_open()?;
+    check_parts(upload, listed, &received(store, upload).await?)?;
+    if !transition(db, &upload.id, UploadState::Open, UploadState::Completing).await? {
+        return Err(ApiError::new(
+            Code::UploadAlreadyCompleted,
+            "this upload is already being completed",
+        ));
+    }
+    let reopen = || transition(db, &upload.id, UploadState::Completing, UploadState::Open);
+    match store.complete_multipart(&upload.multipart(), listed).await {
+        Ok(meta) if meta.size == upload.size => {}
+        Ok(meta) => {
+            reopen().await?;
+            return Err(ApiError::new(
+                Code::UploadSizeMismatch,
+                format!("received {} bytes, expected {}", meta.size, upload.size),
+            ));
+        }
+        Err(e) => {
+            reopen().await?;
+            return Err(e.into());
+        }
+    }
+    finish(db, upload).await?;
+    videos::get(db, &upload.video_id)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::VideoNotFound, "the video was deleted"))
 }
 
 #[cfg(test)]

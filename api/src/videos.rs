@@ -2,7 +2,7 @@
 
 use crate::accounts::User;
 use crate::db::{self, Db};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::moderation::Moderation;
 use serde::Deserialize;
 use shared::{Role, VideoState, Visibility};
@@ -90,8 +90,8 @@ impl Video {
 pub fn check_title(title: &str) -> Result<String, ApiError> {
     let t = title.trim();
     if t.is_empty() || t.chars().count() > 200 {
-        return Err(ApiError::bad(
-            "invalid_title",
+        return Err(ApiError::new(
+            Code::InvalidTitle,
             "titles are 1 to 200 characters",
         ));
     }
@@ -101,8 +101,8 @@ pub fn check_title(title: &str) -> Result<String, ApiError> {
 /// Validates a description.
 pub fn check_description(d: Option<String>) -> Result<Option<String>, ApiError> {
     match d {
-        Some(d) if d.chars().count() > 10_000 => Err(ApiError::bad(
-            "invalid_description",
+        Some(d) if d.chars().count() > 10_000 => Err(ApiError::new(
+            Code::InvalidDescription,
             "descriptions are at most 10000 characters",
         )),
         Some(d) if d.trim().is_empty() => Ok(None),
@@ -181,10 +181,7 @@ pub fn in_order(ids: &[String], found: Vec<Video>) -> Vec<Video> {
 pub async fn get_visible(db: &Db, id: &str, user: Option<&User>) -> Result<Video, ApiError> {
     match get(db, id).await? {
         Some(v) if v.visible_to(user) => Ok(v),
-        _ => Err(ApiError::not_found(
-            "video_not_found",
-            format!("no video {id}"),
-        )),
+        _ => Err(ApiError::new(Code::VideoNotFound, format!("no video {id}"))),
     }
 }
 
@@ -196,10 +193,7 @@ pub async fn get_visible_cached(
 ) -> Result<Video, ApiError> {
     match state.cache.video(&state.db, id).await? {
         Some(v) if v.visible_to(user) => Ok(v),
-        _ => Err(ApiError::not_found(
-            "video_not_found",
-            format!("no video {id}"),
-        )),
+        _ => Err(ApiError::new(Code::VideoNotFound, format!("no video {id}"))),
     }
 }
 
@@ -208,13 +202,10 @@ pub async fn get_visible_cached(
 pub async fn get_managed(db: &Db, id: &str, user: &User) -> Result<Video, ApiError> {
     match get(db, id).await? {
         Some(v) if v.managed_by(Some(user)) && v.state != VideoState::Deleted => Ok(v),
-        Some(v) if v.visible_to(Some(user)) => Err(ApiError::Forbidden(
-            "only the owner or an admin may change this video".into(),
+        Some(v) if v.visible_to(Some(user)) => Err(ApiError::forbidden(
+            "only the owner or an admin may change this video",
         )),
-        _ => Err(ApiError::not_found(
-            "video_not_found",
-            format!("no video {id}"),
-        )),
+        _ => Err(ApiError::new(Code::VideoNotFound, format!("no video {id}"))),
     }
 }
 
@@ -255,8 +246,8 @@ enum Cursor {
 impl Cursor {
     fn parse(sort: Sort, raw: &str) -> Result<Cursor, ApiError> {
         let bad = || {
-            ApiError::bad(
-                "invalid_cursor",
+            ApiError::new(
+                Code::InvalidCursor,
                 "the cursor is not one this listing gave out",
             )
         };
@@ -389,8 +380,8 @@ fn clean_labels(kind: &'static str, labels: Vec<String>) -> Result<Vec<String>, 
     for l in labels {
         let l = l.trim().to_lowercase();
         if l.is_empty() || l.chars().count() > 40 {
-            return Err(ApiError::bad(
-                "invalid_label",
+            return Err(ApiError::new(
+                Code::InvalidLabel,
                 format!("{kind} are 1 to 40 characters"),
             ));
         }
@@ -399,7 +390,10 @@ fn clean_labels(kind: &'static str, labels: Vec<String>) -> Result<Vec<String>, 
         }
     }
     if out.len() > 20 {
-        return Err(ApiError::bad("invalid_label", format!("at most 20 {kind}")));
+        return Err(ApiError::new(
+            Code::InvalidLabel,
+            format!("at most 20 {kind}"),
+        ));
     }
     Ok(out)
 }
@@ -407,8 +401,8 @@ fn clean_labels(kind: &'static str, labels: Vec<String>) -> Result<Vec<String>, 
 /// A poster choice must name a candidate of a video that has some.
 fn check_poster(video: &Video, index: u32) -> Result<(), ApiError> {
     if index >= shared::layout::POSTER_CANDIDATES {
-        return Err(ApiError::bad(
-            "invalid_poster",
+        return Err(ApiError::new(
+            Code::InvalidPoster,
             format!(
                 "poster is a candidate index from 0 to {}",
                 shared::layout::POSTER_CANDIDATES - 1
@@ -416,8 +410,8 @@ fn check_poster(video: &Video, index: u32) -> Result<(), ApiError> {
         ));
     }
     if video.published_version.is_none() {
-        return Err(ApiError::conflict(
-            "poster_not_ready",
+        return Err(ApiError::new(
+            Code::PosterNotReady,
             "poster candidates exist once the video is processed",
         ));
     }
@@ -456,7 +450,7 @@ pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiEr
     .check()?;
     get(db, &video.id)
         .await?
-        .ok_or_else(|| ApiError::not_found("video_not_found", "video vanished"))
+        .ok_or_else(|| ApiError::new(Code::VideoNotFound, "video vanished"))
 }
 
 /// Deletes a video: it disappears at once, its jobs are cancelled and its stored files are

@@ -1,10 +1,17 @@
-//! Serves the built web app: files from the bundle directory, and `index.html` for every other
-//! path so deep links into the single-page app work.
+//! Serves the built web app from memory: files of the bundle directory, and `index.html` for
+//! every other path so deep links into the single-page app work.
+//!
+//! The bundle (`cargo xtask web`) names every asset under `assets/` by a hash of its content
+//! and ships `.br` and `.gz` siblings. So assets are sent compressed as the client accepts,
+//! and cached for a year as immutable; `index.html`, which names the current assets, is
+//! revalidated on every visit (`no-cache` with an ETag).
 
-use poem::endpoint::StaticFilesEndpoint;
+use poem::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use poem::web::Html;
-use poem::{EndpointExt, IntoResponse, handler};
-use std::path::Path;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, handler};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[handler]
 fn not_built() -> impl IntoResponse {
@@ -17,12 +24,217 @@ fn not_built() -> impl IntoResponse {
 
 /// The endpoint for `/`: the bundle when `dir` holds one, a short notice otherwise.
 pub fn endpoint(dir: Option<&Path>) -> poem::endpoint::BoxEndpoint<'static> {
-    match dir.filter(|d| d.join("index.html").is_file()) {
-        Some(d) => StaticFilesEndpoint::new(d)
-            .index_file("index.html")
-            .fallback_to_index()
-            .map_to_response()
-            .boxed(),
+    match dir
+        .filter(|d| d.join("index.html").is_file())
+        .map(Bundle::load)
+    {
+        Some(Ok(bundle)) => Arc::new(bundle).map_to_response().boxed(),
+        Some(Err(e)) => {
+            tracing::error!("the web app's bundle could not be read: {e}");
+            not_built.map_to_response().boxed()
+        }
         None => not_built.map_to_response().boxed(),
+    }
+}
+
+/// One file of the bundle with its pre-compressed forms.
+struct File {
+    body: Vec<u8>,
+    br: Option<Vec<u8>>,
+    gz: Option<Vec<u8>>,
+    mime: &'static str,
+    etag: String,
+    immutable: bool,
+}
+
+struct Bundle {
+    files: HashMap<String, File>,
+}
+
+impl Bundle {
+    fn load(dir: &Path) -> std::io::Result<Self> {
+        let mut files = HashMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                if ext == "br" || ext == "gz" {
+                    continue;
+                }
+                let rel = path
+                    .strip_prefix(dir)
+                    .expect("walked from dir")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let body = std::fs::read(&path)?;
+                let etag = format!("\"{:016x}\"", fnv1a(&body));
+                files.insert(
+                    rel.clone(),
+                    File {
+                        br: read_sibling(&path, "br")?,
+                        gz: read_sibling(&path, "gz")?,
+                        mime: mime_of(ext),
+                        etag,
+                        immutable: rel.starts_with("assets/") && !rel.ends_with(".LICENSE"),
+                        body,
+                    },
+                );
+            }
+        }
+        Ok(Self { files })
+    }
+
+    fn answer(&self, req: &Request) -> Response {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return StatusCode::METHOD_NOT_ALLOWED.into_response();
+        }
+        let path = req.uri().path().trim_start_matches('/');
+        let file = match self.files.get(path) {
+            Some(f) => f,
+            // A missing hashed asset is a stale page asking for an old build: say so rather
+            // than answer with the app's HTML, which the browser would fail to parse as code.
+            None if path.starts_with("assets/") => return StatusCode::NOT_FOUND.into_response(),
+            None => &self.files["index.html"],
+        };
+        let cache = if file.immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        let mut resp = Response::builder()
+            .header(header::CONTENT_TYPE, file.mime)
+            .header(header::CACHE_CONTROL, cache)
+            .header(header::ETAG, &file.etag)
+            .header(header::VARY, "Accept-Encoding")
+            .header("X-Content-Type-Options", "nosniff");
+        if matches_etag(req.headers(), &file.etag) {
+            return resp.status(StatusCode::NOT_MODIFIED).finish();
+        }
+        let accepts = accepted_encodings(req.headers());
+        let body = match (&file.br, &file.gz) {
+            (Some(br), _) if accepts.br => {
+                resp = resp.header(header::CONTENT_ENCODING, "br");
+                br
+            }
+            (_, Some(gz)) if accepts.gzip => {
+                resp = resp.header(header::CONTENT_ENCODING, "gzip");
+                gz
+            }
+            _ => &file.body,
+        };
+        if req.method() == Method::HEAD {
+            return resp
+                .header(header::CONTENT_LENGTH, body.len().to_string())
+                .finish();
+        }
+        resp.body(body.clone())
+    }
+}
+
+impl Endpoint for Bundle {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        Ok(self.answer(&req))
+    }
+}
+
+fn read_sibling(path: &Path, suffix: &str) -> std::io::Result<Option<Vec<u8>>> {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".");
+    s.push(suffix);
+    match std::fs::read(PathBuf::from(s)) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn mime_of(ext: &str) -> &'static str {
+    match ext {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "wasm" => "application/wasm",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "webmanifest" => "application/manifest+json",
+        "txt" | "LICENSE" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+#[derive(Default)]
+struct Accepts {
+    br: bool,
+    gzip: bool,
+}
+
+/// Which encodings `Accept-Encoding` allows (a `q=0` refuses one).
+fn accepted_encodings(headers: &HeaderMap) -> Accepts {
+    let mut accepts = Accepts::default();
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            match name {
+                "br" => accepts.br = !refused,
+                "gzip" => accepts.gzip = !refused,
+                _ => {}
+            }
+        }
+    }
+    accepts
+}
+
+fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+/// A content hash for ETags; files are compared whole, so any stable 64-bit hash will do.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(accept: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(accept).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn encodings_follow_accept_encoding_and_its_refusals() {
+        let a = accepted_encodings(&headers("gzip, deflate, br, zstd"));
+        assert!(a.br && a.gzip);
+        let a = accepted_encodings(&headers("gzip;q=1.0, br;q=0"));
+        assert!(!a.br && a.gzip);
+        let a = accepted_encodings(&headers("identity"));
+        assert!(!a.br && !a.gzip);
     }
 }

@@ -79,6 +79,31 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// Where an upload is: `open` (taking parts) -> `completing` (one request is joining the
+    /// parts) -> `completed`; or `aborted` by its owner, or `expired` unfinished.
+    UploadState, "upload state", {
+        Open => "open",
+        Completing => "completing",
+        Completed => "completed",
+        Aborted => "aborted",
+        Expired => "expired",
+    }
+);
+
+wire_enum!(
+    /// Where a transcode job is: `queued` -> `leased` (a worker holds it) -> `done`; back to
+    /// `queued` when a lease expires or an attempt fails, `dead` after the last attempt,
+    /// `cancelled` when its video is deleted.
+    JobState, "job state", {
+        Queued => "queued",
+        Leased => "leased",
+        Done => "done",
+        Dead => "dead",
+        Cancelled => "cancelled",
+    }
+);
+
 impl VideoState {
     /// True once nothing more will happen to the video without a new upload or an edit.
     pub fn is_terminal(self) -> bool {
@@ -104,6 +129,12 @@ mod tests {
         }
         for v in Visibility::ALL {
             assert_eq!(v.as_str().parse::<Visibility>(), Ok(*v));
+        }
+        for u in UploadState::ALL {
+            assert_eq!(u.as_str().parse::<UploadState>(), Ok(*u));
+        }
+        for j in JobState::ALL {
+            assert_eq!(j.as_str().parse::<JobState>(), Ok(*j));
         }
         assert!("Published".parse::<VideoState>().is_err());
     }

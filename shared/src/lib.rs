@@ -20,4 +20,4 @@ pub mod graphql;
 #[cfg(feature = "store")]
 pub mod store;
 
-pub use domain::{Role, VideoState, Visibility};
+pub use domain::{JobState, Role, UploadState, VideoState, Visibility};

@@ -608,7 +608,7 @@ async fn an_interrupted_studio_upload_resumes_in_the_browser_straight_to_the_buc
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let st = api.get_upload(&up.upload_id).await.unwrap().into_inner();
-        if st.state == "completed" {
+        if st.state == types::UploadState::Completed {
             break;
         }
         if Instant::now() > deadline {

@@ -91,7 +91,7 @@ async fn kino_killed_mid_upload_comes_back_and_the_upload_completes_intact() {
     let second = kino::start(data_dir.path(), &opts);
     let api = client::connect(&second.url, Some(&signed.token));
     let status = api.get_upload(&up.upload_id).await.unwrap().into_inner();
-    assert_eq!(status.state, "open");
+    assert_eq!(status.state, types::UploadState::Open);
     let held: Vec<u32> = status.received.iter().map(|p| p.number).collect();
     assert_eq!(
         held,

@@ -11,8 +11,9 @@
 mod bench;
 mod prereqs;
 mod sh;
+mod web;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 fn main() -> Result<()> {
@@ -54,33 +55,9 @@ pub fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
-/// Builds the web app in release with `dx` and returns the directory holding index.html.
+/// Builds the web app and returns the directory holding index.html.
 fn build_web(root: &Path) -> Result<PathBuf> {
-    prereqs::web_toolchain(root)?;
-    // dx adds content-hashed files next to the old ones; start from an empty bundle so only
-    // what index.html references gets served.
-    let dir = target_dir(root).join("dx/web/release/web/public");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    sh::run(
-        sh::cmd("dx")
-            .args([
-                "build",
-                "--platform",
-                "web",
-                "--release",
-                "--package",
-                "web",
-            ])
-            .env("NO_DOWNLOADS", "1")
-            .env("PATH", prereqs::path_with_tools()),
-    )
-    .context("building the web app")?;
-    if !dir.join("index.html").is_file() {
-        bail!("dx finished but {} holds no index.html", dir.display());
-    }
-    Ok(dir)
+    web::build(root)
 }
 
 fn up(root: &Path) -> Result<()> {
@@ -110,6 +87,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))
         .context("code is not formatted: run cargo fmt")?;
     let web = build_web(root)?;
+    clippy().context("clippy found warnings: run cargo xtask lint")?;
     // The shared crate's promise: without features it builds for the browser.
     sh::run(sh::cmd("cargo").args([
         "check",
@@ -184,6 +162,11 @@ fn codegen() -> Result<()> {
 fn lint() -> Result<()> {
     prereqs::native_libs()?;
     sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))?;
+    clippy()
+}
+
+/// Clippy with warnings as errors, on the workspace and on the web app's wasm32 build.
+fn clippy() -> Result<()> {
     sh::run(sh::cmd("cargo").args([
         "clippy",
         "--workspace",

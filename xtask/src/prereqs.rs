@@ -1,13 +1,11 @@
 //! Installs what the build and the tests need, only when it is missing: Debian packages
-//! through apt, the wasm target through rustup, dx and wasm-bindgen through cargo, and
+//! through apt, the wasm target through rustup, wasm-bindgen and Garage through cargo, and
 //! esbuild and wasm-opt through npm into a tools directory outside the work tree.
 
 use crate::sh;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
-/// The dioxus-cli release matching the `dioxus` dependency.
-const DX_VERSION: &str = "0.7.10";
 /// The Garage release the tests run as their S3 store.
 const GARAGE_VERSION: &str = "2.5.0";
 
@@ -22,7 +20,8 @@ pub fn tools_dir() -> PathBuf {
     home.join(".cache/kino/tools")
 }
 
-/// PATH with the npm tools and cargo's bin directory (where `cargo install` puts dx) in front.
+/// PATH with the npm tools and cargo's bin directory (where `cargo install` puts its tools) in
+/// front.
 pub fn path_with_tools() -> String {
     let mut parts = vec![tools_dir().join("node_modules/.bin").display().to_string()];
     let cargo_home = std::env::var_os("CARGO_HOME")
@@ -106,7 +105,10 @@ pub fn object_store() -> Result<PathBuf> {
     if !version_of("garage").is_some_and(|v| v.contains(GARAGE_VERSION)) {
         sh::run(
             sh::cmd("cargo")
+                // Only what the tests use: the sqlite metadata engine, bundled so no system
+                // library is needed; no LMDB, K2V or metrics (a third less to compile).
                 .args(["install", "--locked", &format!("garage@{GARAGE_VERSION}")])
+                .args(["--no-default-features", "--features", "sqlite,bundled-libs"])
                 .current_dir(std::env::temp_dir()),
         )?;
     }
@@ -127,7 +129,7 @@ fn version_of(program: &str) -> Option<String> {
     )
 }
 
-/// The wasm target, dx, a wasm-bindgen matching Cargo.lock, esbuild and wasm-opt.
+/// The wasm target, a wasm-bindgen matching Cargo.lock, esbuild and wasm-opt.
 pub fn web_toolchain(root: &Path) -> Result<()> {
     let targets =
         sh::output(sh::cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
@@ -136,14 +138,6 @@ pub fn web_toolchain(root: &Path) -> Result<()> {
         .any(|t| t.trim() == "wasm32-unknown-unknown")
     {
         sh::run(sh::cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
-    }
-    if !version_of("dx").is_some_and(|v| v.contains(DX_VERSION)) {
-        // Outside the workspace so its lockfile and toolchain file do not apply.
-        sh::run(
-            sh::cmd("cargo")
-                .args(["install", "--locked", &format!("dioxus-cli@{DX_VERSION}")])
-                .current_dir(std::env::temp_dir()),
-        )?;
     }
     let wb = wasm_bindgen_version(root)?;
     if !version_of("wasm-bindgen").is_some_and(|v| v.split_whitespace().any(|w| w == wb)) {

@@ -49,7 +49,7 @@ pub fn sdl() -> String {
 }
 
 fn gql_error_ref(e: &ApiError) -> async_graphql::Error {
-    let code = e.code();
+    let code = e.code().name();
     async_graphql::Error::new(e.body().message).extend_with(|_, ext| ext.set("code", code))
 }
 
@@ -59,7 +59,7 @@ fn gql_error(e: ApiError) -> async_graphql::Error {
 
 fn signed_in<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a User> {
     ctx.data_opt::<User>()
-        .ok_or_else(|| gql_error(ApiError::Unauthenticated))
+        .ok_or_else(|| gql_error(ApiError::unauthenticated()))
 }
 
 fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {

@@ -4,7 +4,7 @@ use super::loaders::{PageData, Prefetched, Viewers, viewer_states};
 use super::types::*;
 use super::{gql_error, gql_error_ref, signed_in, state};
 use crate::cache::Catalogue;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::home::{self, GENRE_RAILS, RAIL_LEN, Rail};
 use crate::library::Progress;
 use crate::videos::{self, ListQuery, Sort, Video};
@@ -329,7 +329,7 @@ impl Query {
         let user = ctx.data_opt::<crate::accounts::User>();
         match videos::get_visible_cached(state(ctx), &id, user).await {
             Ok(v) => Ok(Some(GqlVideo(v))),
-            Err(ApiError::NotFound(..)) => Ok(None),
+            Err(ApiError::Known(Code::VideoNotFound, _)) => Ok(None),
             Err(e) => Err(gql_error(e)),
         }
     }

@@ -14,9 +14,10 @@ async fn snapshot(db: &Db, id: &str) -> Result<GqlProcessing, ApiError> {
     let mut r = db
         .query(
             "SELECT state, failure_reason FROM type::record('video', $id);
-             SELECT VALUE progress FROM job WHERE video_id = $id AND state = 'leased' LIMIT 1;",
+             SELECT VALUE progress FROM job WHERE video_id = $id AND state = $leased LIMIT 1;",
         )
         .bind(("id", id.to_owned()))
+        .bind(("leased", shared::JobState::Leased.as_str()))
         .await?;
     let row: Option<serde_json::Value> = db::first(&mut r, 0)?;
     let progress: Vec<Option<f64>> = r.take(1)?;

@@ -1,7 +1,7 @@
 //! Sign-up, sign-in, sign-out and the current user; the bearer security schemes.
 
 use crate::accounts::{self, User};
-use crate::error::{ApiError, ApiResult, ErrorResponse};
+use crate::error::{ApiError, ApiResult, Code, ErrorResponse};
 use crate::rest::ApiTags;
 use crate::state::AppState;
 use poem::Request;
@@ -50,7 +50,7 @@ impl MaybeUser {
 
 /// An account as clients see it.
 #[derive(Debug, Object)]
-#[oai(rename = "User")]
+#[oai(skip_serializing_if_is_none, rename = "User")]
 pub struct UserDto {
     pub id: String,
     pub email: String,
@@ -70,6 +70,7 @@ impl From<User> for UserDto {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SignupRequest {
     pub email: String,
     pub password: String,
@@ -77,6 +78,7 @@ pub struct SignupRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -84,24 +86,28 @@ pub struct LoginRequest {
 
 /// A new session.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SetRoleRequest {
     pub role: Role,
 }
 
 /// One page of accounts.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UserPage {
     pub items: Vec<UserDto>,
     pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuthResponse {
     /// Bearer token for `Authorization: Bearer ...`.
     pub token: String,
@@ -166,7 +172,7 @@ impl AuthApi {
                 }))
             }
             Err(e) => {
-                if e.code() == "invalid_credentials" {
+                if e.code() == Code::InvalidCredentials {
                     state.logins.failed(&account, address.as_deref());
                 }
                 Err(e.into())
@@ -188,7 +194,7 @@ impl AuthApi {
         body: Json<ChangePasswordRequest>,
     ) -> ApiResult<Empty> {
         let token = bearer_token(req)
-            .ok_or(ApiError::Unauthenticated)
+            .ok_or(ApiError::unauthenticated())
             .map_err(ErrorResponse::from)?;
         accounts::change_password(
             &state.db,
@@ -214,7 +220,7 @@ impl AuthApi {
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<UserPage>> {
         if auth.0.role != Role::Admin {
-            return Err(ApiError::Forbidden("only admins list accounts".into()).into());
+            return Err(ApiError::forbidden("only admins list accounts").into());
         }
         let (users, next_cursor) =
             accounts::list_users(&state.db, cursor.0.as_deref(), limit.0.unwrap_or(50)).await?;
@@ -252,7 +258,7 @@ impl AuthApi {
         _auth: UserAuth,
     ) -> ApiResult<Empty> {
         let token = bearer_token(req)
-            .ok_or(ApiError::Unauthenticated)
+            .ok_or(ApiError::unauthenticated())
             .map_err(ErrorResponse::from)?;
         accounts::logout(&state.db, token).await?;
         state.sessions.forget(token).await;

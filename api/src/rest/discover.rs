@@ -17,6 +17,7 @@ use poem_openapi::{Object, OpenApi};
 
 /// One search result.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SearchHit {
     pub video: VideoDto,
     /// Relevance (BM25; title matches weigh most).
@@ -31,6 +32,7 @@ pub struct SearchHit {
 
 /// A page of search results.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
     /// Pass as `offset` for the next page; absent on the last page.
@@ -39,6 +41,7 @@ pub struct SearchResults {
 
 /// A genre of the catalogue.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct GenreDto {
     /// Lower-case name, as used by the `genre` filter.
     pub name: String,
@@ -50,6 +53,7 @@ pub struct GenreDto {
 
 /// A row of videos on the home page.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RailDto {
     /// `new`, `popular`, `genre:<name>` or `because:<video id>`.
     pub key: String,
@@ -60,6 +64,7 @@ pub struct RailDto {
 /// The home page. Rails that cannot be built right now are left out rather than failing the
 /// page.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct HomeDto {
     /// What the signed-in viewer stopped in the middle of (empty when anonymous).
     pub continue_watching: Vec<LibraryItem>,

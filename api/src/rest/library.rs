@@ -1,6 +1,6 @@
 //! The viewer's library over REST: progress, continue watching, history, watchlist.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::library::{self, Progress};
 use crate::rest::ApiTags;
 use crate::rest::auth::{Empty, UserAuth};
@@ -15,6 +15,7 @@ use poem_openapi::{Object, OpenApi};
 
 /// Where the viewer is in a video.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProgressDto {
     pub video_id: String,
     /// Seconds from the start.
@@ -39,6 +40,7 @@ impl ProgressDto {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ReportProgressRequest {
     /// Seconds from the start of the video.
     pub position_s: f64,
@@ -46,6 +48,7 @@ pub struct ReportProgressRequest {
 
 /// A video with the viewer's progress in it.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LibraryItem {
     pub video: VideoDto,
     pub progress: ProgressDto,
@@ -98,9 +101,7 @@ impl LibraryApi {
         let v = videos::get_visible(&state.db, &video_id, Some(&auth.0)).await?;
         let p = library::get(&state.db, &auth.0, &v.id)
             .await?
-            .ok_or_else(|| {
-                ApiError::not_found("progress_not_found", "this video was never started")
-            })?;
+            .ok_or_else(|| ApiError::new(Code::ProgressNotFound, "this video was never started"))?;
         Ok(Json(ProgressDto::new(p, &v)))
     }
 

@@ -47,10 +47,13 @@ pub fn service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
         "Kino",
         "1.0.0",
     )
-    .description(
-        "Kino's REST API. Errors are `{\"code\", \"message\"}` with a fitting HTTP status; \
-         authenticate with `Authorization: Bearer <token>` from `signup` or `login`.",
-    );
+    .description(format!(
+        "Kino's REST API. Authenticate with `Authorization: Bearer <token>` from `signup` or \
+         `login`. Every error is `{{\"code\", \"message\"}}` with the code's HTTP status; \
+         clients branch on `code`, which is stable (GraphQL errors carry the same codes in \
+         `extensions.code`):\n\n{}",
+        crate::error::Code::markdown_table()
+    ));
     match server_url {
         Some(url) => svc.server(url),
         None => svc,
@@ -78,4 +81,52 @@ pub async fn drop_pages_after_writes<E: poem::Endpoint>(
         state.pages.viewer_changed(&user.id);
     }
     answer
+}
+
+/// Sees each REST answer before it is sent: method, path, status, content type and body.
+pub type ResponseObserver = std::sync::Arc<
+    dyn Fn(&poem::http::Method, &str, poem::http::StatusCode, Option<&str>, &[u8]) + Send + Sync,
+>;
+
+/// `ep`, with every answer shown to `observer` when there is one.
+pub fn observed<E>(
+    ep: E,
+    observer: Option<ResponseObserver>,
+) -> poem::endpoint::BoxEndpoint<'static>
+where
+    E: poem::Endpoint + 'static,
+{
+    use poem::{EndpointExt, IntoResponse};
+    let Some(observer) = observer else {
+        return ep.map_to_response().boxed();
+    };
+    let ep = std::sync::Arc::new(ep);
+    poem::endpoint::make(move |req: poem::Request| {
+        let ep = ep.clone();
+        let observer = observer.clone();
+        async move {
+            let method = req.method().clone();
+            let path = req.uri().path().to_owned();
+            let mut resp = match ep.call(req).await {
+                Ok(r) => r.into_response(),
+                Err(e) => e.into_response(),
+            };
+            let body = resp.take_body().into_bytes().await?;
+            let content_type = resp
+                .headers()
+                .get(poem::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            observer(
+                &method,
+                &path,
+                resp.status(),
+                content_type.as_deref(),
+                &body,
+            );
+            resp.set_body(body);
+            Ok::<_, poem::Error>(resp)
+        }
+    })
+    .boxed()
 }

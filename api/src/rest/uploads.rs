@@ -1,23 +1,23 @@
 //! The upload contract over REST: open, inspect (resume), complete, abort.
 
-use crate::error::{ApiError, ApiResult, ErrorResponse};
+use crate::error::ApiResult;
 use crate::rest::ApiTags;
 use crate::rest::auth::{Empty, UserAuth};
 use crate::rest::videos::VideoDto;
 use crate::signing::Signer;
 use crate::state::AppState;
 use crate::uploads::{self, Limits, NewUpload, Upload};
-use crate::videos;
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use shared::VideoState;
-use shared::store::{ObjectStore, StoreError, StoredPart};
+use shared::UploadState;
+use shared::store::ObjectStore;
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreateUploadRequest {
     pub filename: String,
     /// Total size in bytes.
@@ -29,6 +29,7 @@ pub struct CreateUploadRequest {
 
 /// Where to send one part.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PartUrl {
     /// 1-based part number.
     pub number: u32,
@@ -37,6 +38,7 @@ pub struct PartUrl {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UploadCreated {
     pub upload_id: String,
     pub video_id: String,
@@ -56,6 +58,7 @@ pub enum CreateUploadResponse {
 
 /// A part the server holds.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ReceivedPart {
     pub number: u32,
     pub size: u64,
@@ -63,25 +66,27 @@ pub struct ReceivedPart {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UploadStatus {
     pub upload_id: String,
     pub video_id: String,
     pub size: u64,
     pub part_size: u64,
     pub received: Vec<ReceivedPart>,
-    /// `open`, `completing`, `completed`, `aborted` or `expired`.
-    pub state: String,
+    pub state: UploadState,
     /// Fresh URLs for every part, for a client resuming the upload.
     pub parts: Vec<PartUrl>,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CompletedPart {
     pub number: u32,
     pub etag: String,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CompleteUploadRequest {
     /// Every part, in order, with the ETag its upload returned.
     pub parts: Vec<CompletedPart>,
@@ -120,15 +125,6 @@ fn part_urls(state: &AppState, req: &Request, upload: &Upload) -> Vec<PartUrl> {
             PartUrl { number: n, url }
         })
         .collect()
-}
-
-/// The parts the store holds; none once the store has dropped the upload.
-async fn stored_parts(state: &AppState, upload: &Upload) -> Result<Vec<StoredPart>, ApiError> {
-    match state.store.list_parts(&upload.multipart()).await {
-        Ok(parts) => Ok(parts),
-        Err(StoreError::NoSuchUpload(_)) => Ok(Vec::new()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 pub struct UploadsApi;
@@ -184,17 +180,13 @@ impl UploadsApi {
         upload_id: Path<String>,
     ) -> ApiResult<Json<UploadStatus>> {
         let upload = uploads::get_owned(&state.db, &upload_id, &auth.0).await?;
-        let st = if upload.state == "open" && upload.is_expired() {
-            "expired".to_owned()
-        } else {
-            upload.state.clone()
-        };
-        let received = if st == "open" {
-            stored_parts(&state, &upload).await?
+        let st = upload.current_state();
+        let received = if st == UploadState::Open {
+            uploads::received(&state.store, &upload).await?
         } else {
             Vec::new()
         };
-        let parts = if st == "open" {
+        let parts = if st == UploadState::Open {
             part_urls(&state, req, &upload)
         } else {
             Vec::new()
@@ -231,82 +223,14 @@ impl UploadsApi {
         body: Json<CompleteUploadRequest>,
     ) -> ApiResult<Json<VideoDto>> {
         let upload = uploads::get_owned(&state.db, &upload_id, &auth.0).await?;
-        upload.check_open()?;
-        let parts = &body.parts;
-        let in_order = parts.len() == upload.part_count as usize
-            && parts
-                .iter()
-                .enumerate()
-                .all(|(i, p)| p.number as usize == i + 1);
-        if !in_order {
-            return Err(ApiError::bad(
-                "upload_parts_invalid",
-                format!("list parts 1 to {} once each, in order", upload.part_count),
-            )
-            .into());
-        }
-        let stored = stored_parts(&state, &upload).await?;
-        for p in parts {
-            let Some(s) = stored.iter().find(|s| s.number == p.number) else {
-                return Err(ApiError::bad(
-                    "upload_part_missing",
-                    format!("part {} was never uploaded", p.number),
-                )
-                .into());
-            };
-            if s.etag.trim_matches('"') != p.etag.trim_matches('"') {
-                return Err(ApiError::bad(
-                    "upload_etag_mismatch",
-                    format!("part {} does not match its ETag", p.number),
-                )
-                .into());
-            }
-            if Some(s.size) != upload.expected_part_size(p.number) {
-                return Err(ApiError::bad(
-                    "upload_size_mismatch",
-                    format!(
-                        "part {} has {} bytes, expected {}",
-                        p.number,
-                        s.size,
-                        upload.expected_part_size(p.number).unwrap_or(0)
-                    ),
-                )
-                .into());
-            }
-        }
-        if !uploads::transition(&state.db, &upload.id, "open", "completing").await? {
-            return Err(ApiError::conflict(
-                "upload_already_completed",
-                "this upload is already being completed",
-            )
-            .into());
-        }
-        let list: Vec<(u32, String)> = parts.iter().map(|p| (p.number, p.etag.clone())).collect();
-        let joined = state
-            .store
-            .complete_multipart(&upload.multipart(), &list)
-            .await;
-        match joined {
-            Ok(meta) if meta.size == upload.size => {}
-            Ok(meta) => {
-                uploads::transition(&state.db, &upload.id, "completing", "open").await?;
-                return Err(ApiError::bad(
-                    "upload_size_mismatch",
-                    format!("received {} bytes, expected {}", meta.size, upload.size),
-                )
-                .into());
-            }
-            Err(e) => {
-                uploads::transition(&state.db, &upload.id, "completing", "open").await?;
-                return Err(ErrorResponse::from(e));
-            }
-        }
-        uploads::finish(&state.db, &upload).await?;
+        let listed: Vec<(u32, String)> = body
+            .parts
+            .iter()
+            .map(|p| (p.number, p.etag.clone()))
+            .collect();
+        let video = uploads::complete(&state.db, &state.store, &upload, &listed).await?;
         state.job_wake.notify_waiters();
-        let v = videos::get(&state.db, &upload.video_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("video_not_found", "the video was deleted"))?;
-        Ok(Json(VideoDto::new(&state, v)))
+        Ok(Json(VideoDto::new(&state, video)))
     }
 
     /// Abandon an upload: its parts are dropped and its video deleted.
@@ -322,16 +246,7 @@ impl UploadsApi {
         upload_id: Path<String>,
     ) -> ApiResult<Empty> {
         let upload = uploads::get_owned(&state.db, &upload_id, &auth.0).await?;
-        if !uploads::transition(&state.db, &upload.id, "open", "aborted").await? {
-            upload.check_open()?;
-            return Err(ApiError::conflict(
-                "upload_not_open",
-                "this upload can no longer be aborted",
-            )
-            .into());
-        }
-        state.store.abort_multipart(&upload.multipart()).await?;
-        videos::set_state(&state.db, &upload.video_id, VideoState::Deleted, None).await?;
+        uploads::abort(&state.db, &state.store, &upload).await?;
         Ok(Empty::NoContent)
     }
 }

@@ -17,6 +17,7 @@ use shared::{VideoState, Visibility};
 
 /// Where and until when a published video can be played.
 #[derive(Debug, Object, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Playback {
     /// Signed URL of the HLS master playlist.
     pub master_url: String,
@@ -32,7 +33,7 @@ pub struct Playback {
 
 /// A video as clients see it.
 #[derive(Debug, Object, Clone)]
-#[oai(rename = "Video")]
+#[oai(skip_serializing_if_is_none, rename = "Video")]
 pub struct VideoDto {
     pub id: String,
     pub owner_id: String,
@@ -59,7 +60,7 @@ pub struct VideoDto {
 
 /// Why an admin hid a video.
 #[derive(Debug, Object, Clone)]
-#[oai(rename = "Moderation")]
+#[oai(skip_serializing_if_is_none, rename = "Moderation")]
 pub struct ModerationDto {
     /// The admin's reason, for the owner to act on.
     pub reason: String,
@@ -68,6 +69,7 @@ pub struct ModerationDto {
 
 /// An admin hides a video.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct HideVideoRequest {
     /// Why, in words the owner can act on (1 to 500 characters).
     pub reason: String,
@@ -157,6 +159,7 @@ impl VideoDto {
 
 /// A subtitle track.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SubtitleDto {
     /// Language tag, e.g. `en`, `pt-BR`.
     pub language: String,
@@ -174,6 +177,7 @@ impl From<subtitles::Subtitle> for SubtitleDto {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AddSubtitleRequest {
     pub language: String,
     pub label: String,
@@ -209,6 +213,7 @@ impl From<ListSort> for videos::Sort {
 
 /// What counting a view did.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ViewCounted {
     /// False when this viewer was already counted today.
     pub counted: bool,
@@ -216,6 +221,7 @@ pub struct ViewCounted {
 
 /// One page of videos.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct VideoPage {
     pub items: Vec<VideoDto>,
     /// Pass as `cursor` to get the next page; absent on the last page.
@@ -224,6 +230,7 @@ pub struct VideoPage {
 
 /// Metadata changes; absent fields stay as they are.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UpdateVideoRequest {
     pub title: Option<String>,
     /// An empty string clears the description.
@@ -395,8 +402,8 @@ impl VideosApi {
     ) -> ApiResult<Json<ViewCounted>> {
         let v = videos::get_visible_cached(&state, &video_id, auth.user()).await?;
         if v.state != VideoState::Published {
-            return Err(crate::error::ApiError::conflict(
-                "video_not_playable",
+            return Err(crate::error::ApiError::new(
+                crate::error::Code::VideoNotPlayable,
                 "only a published video can be viewed",
             )
             .into());

@@ -34,6 +34,7 @@ async fn check_worker(req: &Request, bearer: Bearer) -> poem::Result<String> {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RegisterWorkerRequest {
     /// A name for logs, e.g. the host name.
     pub name: String,
@@ -42,6 +43,7 @@ pub struct RegisterWorkerRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct WorkerRegistered {
     pub worker_id: String,
     /// Bearer token for the job endpoints.
@@ -49,6 +51,7 @@ pub struct WorkerRegistered {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LeaseRequest {
     /// Seconds to wait for a job before answering 204 (0 to 60, default 25).
     pub wait_s: Option<u32>,
@@ -56,6 +59,7 @@ pub struct LeaseRequest {
 
 /// A job leased to a worker.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct JobLease {
     pub job_id: String,
     pub video_id: String,
@@ -78,12 +82,14 @@ pub struct JobLease {
 
 /// The answer to a lease request.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LeaseResponse {
     /// The leased job; absent when none arrived while waiting (ask again).
     pub job: Option<JobLease>,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct HeartbeatRequest {
     pub attempt: u32,
     pub job_token: String,
@@ -92,11 +98,13 @@ pub struct HeartbeatRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct HeartbeatResponse {
     pub lease_expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CompleteJobRequest {
     pub attempt: u32,
     pub job_token: String,
@@ -105,6 +113,7 @@ pub struct CompleteJobRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FailJobRequest {
     pub attempt: u32,
     pub job_token: String,
@@ -141,7 +150,7 @@ impl WorkersApi {
             state.registration_token.as_bytes(),
         );
         if !ok {
-            return Err(ApiError::Forbidden("wrong registration token".into()).into());
+            return Err(ApiError::forbidden("wrong registration token").into());
         }
         let name: String = body.name.trim().chars().take(100).collect();
         let (worker_id, token) = jobs::register_worker(&state.db, &name).await?;

@@ -9,7 +9,7 @@
 use crate::analyzer::{self, QueryWord};
 use crate::cache::Cache;
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::videos::Video;
 use std::collections::{HashMap, HashSet};
 
@@ -48,8 +48,8 @@ pub struct Span {
 pub fn check_query(q: &str) -> Result<String, ApiError> {
     let q = q.trim();
     if q.is_empty() || q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::bad(
-            "invalid_query",
+        return Err(ApiError::new(
+            Code::InvalidQuery,
             format!("a search is 1 to {MAX_QUERY_CHARS} characters"),
         ));
     }
@@ -66,8 +66,8 @@ pub async fn search(
 ) -> Result<Vec<Hit>, ApiError> {
     let q = check_query(q)?;
     if offset > MAX_OFFSET {
-        return Err(ApiError::bad(
-            "invalid_offset",
+        return Err(ApiError::new(
+            Code::InvalidOffset,
             format!("results can be paged up to offset {MAX_OFFSET}"),
         ));
     }

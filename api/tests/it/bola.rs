@@ -200,7 +200,10 @@ async fn nobody_but_the_owner_reaches_a_creators_things() {
     assert!(v.moderation.is_none());
     let subs = o.list_subtitles(&video).await.unwrap().into_inner();
     assert_eq!(subs.len(), 1);
-    assert_eq!(o.get_upload(up).await.unwrap().into_inner().state, "open");
+    assert_eq!(
+        o.get_upload(up).await.unwrap().into_inner().state,
+        types::UploadState::Open
+    );
     assert_eq!(
         o.get_me().await.unwrap().into_inner().role,
         types::Role::Creator

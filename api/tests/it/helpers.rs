@@ -1,5 +1,7 @@
+use crate::conformance::Conformance;
 use shared::client::{self, Client, Error, types};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +19,8 @@ pub struct TestApp {
     pub state: api::state::AppState,
     stop: CancellationToken,
     handle: Option<tokio::task::JoinHandle<()>>,
+    /// Every REST answer checked against the published spec.
+    conformance: Arc<Conformance>,
 }
 
 impl Drop for TestApp {
@@ -24,6 +28,14 @@ impl Drop for TestApp {
         self.stop.cancel();
         if let Some(h) = self.handle.take() {
             h.abort();
+        }
+        let violations = std::mem::take(&mut *self.conformance.violations.lock().unwrap());
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "{} answer(s) did not match the published spec:\n{}",
+                violations.len(),
+                violations.join("\n")
+            );
         }
     }
 }
@@ -92,10 +104,11 @@ pub async fn spawn_app_with(
     tweak(&mut settings);
     // The embedded engine lets go of its lock file a moment after the previous app on this
     // data dir stopped (a process restart frees it at exit); wait for that.
+    let conformance = Conformance::new();
     let mut tries = 0;
     let app = loop {
         match api::Application::build(settings.clone()).await {
-            Ok(app) => break app,
+            Ok(app) => break app.observe_responses(conformance.observer()),
             Err(e) if tries < 50 && format!("{e:#}").contains("already locked") => {
                 tries += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -119,6 +132,7 @@ pub async fn spawn_app_with(
         state,
         stop,
         handle: Some(handle),
+        conformance,
     }
 }
 

@@ -4,6 +4,7 @@
 mod accounts;
 mod bola;
 mod catalogue;
+mod conformance;
 mod discover;
 mod graphql_limits;
 mod helpers;

@@ -203,7 +203,7 @@ async fn open_uploads_are_limited_per_user_and_abandoned_ones_are_swept() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let st = c.get_upload(&first.upload_id).await.unwrap().into_inner();
         let v = c.get_video(&first.video_id).await.unwrap().into_inner();
-        if st.state == "expired" && v.state == types::VideoState::Failed {
+        if st.state == types::UploadState::Expired && v.state == types::VideoState::Failed {
             assert!(st.received.is_empty());
             assert!(st.parts.is_empty(), "an expired upload hands out no URLs");
             assert!(v.failure_reason.unwrap().contains("expired"));
@@ -239,14 +239,14 @@ async fn interrupt_completion(app: &crate::helpers::TestApp, upload_id: &str) {
         .unwrap();
 }
 
-async fn wait_upload_state(c: &shared::client::Client, id: &str, want: &str) {
+async fn wait_upload_state(c: &shared::client::Client, id: &str, want: types::UploadState) {
     for _ in 0..100 {
         if c.get_upload(id).await.unwrap().into_inner().state == want {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("upload {id} never became {want}");
+    panic!("upload {id} never became {want:?}");
 }
 
 #[tokio::test]
@@ -269,7 +269,7 @@ async fn a_completion_cut_short_by_a_crash_is_settled_either_way() {
         .into_inner();
     let parts = put_parts(&up.parts, up.part_size, &bytes).await;
     interrupt_completion(&app, &up.upload_id).await;
-    wait_upload_state(&c, &up.upload_id, "open").await;
+    wait_upload_state(&c, &up.upload_id, types::UploadState::Open).await;
     let v = c
         .complete_upload(&up.upload_id, &types::CompleteUploadRequest { parts })
         .await
@@ -304,7 +304,7 @@ async fn a_completion_cut_short_by_a_crash_is_settled_either_way() {
     };
     store.complete_multipart(&multipart, &list).await.unwrap();
     interrupt_completion(&app, &up.upload_id).await;
-    wait_upload_state(&c, &up.upload_id, "completed").await;
+    wait_upload_state(&c, &up.upload_id, types::UploadState::Completed).await;
     let v = c.get_video(&up.video_id).await.unwrap().into_inner();
     assert_eq!(v.state, types::VideoState::Queued);
     let mut r = app

@@ -106,7 +106,7 @@ async fn bad_upload_requests_get_clear_codes_and_change_nothing() {
     let status = c.get_upload(&up.upload_id).await.unwrap().into_inner();
     assert_eq!(status.received.len(), 1);
     assert_eq!(status.received[0].etag, first[0].etag);
-    assert_eq!(status.state, "open");
+    assert_eq!(status.state, types::UploadState::Open);
 
     // Someone else can neither see nor complete it.
     let stranger = app.as_user(&other);

@@ -126,8 +126,8 @@ async fn resume(api: &Client, state: &Path, server: &str) -> Result<Option<Open>
             describe(&e)
         ),
     };
-    match status.state.as_str() {
-        "open" => Ok(Some(Open {
+    match status.state {
+        types::UploadState::Open => Ok(Some(Open {
             upload_id: status.upload_id,
             video_id: status.video_id,
             part_size: status.part_size,
@@ -143,7 +143,7 @@ async fn resume(api: &Client, state: &Path, server: &str) -> Result<Option<Open>
                 .collect(),
         })),
         // Completed by the earlier run, which stopped before it could forget it.
-        "completed" | "completing" => Ok(Some(Open {
+        types::UploadState::Completed | types::UploadState::Completing => Ok(Some(Open {
             upload_id: status.upload_id,
             video_id: status.video_id,
             part_size: status.part_size,

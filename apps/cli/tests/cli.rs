@@ -131,7 +131,7 @@ async fn an_upload_killed_midway_resumes_where_it_stopped_and_arrives_intact() {
     );
     let video_id = stdout(&out);
     let status = api.get_upload(&upload_id).await.unwrap().into_inner();
-    assert_eq!(status.state, "completed");
+    assert_eq!(status.state, shared::client::types::UploadState::Completed);
     assert_eq!(status.video_id, video_id);
 
     let copy = data.path().join("stored");

@@ -20,8 +20,6 @@ use session::Session;
 use studio::Studio;
 use views::{Home, NotFound, Shell, Watch};
 
-const MAIN_CSS: Asset = asset!("/assets/main.css");
-
 /// Every page of the app.
 #[derive(Debug, Clone, Routable, PartialEq)]
 #[rustfmt::skip]
@@ -46,7 +44,6 @@ pub fn App() -> Element {
     Session::provide(&platform);
     rsx! {
         document::Title { "Kino" }
-        document::Stylesheet { href: MAIN_CSS }
         Router::<Route> {}
     }
 }

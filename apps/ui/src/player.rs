@@ -3,16 +3,16 @@
 
 use dioxus::prelude::*;
 
-/// hls.js 1.7.4 from npm (`dist/hls.min.js`), vendored so playback needs no third-party host.
-const HLS_JS: Asset = asset!("/assets/hls.min.js", AssetOptions::js().with_minify(false));
-
-/// Loads hls.js on demand, then attaches the stream. The URL arrives over the eval channel,
+/// Loads hls.js on demand, then attaches the stream. hls.js 1.7.4 from npm
+/// (`dist/hls.min.js`) is vendored so playback needs no third-party host; the bundle names its
+/// hashed URL in `<meta name="kino-hls">`. The stream URL arrives over the eval channel,
 /// never spliced into the script, so no video data can inject code.
 const ATTACH: &str = r#"
-const [src, hlsUrl] = await dioxus.recv();
+const src = await dioxus.recv();
+const hlsUrl = document.querySelector('meta[name="kino-hls"]')?.content;
 const video = document.getElementById('kino-player');
 if (!video) return;
-if (!window.Hls) {
+if (!window.Hls && hlsUrl) {
   await new Promise((resolve) => {
     const s = document.createElement('script');
     s.src = hlsUrl; s.onload = resolve; s.onerror = resolve;
@@ -43,7 +43,7 @@ pub fn Player(src: ReadSignal<String>, poster: String) -> Element {
     use_effect(move || {
         let src = src();
         let eval = document::eval(ATTACH);
-        if let Err(e) = eval.send((src, HLS_JS.to_string())) {
+        if let Err(e) = eval.send(src) {
             tracing::warn!("starting playback: {e}");
         }
     });

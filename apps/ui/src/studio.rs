@@ -83,7 +83,7 @@ async fn resumable(
             return None;
         }
     };
-    if status.state != "open" || status.size != total {
+    if status.state != types::UploadState::Open || status.size != total {
         platform.0.save(key, None);
         return None;
     }

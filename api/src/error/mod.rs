@@ -1,73 +1,73 @@
-//! One error type for REST and GraphQL. Each variant fixes its stable `code` and HTTP status;
-//! 5xx bodies are opaque while the cause is logged.
+//! One error type for REST, GraphQL, media and part URLs: a code from [`Code`]'s table (which
+//! fixes its HTTP status) with a message, or an internal failure. 5xx bodies are opaque while
+//! the cause is logged.
 
 use poem::http::StatusCode;
 use poem_openapi::{ApiResponse, Object, payload::Json};
 
+mod codes;
+
+pub use codes::Code;
+
 /// The body of every error response.
 #[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ErrorBody {
-    /// Stable snake_case code, e.g. `video_not_found`.
+    /// Stable snake_case code, e.g. `video_not_found`; the spec's description lists them all.
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
 }
 
-/// Everything a request can fail with.
+impl ErrorBody {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ErrorBody {
+            code: code.name().to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The body as a JSON response with the code's status, for routes outside poem-openapi
+    /// (media, part URLs, poem's own refusals).
+    pub fn response(code: Code, message: impl Into<String>) -> poem::Response {
+        use poem::IntoResponse;
+        poem::web::Json(ErrorBody::new(code, message))
+            .with_status(code.status())
+            .into_response()
+    }
+}
+
+/// Everything a request can fail with: a code from the table with a message for people, or
+/// an internal failure whose cause is logged and never sent.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{1}")]
-    BadRequest(&'static str, String),
-    #[error("sign in first")]
-    Unauthenticated,
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{1}")]
-    NotFound(&'static str, String),
-    #[error("{1}")]
-    Conflict(&'static str, String),
-    #[error("{1}")]
-    TooLarge(&'static str, String),
-    #[error("{1}")]
-    TooMany(&'static str, String),
+    Known(Code, String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl ApiError {
-    pub fn bad(code: &'static str, msg: impl Into<String>) -> Self {
-        ApiError::BadRequest(code, msg.into())
+    pub fn new(code: Code, msg: impl Into<String>) -> Self {
+        ApiError::Known(code, msg.into())
     }
-    pub fn not_found(code: &'static str, msg: impl Into<String>) -> Self {
-        ApiError::NotFound(code, msg.into())
+
+    pub fn unauthenticated() -> Self {
+        ApiError::new(Code::Unauthenticated, "sign in first")
     }
-    pub fn conflict(code: &'static str, msg: impl Into<String>) -> Self {
-        ApiError::Conflict(code, msg.into())
+
+    pub fn forbidden(msg: impl Into<String>) -> Self {
+        ApiError::new(Code::Forbidden, msg)
     }
 
     pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(..) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(..) => StatusCode::CONFLICT,
-            ApiError::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::TooMany(..) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().status()
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            ApiError::BadRequest(c, _)
-            | ApiError::NotFound(c, _)
-            | ApiError::Conflict(c, _)
-            | ApiError::TooLarge(c, _)
-            | ApiError::TooMany(c, _) => c,
-            ApiError::Unauthenticated => "unauthenticated",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::Internal(_) => "internal",
+            ApiError::Known(c, _) => *c,
+            ApiError::Internal(_) => Code::Internal,
         }
     }
 
@@ -77,12 +77,17 @@ impl ApiError {
                 tracing::error!(error = ?e, "internal error");
                 "internal error".to_owned()
             }
-            other => other.to_string(),
+            ApiError::Known(_, m) => m.clone(),
         };
-        ErrorBody {
-            code: self.code().to_owned(),
-            message,
-        }
+        ErrorBody::new(self.code(), message)
+    }
+
+    /// The error as a JSON response, for routes outside poem-openapi.
+    pub fn response(&self) -> poem::Response {
+        use poem::IntoResponse;
+        poem::web::Json(self.body())
+            .with_status(self.status())
+            .into_response()
     }
 }
 
@@ -96,27 +101,25 @@ impl From<shared::store::StoreError> for ApiError {
     fn from(e: shared::store::StoreError) -> Self {
         use shared::store::StoreError as S;
         match e {
-            S::NotFound(k) => {
-                ApiError::not_found("object_not_found", format!("object {k} not found"))
-            }
-            S::MissingPart(n) => ApiError::bad(
-                "upload_part_missing",
+            S::NotFound(k) => ApiError::new(Code::ObjectNotFound, format!("object {k} not found")),
+            S::MissingPart(n) => ApiError::new(
+                Code::UploadPartMissing,
                 format!("part {n} was never uploaded"),
             ),
-            S::EtagMismatch { number, .. } => ApiError::bad(
-                "upload_etag_mismatch",
+            S::EtagMismatch { number, .. } => ApiError::new(
+                Code::UploadEtagMismatch,
                 format!("part {number} does not match its ETag"),
             ),
             S::PartSize {
                 number,
                 expected,
                 found,
-            } => ApiError::bad(
-                "upload_size_mismatch",
+            } => ApiError::new(
+                Code::UploadSizeMismatch,
                 format!("part {number} has {found} bytes, expected {expected}"),
             ),
-            S::NoSuchUpload(_) => ApiError::conflict(
-                "upload_gone",
+            S::NoSuchUpload(_) => ApiError::new(
+                Code::UploadGone,
                 "the store no longer holds this upload's parts; start a new upload",
             ),
             other => ApiError::Internal(anyhow::Error::new(other).context("object store")),
@@ -145,6 +148,9 @@ pub enum ErrorResponse {
     /// Too large.
     #[oai(status = 413)]
     TooLarge(Json<ErrorBody>),
+    /// The body's `Content-Type` is missing or not one the operation takes.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// Too many at once; try again later.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>),
@@ -156,15 +162,16 @@ pub enum ErrorResponse {
 impl From<ApiError> for ErrorResponse {
     fn from(e: ApiError) -> Self {
         let body = Json(e.body());
-        match e {
-            ApiError::BadRequest(..) => ErrorResponse::BadRequest(body),
-            ApiError::Unauthenticated => ErrorResponse::Unauthorized(body),
-            ApiError::Forbidden(_) => ErrorResponse::Forbidden(body),
-            ApiError::NotFound(..) => ErrorResponse::NotFound(body),
-            ApiError::Conflict(..) => ErrorResponse::Conflict(body),
-            ApiError::TooLarge(..) => ErrorResponse::TooLarge(body),
-            ApiError::TooMany(..) => ErrorResponse::TooManyRequests(body),
-            ApiError::Internal(_) => ErrorResponse::Internal(body),
+        match e.status() {
+            StatusCode::BAD_REQUEST => ErrorResponse::BadRequest(body),
+            StatusCode::UNAUTHORIZED => ErrorResponse::Unauthorized(body),
+            StatusCode::FORBIDDEN => ErrorResponse::Forbidden(body),
+            StatusCode::NOT_FOUND => ErrorResponse::NotFound(body),
+            StatusCode::CONFLICT => ErrorResponse::Conflict(body),
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorResponse::TooLarge(body),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorResponse::UnsupportedMediaType(body),
+            StatusCode::TOO_MANY_REQUESTS => ErrorResponse::TooManyRequests(body),
+            _ => ErrorResponse::Internal(body),
         }
     }
 }
@@ -183,23 +190,15 @@ pub async fn json_errors(err: poem::Error) -> poem::Response {
     if is_json {
         return resp;
     }
-    let code = match status {
-        StatusCode::BAD_REQUEST => "invalid_request",
-        StatusCode::UNAUTHORIZED => "unauthenticated",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
-        s if s.is_server_error() => "internal",
-        _ => "error",
-    };
+    let code = Code::for_status(status);
     let message = match resp.into_body().into_string().await {
         Ok(m) if !m.is_empty() && !status.is_server_error() => m,
         _ => status.canonical_reason().unwrap_or("error").to_owned(),
     };
-    let body = serde_json::json!({ "code": code, "message": message });
-    poem::web::Json(body).with_status(status).into_response()
+    // Keep poem's status (a 416 or 405 stays one) with the table's code for it.
+    poem::web::Json(ErrorBody::new(code, message))
+        .with_status(status)
+        .into_response()
 }
 
 /// The result type of every REST handler.
