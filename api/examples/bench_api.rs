@@ -359,9 +359,9 @@ async fn main() {
         t.elapsed().as_secs_f64(),
         cache.words_fetched()
     );
-    let ids = api::search::words::Ids::default();
+    let ids = api::catalog::words::Ids::default();
     let t = Instant::now();
-    let most = api::search::words::fetch(&db, &ids, WORDS[0])
+    let most = api::catalog::words::fetch(&db, &ids, WORDS[0])
         .await
         .unwrap();
     println!(

@@ -7,8 +7,9 @@
 
 use crate::config::Settings;
 use crate::error::json_errors;
+use crate::http::{media, parts, web};
 use crate::state::{AppState, Inner};
-use crate::{background, db, graphql, media, parts, rest, signing::Signer, web};
+use crate::{background, db, graphql, rest, signing::Signer};
 use anyhow::Context;
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::middleware::{Cors, Tracing};
@@ -67,8 +68,8 @@ async fn secrets(db: &db::Db, settings: &Settings) -> anyhow::Result<(String, St
         // Two replicas starting together race here; the loser's CREATE fails and it re-reads.
         let _ = db
             .query("CREATE type::record('config', 'secrets') SET signing = $s, registration = $r")
-            .bind(("s", crate::accounts::random_token()))
-            .bind(("r", crate::accounts::random_token()))
+            .bind(("s", crate::identity::accounts::random_token()))
+            .bind(("r", crate::identity::accounts::random_token()))
             .await;
     }
     anyhow::bail!("could not read or create the installation secrets")
@@ -106,7 +107,7 @@ impl Application {
             signer: Signer::new(&signing),
             settings,
             registration_token,
-            job_wake: tokio::sync::Notify::new(),
+            job_wake: Default::default(),
             logins: Default::default(),
             cache: Default::default(),
             sessions: Default::default(),

@@ -3,11 +3,11 @@
 //! completions), the change-feed followers (video cache, sessions, saved pages, job wake-up)
 //! and the search warm-up.
 
+use crate::catalog::search;
 use crate::changes;
-use crate::jobs;
-use crate::search;
+use crate::ingest::uploads;
+use crate::queue::jobs;
 use crate::state::AppState;
-use crate::uploads;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,7 +55,7 @@ pub fn start(state: &AppState, shutdown: &CancellationToken) -> Background {
         tokio::spawn(changes::follow(state.sessions.clone(), state.db.clone())),
         tokio::spawn(changes::follow(state.pages.clone(), state.db.clone())),
         tokio::spawn(changes::follow(
-            Arc::new(jobs::QueueWatch(state.clone())),
+            Arc::new(jobs::QueueWatch(state.job_wake.clone())),
             state.db.clone(),
         )),
         tokio::spawn(search::warm::keep_frequent_words(

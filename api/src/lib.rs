@@ -5,34 +5,34 @@
 //! (`/media`) and the web app (`/`). It is the only component that talks to the database.
 //! Start at [`app::Application`]; configuration is in [`config`].
 
-pub mod accounts;
-pub mod analyzer;
-pub mod app;
-pub mod background;
-pub mod cache;
+// Layers, each module using only those before it (`tests/it/layering.rs` checks this and that
+// no modules at any depth import each other in a cycle):
+//   foundations  error, config, db, changes, signing;
+//   capabilities identity, catalog, library, queue, ingest, delivery, seed;
+//   wiring       pages, state, background;
+//   adapters     rest, graphql, http, app.
 pub mod changes;
 pub mod config;
 pub mod db;
 pub mod error;
-pub mod graphql;
-pub mod home;
-pub mod jobs;
-pub mod library;
-pub mod media;
-pub mod moderation;
-pub mod parts;
-pub mod ratelimit;
-pub mod rest;
-pub mod search;
-pub mod seed;
-pub mod sessions;
 pub mod signing;
+
+pub mod catalog;
+pub mod delivery;
+pub mod identity;
+pub mod ingest;
+pub mod library;
+pub mod queue;
+pub mod seed;
+
+pub mod background;
+pub mod pages;
 pub mod state;
-pub mod subtitles;
-pub mod uploads;
-pub mod videos;
-pub mod views;
-pub mod web;
+
+pub mod app;
+pub mod graphql;
+pub mod http;
+pub mod rest;
 
 pub use app::Application;
 pub use config::Settings;

@@ -20,15 +20,15 @@ pub struct Inner {
     /// The secret workers present to register.
     pub registration_token: String,
     /// Woken whenever a job is queued, so long-polling workers pick it up at once.
-    pub job_wake: Notify,
+    pub job_wake: Arc<Notify>,
     /// Failed sign-ins, for rate limiting.
-    pub logins: crate::ratelimit::LoginLimiter,
+    pub logins: crate::identity::ratelimit::LoginLimiter,
     /// Hot reads, kept coherent by the database's change feed.
-    pub cache: Arc<crate::cache::Cache>,
+    pub cache: Arc<crate::catalog::cache::Cache>,
     /// Signed-in sessions, kept coherent by the database's change feed.
-    pub sessions: Arc<crate::sessions::Sessions>,
+    pub sessions: Arc<crate::identity::sessions::Sessions>,
     /// Answers to page queries, per viewer.
-    pub pages: Arc<crate::graphql::Pages>,
+    pub pages: Arc<crate::pages::Pages>,
 }
 
 impl AppState {

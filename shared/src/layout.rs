@@ -15,7 +15,12 @@ pub fn is_safe_id(id: &str) -> bool {
 
 /// The uploaded original of a video.
 pub fn source_key(video_id: &str) -> String {
-    format!("sources/{video_id}/source")
+    format!("{}source", source_prefix(video_id))
+}
+
+/// Everything stored for a video's uploaded original.
+pub fn source_prefix(video_id: &str) -> String {
+    format!("sources/{video_id}/")
 }
 
 /// The prefix under which one transcode version of a video is stored.

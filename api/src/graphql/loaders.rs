@@ -4,9 +4,9 @@
 //! resolver that knows all its videos up front looks them all up at once instead
 //! ([`Prefetched`]).
 
-use crate::accounts::{Creator, User};
 use crate::db::{self, Db};
 use crate::error::ApiError;
+use crate::identity::accounts::{Creator, User};
 use crate::library::Progress;
 use crate::state::AppState;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};

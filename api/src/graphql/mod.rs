@@ -6,13 +6,12 @@
 
 mod loaders;
 mod mutation;
-pub mod pages;
 mod query;
 mod subscription;
 mod types;
 
-use crate::accounts::User;
 use crate::error::ApiError;
+use crate::identity::accounts::User;
 use crate::state::AppState;
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::http::GraphiQLSource;
@@ -20,8 +19,8 @@ use async_graphql::{Context, ErrorExtensions, Schema};
 use poem::web::{Data, Html};
 use poem::{IntoResponse, Request, handler};
 
+use crate::pages::{self, Pages};
 pub use mutation::Mutation;
-pub use pages::Pages;
 pub use query::Query;
 pub use subscription::Subscription;
 
@@ -119,7 +118,7 @@ pub async fn execute(
     req: &Request,
     gql: async_graphql_poem::GraphQLRequest,
 ) -> poem::Response {
-    let user = user_for(&state, crate::rest::auth::bearer_token(req)).await;
+    let user = user_for(&state, crate::identity::sessions::bearer_token(req)).await;
     let viewer = user.as_ref().map(|u| u.id.clone());
     let mut request = gql.0;
     let kind = state.pages.kind(&request.query);

@@ -2,8 +2,8 @@
 
 use super::types::*;
 use super::{gql_error, signed_in, state};
-use crate::videos::{self, Patch};
-use crate::{library, moderation};
+use crate::catalog::videos::{self, Patch};
+use crate::{catalog::moderation, library};
 use async_graphql::{Context, ID, InputObject, Object};
 use shared::Visibility;
 
@@ -62,7 +62,9 @@ impl Mutation {
         let v = videos::get_managed(&s.db, &id, user)
             .await
             .map_err(gql_error)?;
-        videos::delete(s, &v).await.map_err(gql_error)?;
+        crate::ingest::removal::delete_video(&s.db, &s.store, &v)
+            .await
+            .map_err(gql_error)?;
         Ok(id)
     }
 

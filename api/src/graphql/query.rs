@@ -3,12 +3,13 @@
 use super::loaders::{PageData, Prefetched, Viewers, viewer_states};
 use super::types::*;
 use super::{gql_error, gql_error_ref, signed_in, state};
-use crate::cache::Catalogue;
+use crate::catalog::cache::Catalogue;
+use crate::catalog::rails::{self, GENRE_RAILS, RAIL_LEN, Rail};
+use crate::catalog::videos::{self, ListQuery, Sort, Video};
 use crate::error::{ApiError, Code};
-use crate::home::{self, GENRE_RAILS, RAIL_LEN, Rail};
 use crate::library::Progress;
-use crate::videos::{self, ListQuery, Sort, Video};
-use crate::{library, search};
+use crate::library::home;
+use crate::{catalog::search, library};
 use async_graphql::{Context, Enum, ID, Object};
 use std::sync::Arc;
 
@@ -39,7 +40,7 @@ impl GqlHome {
     /// and watchlist for every video on the page at once (one query, however many rails).
     async fn load(ctx: &Context<'_>) -> GqlHome {
         let s = state(ctx);
-        let user = ctx.data_opt::<crate::accounts::User>();
+        let user = ctx.data_opt::<crate::identity::accounts::User>();
         let wants = |field: &str| ctx.look_ahead().field(field).exists();
         let catalogue = wants("new") || wants("popular") || wants("genres");
         let (continue_watching, because_you_watched, catalogue) = tokio::join!(
@@ -261,7 +262,7 @@ impl Query {
             .iter()
             .map(|g| GqlGenre {
                 name: g.name.clone(),
-                title: home::genre_title(&g.name),
+                title: rails::genre_title(&g.name),
                 videos: g.videos,
             })
             .collect())
@@ -274,7 +275,7 @@ impl Query {
 
     /// The signed-in account; null when the request carries no valid token.
     async fn me(&self, ctx: &Context<'_>) -> Option<GqlUser> {
-        ctx.data_opt::<crate::accounts::User>()
+        ctx.data_opt::<crate::identity::accounts::User>()
             .cloned()
             .map(GqlUser::from)
     }
@@ -326,8 +327,12 @@ impl Query {
 
     /// One video, if the caller may see it.
     async fn video(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<GqlVideo>> {
-        let user = ctx.data_opt::<crate::accounts::User>();
-        match videos::get_visible_cached(state(ctx), &id, user).await {
+        let user = ctx.data_opt::<crate::identity::accounts::User>();
+        match state(ctx)
+            .cache
+            .visible_video(&state(ctx).db, &id, user)
+            .await
+        {
             Ok(v) => Ok(Some(GqlVideo(v))),
             Err(ApiError::Known(Code::VideoNotFound, _)) => Ok(None),
             Err(e) => Err(gql_error(e)),

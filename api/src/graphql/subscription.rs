@@ -2,9 +2,9 @@
 
 use super::types::GqlProcessing;
 use super::{gql_error, signed_in, state};
+use crate::catalog::videos;
 use crate::db::{self, Db};
 use crate::error::ApiError;
-use crate::videos;
 use async_graphql::{Context, ID, Subscription as SubscriptionObject};
 use futures::{Stream, StreamExt, stream};
 use shared::VideoState;

@@ -2,12 +2,12 @@
 
 use super::gql_error_ref;
 use super::loaders::{Creators, Prefetched, ViewerState, Viewers};
-use crate::home::Rail;
+use crate::catalog::rails::Rail;
+use crate::catalog::search::Hit;
+use crate::catalog::videos::Video;
+use crate::delivery::playback::{MediaBase, media_base};
 use crate::library::Progress;
-use crate::rest::videos::{MediaBase, media_base};
-use crate::search::Hit;
 use crate::state::AppState;
-use crate::videos::Video;
 use async_graphql::{Context, ID, Object, SimpleObject};
 use shared::{VideoState, Visibility};
 
@@ -180,7 +180,15 @@ impl GqlVideo {
     /// Where to play it; present once published.
     async fn playback(&self, ctx: &Context<'_>) -> Option<GqlPlayback> {
         Some(GqlPlayback {
-            media: media_base(ctx.data_unchecked::<AppState>(), &self.0)?,
+            media: {
+                let state = ctx.data_unchecked::<AppState>();
+                media_base(
+                    &state.signer,
+                    state.settings.public_url.as_deref(),
+                    state.settings.media_url_ttl_s,
+                    &self.0,
+                )?
+            },
             poster: self.0.poster,
         })
     }
@@ -344,8 +352,8 @@ pub struct GqlUser {
     pub role: shared::Role,
 }
 
-impl From<crate::accounts::User> for GqlUser {
-    fn from(u: crate::accounts::User) -> Self {
+impl From<crate::identity::accounts::User> for GqlUser {
+    fn from(u: crate::identity::accounts::User) -> Self {
         GqlUser {
             id: ID(u.id),
             email: u.email,

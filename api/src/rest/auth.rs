@@ -1,7 +1,7 @@
 //! Sign-up, sign-in, sign-out and the current user; the bearer security schemes.
 
-use crate::accounts::{self, User};
 use crate::error::{ApiError, ApiResult, Code, ErrorResponse};
+use crate::identity::accounts::{self, User};
 use crate::rest::ApiTags;
 use crate::state::AppState;
 use poem::Request;
@@ -193,7 +193,7 @@ impl AuthApi {
         auth: UserAuth,
         body: Json<ChangePasswordRequest>,
     ) -> ApiResult<Empty> {
-        let token = bearer_token(req)
+        let token = crate::identity::sessions::bearer_token(req)
             .ok_or(ApiError::unauthenticated())
             .map_err(ErrorResponse::from)?;
         accounts::change_password(
@@ -257,7 +257,7 @@ impl AuthApi {
         req: &Request,
         _auth: UserAuth,
     ) -> ApiResult<Empty> {
-        let token = bearer_token(req)
+        let token = crate::identity::sessions::bearer_token(req)
             .ok_or(ApiError::unauthenticated())
             .map_err(ErrorResponse::from)?;
         accounts::logout(&state.db, token).await?;
@@ -270,14 +270,4 @@ impl AuthApi {
     async fn me(&self, auth: UserAuth) -> ApiResult<Json<UserDto>> {
         Ok(Json(auth.0.into()))
     }
-}
-
-/// The bearer token of a request, if it has one.
-pub fn bearer_token(req: &Request) -> Option<&str> {
-    req.headers()
-        .get(poem::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
 }

@@ -1,15 +1,16 @@
 //! Finding something to watch over REST: search, genres and the home page's rails.
 
+use crate::catalog::rails::{self, Rail};
+use crate::catalog::search;
+use crate::catalog::videos::Video;
 use crate::error::ApiResult;
-use crate::home::{self, Rail};
 use crate::library::Progress;
+use crate::library::home;
 use crate::rest::ApiTags;
 use crate::rest::auth::MaybeUser;
 use crate::rest::library::LibraryItem;
 use crate::rest::videos::VideoDto;
-use crate::search;
 use crate::state::AppState;
-use crate::videos::Video;
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
@@ -135,7 +136,7 @@ impl DiscoverApi {
                 .genres
                 .iter()
                 .map(|g| GenreDto {
-                    title: home::genre_title(&g.name),
+                    title: rails::genre_title(&g.name),
                     name: g.name.clone(),
                     videos: g.videos,
                 })

@@ -1,12 +1,12 @@
 //! The viewer's library over REST: progress, continue watching, history, watchlist.
 
+use crate::catalog::videos::{self, Video};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::library::{self, Progress};
 use crate::rest::ApiTags;
 use crate::rest::auth::{Empty, UserAuth};
 use crate::rest::videos::VideoDto;
 use crate::state::AppState;
-use crate::videos::{self, Video};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};

@@ -62,7 +62,7 @@ pub fn service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
 
 /// Answers a REST request, then, if it could have written (any method but GET, HEAD and
 /// OPTIONS) and came from a signed-in user, drops the GraphQL pages saved for that user
-/// (see [`crate::graphql::pages`]), so what they changed shows on their next page.
+/// (see [`crate::pages`]), so what they changed shows on their next page.
 pub async fn drop_pages_after_writes<E: poem::Endpoint>(
     ep: std::sync::Arc<E>,
     req: poem::Request,
@@ -70,7 +70,7 @@ pub async fn drop_pages_after_writes<E: poem::Endpoint>(
     use poem::IntoResponse;
     use poem::http::Method;
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let token = auth::bearer_token(&req)
+    let token = crate::identity::sessions::bearer_token(&req)
         .filter(|_| writes)
         .map(str::to_owned);
     let state = req.data::<crate::state::AppState>().cloned();

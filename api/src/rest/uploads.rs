@@ -1,12 +1,12 @@
 //! The upload contract over REST: open, inspect (resume), complete, abort.
 
 use crate::error::ApiResult;
+use crate::ingest::uploads::{self, Limits, NewUpload, Upload};
 use crate::rest::ApiTags;
 use crate::rest::auth::{Empty, UserAuth};
 use crate::rest::videos::VideoDto;
 use crate::signing::Signer;
 use crate::state::AppState;
-use crate::uploads::{self, Limits, NewUpload, Upload};
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem::web::Data;

@@ -1,13 +1,13 @@
 //! Reading and editing videos over REST.
 
+use crate::catalog::moderation;
+use crate::catalog::videos::{self, ListQuery, Patch, Video};
+use crate::delivery::playback::media_base;
+use crate::delivery::subtitles;
 use crate::error::ApiResult;
-use crate::moderation;
 use crate::rest::ApiTags;
 use crate::rest::auth::{Empty, MaybeUser, UserAuth};
-use crate::signing::MediaScope;
 use crate::state::AppState;
-use crate::subtitles;
-use crate::videos::{self, ListQuery, Patch, Video};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -75,50 +75,14 @@ pub struct HideVideoRequest {
     pub reason: String,
 }
 
-/// Where a published version of a video is served from: `{base}/{file}` for each of its
-/// files, signed until `expires`.
-pub struct MediaBase {
-    pub base: String,
-    pub expires: DateTime<Utc>,
-}
-
-impl MediaBase {
-    /// The URL of one file of the version.
-    pub fn url(&self, file: &str) -> String {
-        format!("{}/{file}", self.base)
-    }
-}
-
-/// The signed base URL of a video's published version; None until it is published.
-pub fn media_base(state: &AppState, video: &Video) -> Option<MediaBase> {
-    let version = video.published_version?;
-    if video.state != VideoState::Published {
-        return None;
-    }
-    let expires = Utc::now() + chrono::Duration::seconds(state.settings.media_url_ttl_s as i64);
-    // Links to a private or hidden video are only ever handed to its managers (owner scope);
-    // a public link stops working the moment its video turns private or is hidden.
-    let scope = if video.restricted() {
-        MediaScope::Owner
-    } else {
-        MediaScope::Public
-    };
-    let token = state
-        .signer
-        .media_token(&video.id, version, scope, expires.timestamp());
-    Some(MediaBase {
-        base: format!(
-            "{}/media/{token}/{}/v{version}",
-            state.settings.public_url.as_deref().unwrap_or(""),
-            video.id
-        ),
-        expires,
-    })
-}
-
 /// Signed playback URLs for a published version of a video.
 pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
-    let m = media_base(state, video)?;
+    let m = media_base(
+        &state.signer,
+        state.settings.public_url.as_deref(),
+        state.settings.media_url_ttl_s,
+        video,
+    )?;
     Some(Playback {
         master_url: m.url(shared::layout::MASTER_PLAYLIST),
         poster_url: m.url(&shared::layout::poster_path(video.poster)),
@@ -382,7 +346,10 @@ impl VideosApi {
         auth: MaybeUser,
         video_id: Path<String>,
     ) -> ApiResult<Json<VideoDto>> {
-        let v = videos::get_visible_cached(&state, &video_id, auth.user()).await?;
+        let v = state
+            .cache
+            .visible_video(&state.db, &video_id, auth.user())
+            .await?;
         Ok(Json(VideoDto::new(&state, v)))
     }
 
@@ -400,7 +367,10 @@ impl VideosApi {
         req: &poem::Request,
         video_id: Path<String>,
     ) -> ApiResult<Json<ViewCounted>> {
-        let v = videos::get_visible_cached(&state, &video_id, auth.user()).await?;
+        let v = state
+            .cache
+            .visible_video(&state.db, &video_id, auth.user())
+            .await?;
         if v.state != VideoState::Published {
             return Err(crate::error::ApiError::new(
                 crate::error::Code::VideoNotPlayable,
@@ -416,9 +386,13 @@ impl VideosApi {
             .headers()
             .get(poem::http::header::USER_AGENT)
             .and_then(|h| h.to_str().ok());
-        let viewer =
-            crate::views::viewer_key(&state.signer, auth.user(), address.as_deref(), agent);
-        let counted = crate::views::record(&state.db, &v, &viewer).await?;
+        let viewer = crate::catalog::views::viewer_key(
+            &state.signer,
+            auth.user(),
+            address.as_deref(),
+            agent,
+        );
+        let counted = crate::catalog::views::record(&state.db, &v, &viewer).await?;
         Ok(Json(ViewCounted { counted }))
     }
 
@@ -462,7 +436,7 @@ impl VideosApi {
         video_id: Path<String>,
     ) -> ApiResult<Empty> {
         let v = videos::get_managed(&state.db, &video_id, &auth.0).await?;
-        videos::delete(&state, &v).await?;
+        crate::ingest::removal::delete_video(&state.db, &state.store, &v).await?;
         Ok(Empty::NoContent)
     }
 

@@ -2,7 +2,7 @@
 //! complete, fail. Workers authenticate with worker tokens, never user tokens.
 
 use crate::error::{ApiError, ApiResult};
-use crate::jobs;
+use crate::queue::jobs;
 use crate::rest::ApiTags;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};

@@ -56,7 +56,7 @@ async fn insert(db: &Db, table: &str, rows: Vec<Value>) -> anyhow::Result<()> {
 /// database.
 pub async fn seed(db: &Db, videos: usize) -> anyhow::Result<Seeded> {
     let mut rng = StdRng::seed_from_u64(videos as u64);
-    let hash = crate::accounts::hash_password(PASSWORD)?;
+    let hash = crate::identity::accounts::hash_password(PASSWORD)?;
     let now = chrono::Utc::now();
     let year_ms = 365 * 24 * 3600 * 1000u64;
     let run = ulid::Ulid::new().to_string()[20..].to_lowercase();

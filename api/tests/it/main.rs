@@ -8,6 +8,7 @@ mod conformance;
 mod discover;
 mod graphql_limits;
 mod helpers;
+mod layering;
 mod library;
 mod media;
 mod moderation;

@@ -4,8 +4,8 @@
 
 use crate::discover::{found, hits, rename, titled};
 use crate::helpers::{spawn_app, spawn_app_with};
-use api::analyzer::query_words;
-use api::search::words::{FIELDS, combine};
+use api::catalog::analyzer::query_words;
+use api::catalog::words::{FIELDS, combine};
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //!
 //! What a home page shows, and what drops the viewer's saved answers:
 //! - the catalogue (titles, posters, visibility, rails): any edit, on any replica, through
-//!   the video cache's change feed ([`crate::cache::Cache::edit_stamp`]);
+//!   the video cache's change feed ([`crate::catalog::cache::Cache::edit_stamp`]);
 //! - the viewer's progress, watchlist, views and role: any write the viewer makes through
 //!   this replica (a REST call other than GET, a GraphQL mutation) once it is answered, and
 //!   any change to their `progress`, `watchlist`, `view` or `user` rows, followed through live
@@ -14,7 +14,7 @@
 //!
 //! While a change feed is down nothing is answered from memory.
 
-use crate::cache::Cache;
+use crate::catalog::cache::Cache;
 use crate::changes::{Action, Follower, record_key};
 use async_graphql::parser::types::{OperationType, Selection};
 use bytes::Bytes;

@@ -7,11 +7,11 @@
 //! compare-and-set on (job, attempt, job token): a worker whose lease expired and was handed
 //! to someone else cannot overwrite the newer attempt.
 
-use crate::accounts::{random_token, token_hash};
+use crate::catalog::videos;
 use crate::changes::{Action, Follower};
 use crate::db::{self, Db, is_conflict, retry_conflicts};
 use crate::error::{ApiError, Code};
-use crate::videos;
+use crate::identity::accounts::{random_token, token_hash};
 use serde::Deserialize;
 use shared::{JobState, VideoState};
 use std::time::Duration;
@@ -480,7 +480,7 @@ pub async fn cancel_for_video(db: &Db, video_id: &str) -> Result<(), ApiError> {
 /// a retry, a re-queued lease), by following the `job` table through a live query. Runs for
 /// as long as the process (see [`crate::changes::follow`]); when the feed drops, waiters are
 /// woken once, so nothing waits on a change it missed.
-pub struct QueueWatch(pub crate::state::AppState);
+pub struct QueueWatch(pub std::sync::Arc<tokio::sync::Notify>);
 
 impl Follower for QueueWatch {
     const NAME: &'static str = "job queue";
@@ -488,12 +488,12 @@ impl Follower for QueueWatch {
 
     async fn live(&self, _up: bool) {
         // A job queued while the feed was down must not wait for the next one.
-        self.0.job_wake.notify_waiters();
+        self.0.notify_waiters();
     }
 
     async fn changed(&self, _table: &'static str, _action: Action, record: serde_json::Value) {
         if record["state"] == JobState::Queued.as_str() {
-            self.0.job_wake.notify_waiters();
+            self.0.notify_waiters();
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Each query word's matches and BM25 scores in each searched field, as the database's
-//! FULLTEXT indexes give them, kept in memory by [`crate::cache::Cache`].
+//! FULLTEXT indexes give them, kept in memory by [`crate::catalog::cache::Cache`].
 //!
 //! A query of several words is scored here by adding its words' scores field by field. That
 //! is how the index scores it too: BM25 sums one score per term (each with the term's own

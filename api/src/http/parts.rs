@@ -2,9 +2,9 @@
 //! by the URL's signature alone (like an S3 presigned URL), answered with the part's `ETag`.
 
 use crate::error::{ApiError, Code};
+use crate::ingest::uploads;
 use crate::signing::Signer;
 use crate::state::AppState;
-use crate::uploads;
 use futures::TryStreamExt;
 use poem::http::StatusCode;
 use poem::web::{Data, Path, Query};

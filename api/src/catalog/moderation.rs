@@ -3,23 +3,15 @@
 //! working for everyone but its owner and admins, who see why it was hidden. Owners cannot
 //! undo it; editing the video's visibility does not bring it back.
 
-use crate::accounts::User;
+pub use crate::catalog::videos::Moderation;
+use crate::catalog::videos::{self, Video};
 use crate::db::{self, Db};
 use crate::error::{ApiError, Code};
-use crate::videos::{self, Video};
+use crate::identity::accounts::User;
 use shared::{Role, VideoState};
 
 /// The longest reason an admin may give.
 pub const MAX_REASON_CHARS: usize = 500;
-
-/// Why and when a video was hidden.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct Moderation {
-    pub reason: String,
-    /// The admin who hid it.
-    pub by: String,
-    pub at: String,
-}
 
 /// Refuses anyone but an admin.
 pub fn require_admin(user: &User) -> Result<(), ApiError> {

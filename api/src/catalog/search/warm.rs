@@ -8,8 +8,8 @@
 //! (beyond that they would push each other out and be looked up over and over). Words are
 //! counted again every ten minutes, or sooner once a tenth of the catalogue has changed.
 
-use crate::analyzer::{self, QueryWord};
-use crate::cache::{Cache, WORDS_WARM_BUDGET};
+use crate::catalog::analyzer::{self, QueryWord};
+use crate::catalog::cache::{Cache, WORDS_WARM_BUDGET};
 use crate::db::Db;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};

@@ -10,14 +10,14 @@
 //! database restarting, a network cut) nothing is served from memory, so the cache can make
 //! reads faster but never staler.
 
-use crate::accounts::{self, Creator};
-use crate::analyzer::{self, QueryWord};
+use crate::catalog::analyzer::{self, QueryWord};
+use crate::catalog::rails::{self, PublicRails};
+use crate::catalog::videos::{self, Genre, Video};
+use crate::catalog::words::{self as search_words, Ids, WordScores};
 use crate::changes::{Action, Follower, record_key};
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::home::{self, PublicRails};
-use crate::search::words::{self as search_words, Ids, WordScores};
-use crate::videos::{self, Genre, Video};
+use crate::identity::accounts::{self, Creator};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -94,7 +94,7 @@ pub struct Cache {
     ranked: AtomicU64,
     /// Words looked up in the indexes, for tests and metrics.
     words_fetched: AtomicU64,
-    /// The changes seen when a pass of [`crate::search::warm`] began that ended with every
+    /// The changes seen when a pass of [`crate::catalog::search::warm`] began that ended with every
     /// frequent word in memory.
     words_warm: AtomicU64,
     /// Bumped by every edit (a change beyond a view count): a read that saw it move while it
@@ -192,6 +192,23 @@ fn digest(record: &serde_json::Value) -> u64 {
 }
 
 impl Cache {
+    /// A video `user` may see, through memory ([`videos::get_visible`]'s rule): others get
+    /// `video_not_found`, so ids do not leak.
+    pub async fn visible_video(
+        &self,
+        db: &Db,
+        id: &str,
+        user: Option<&crate::identity::accounts::User>,
+    ) -> Result<Video, ApiError> {
+        match self.video(db, id).await? {
+            Some(v) if v.visible_to(user) => Ok(v),
+            _ => Err(ApiError::new(
+                crate::error::Code::VideoNotFound,
+                format!("no video {id}"),
+            )),
+        }
+    }
+
     /// A video by id, whatever its state (callers apply visibility).
     pub async fn video(&self, db: &Db, id: &str) -> Result<Option<Video>, ApiError> {
         if !self.live.load(Ordering::Acquire) {
@@ -283,27 +300,27 @@ impl Cache {
     pub async fn catalogue(&self, db: &Db) -> Result<Arc<Catalogue>, ApiError> {
         self.through(&self.catalogue, (), async {
             let genres = videos::genres(db).await?;
-            let rails = home::public_rails(db, &genres).await?;
+            let rails = rails::public_rails(db, &genres).await?;
             Ok(Arc::new(Catalogue { genres, rails }))
         })
         .await
     }
 
-    /// The most viewed listed videos of a genre, best first (up to [`home::GENRE_FILL`]).
+    /// The most viewed listed videos of a genre, best first (up to [`rails::GENRE_FILL`]).
     pub async fn popular_in(&self, db: &Db, genre: &str) -> Result<Arc<Vec<Video>>, ApiError> {
         self.through(&self.popular_in, genre.to_owned(), async {
-            Ok(Arc::new(home::popular_in(db, genre).await?))
+            Ok(Arc::new(rails::popular_in(db, genre).await?))
         })
         .await
     }
 
     /// What viewers of a video also watched, most shared first (ids; see
-    /// [`home::co_watched`]). Ids only, so it needs no invalidation and is kept even while
+    /// [`rails::co_watched`]). Ids only, so it needs no invalidation and is kept even while
     /// the live query is down.
     pub async fn co_watched(&self, db: &Db, video: &str) -> Result<Arc<Vec<String>>, ApiError> {
         self.co_watched
             .try_get_with(video.to_owned(), async {
-                Ok::<_, ApiError>(Arc::new(home::co_watched(db, video).await?))
+                Ok::<_, ApiError>(Arc::new(rails::co_watched(db, video).await?))
             })
             .await
             .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))
@@ -405,7 +422,7 @@ impl Cache {
     }
 
     /// The changes seen when frequent words were last all in memory (see
-    /// [`crate::search::warm`]).
+    /// [`crate::catalog::search::warm`]).
     pub fn words_warm_as_of(&self) -> u64 {
         self.words_warm.load(Ordering::Acquire)
     }

@@ -1,11 +1,19 @@
 //! Videos: the catalogue rows, who may see them, and the state changes of their life.
 
-use crate::accounts::User;
 use crate::db::{self, Db};
 use crate::error::{ApiError, Code};
-use crate::moderation::Moderation;
+use crate::identity::accounts::User;
 use serde::Deserialize;
 use shared::{Role, VideoState, Visibility};
+
+/// Why and when a video was hidden.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Moderation {
+    pub reason: String,
+    /// The admin who hid it.
+    pub by: String,
+    pub at: String,
+}
 
 /// A video as stored.
 #[derive(Debug, Clone, Deserialize)]
@@ -180,18 +188,6 @@ pub fn in_order(ids: &[String], found: Vec<Video>) -> Vec<Video> {
 /// A video by id that `user` may see, or `video_not_found`.
 pub async fn get_visible(db: &Db, id: &str, user: Option<&User>) -> Result<Video, ApiError> {
     match get(db, id).await? {
-        Some(v) if v.visible_to(user) => Ok(v),
-        _ => Err(ApiError::new(Code::VideoNotFound, format!("no video {id}"))),
-    }
-}
-
-/// [`get_visible`] through the cache of hot reads.
-pub async fn get_visible_cached(
-    state: &crate::state::AppState,
-    id: &str,
-    user: Option<&User>,
-) -> Result<Video, ApiError> {
-    match state.cache.video(&state.db, id).await? {
         Some(v) if v.visible_to(user) => Ok(v),
         _ => Err(ApiError::new(Code::VideoNotFound, format!("no video {id}"))),
     }
@@ -451,24 +447,6 @@ pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiEr
     get(db, &video.id)
         .await?
         .ok_or_else(|| ApiError::new(Code::VideoNotFound, "video vanished"))
-}
-
-/// Deletes a video: it disappears at once, its jobs are cancelled and its stored files are
-/// removed in the background.
-pub async fn delete(state: &crate::state::AppState, video: &Video) -> Result<(), ApiError> {
-    set_state(&state.db, &video.id, VideoState::Deleted, None).await?;
-    crate::jobs::cancel_for_video(&state.db, &video.id).await?;
-    let store = state.store.clone();
-    let id = video.id.clone();
-    tokio::spawn(async move {
-        use shared::store::ObjectStore;
-        for prefix in [shared::layout::video_prefix(&id), format!("sources/{id}/")] {
-            if let Err(e) = store.delete_prefix(&prefix).await {
-                tracing::warn!(video = %id, error = %e, "removing a deleted video's files");
-            }
-        }
-    });
-    Ok(())
 }
 
 /// Moves a video to a new state, recording a failure reason when there is one. A published

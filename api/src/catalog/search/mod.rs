@@ -2,19 +2,19 @@
 //! FULLTEXT indexes, one analyzer with English stemming), title matches weighing most. The
 //! database finds each query word's matches and scores them per field ([`words`]); the
 //! ranking, the catalogue rule and the videos come from here and the cache of hot reads, and
-//! highlights are computed for the page's hits with the same analyzer ([`crate::analyzer`]):
+//! highlights are computed for the page's hits with the same analyzer ([`crate::catalog::analyzer`]):
 //! the text is HTML-escaped and matches are wrapped in `<mark>`, so clients can show them as
 //! they are. Stop words ("the", "of") are left out of a query that has other words.
 
-use crate::analyzer::{self, QueryWord};
-use crate::cache::Cache;
+use crate::catalog::analyzer::{self, QueryWord};
+use crate::catalog::cache::Cache;
+use crate::catalog::videos::Video;
+use crate::catalog::words;
 use crate::db::Db;
 use crate::error::{ApiError, Code};
-use crate::videos::Video;
 use std::collections::{HashMap, HashSet};
 
 pub mod warm;
-pub mod words;
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;

@@ -3,11 +3,11 @@
 //! transaction that fails as a whole when the row already exists. The rows also feed the
 //! co-watch graph behind "Because you watched".
 
-use crate::accounts::User;
+use crate::catalog::videos::Video;
 use crate::db::{self, Db};
 use crate::error::ApiError;
+use crate::identity::accounts::User;
 use crate::signing::Signer;
-use crate::videos::Video;
 
 /// The viewer key of a signed-in account.
 pub fn user_key(user: &User) -> String {

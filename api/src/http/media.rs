@@ -69,7 +69,7 @@ pub async fn serve(
     };
     // The link is only as good as the video's current visibility: deleted videos serve
     // nothing, and a private or hidden one only through links issued to its owner or an admin.
-    match crate::videos::get(&state.db, &video_id).await {
+    match crate::catalog::videos::get(&state.db, &video_id).await {
         Ok(Some(v))
             if v.state != shared::VideoState::Deleted
                 && (!v.restricted() || scope == MediaScope::Owner) => {}
@@ -89,7 +89,7 @@ pub async fn serve(
         .strip_prefix("subs/")
         .and_then(|p| p.strip_suffix(".vtt"))
     {
-        Some(lang) => crate::subtitles::key(&video_id, lang),
+        Some(lang) => crate::delivery::subtitles::key(&video_id, lang),
         None => format!(
             "{}/{path}",
             shared::layout::version_prefix(&video_id, version)
@@ -171,7 +171,7 @@ pub async fn serve(
 /// a subtitle group (when there are tracks) and each track's media playlist. `None` lets the
 /// stored object answer.
 async fn subtitled(state: &AppState, video_id: &str, version: u32, path: &str) -> Option<Response> {
-    let tracks = match crate::subtitles::list(&state.db, video_id).await {
+    let tracks = match crate::delivery::subtitles::list(&state.db, video_id).await {
         Ok(t) => t,
         Err(e) => {
             tracing::error!(error = %e, "listing subtitles");
@@ -195,13 +195,15 @@ async fn subtitled(state: &AppState, video_id: &str, version: u32, path: &str) -
                 "no such subtitles",
             ));
         }
-        let duration = crate::videos::get(&state.db, video_id)
+        let duration = crate::catalog::videos::get(&state.db, video_id)
             .await
             .ok()
             .flatten()
             .and_then(|v| v.duration_s)
             .unwrap_or(1.0);
-        return Some(playlist(crate::subtitles::media_playlist(lang, duration)));
+        return Some(playlist(crate::delivery::subtitles::media_playlist(
+            lang, duration,
+        )));
     }
     if path.starts_with("subs/") {
         return if tracks
@@ -245,7 +247,9 @@ async fn subtitled(state: &AppState, video_id: &str, version: u32, path: &str) -
         }
     }
     let master = String::from_utf8_lossy(&text);
-    Some(playlist(crate::subtitles::with_subtitles(&master, &tracks)))
+    Some(playlist(crate::delivery::subtitles::with_subtitles(
+        &master, &tracks,
+    )))
 }
 
 #[cfg(test)]

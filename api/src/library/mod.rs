@@ -2,11 +2,13 @@
 //! continue watching, history and the watchlist. Rows are keyed by (user, video), so a report
 //! replaces the last one and a video is on a watchlist once.
 
-use crate::accounts::User;
-use crate::cache::Cache;
+pub mod home;
+
+use crate::catalog::cache::Cache;
+use crate::catalog::videos::Video;
 use crate::db::{self, Db};
 use crate::error::{ApiError, Code};
-use crate::videos::Video;
+use crate::identity::accounts::User;
 use serde::Deserialize;
 
 /// Below this share of a video, there is nothing worth resuming.
@@ -79,7 +81,7 @@ pub async fn report(
         .map_err(|e| ApiError::Internal(e.into()))?;
     // Timestamps start with the UTC date: a first report today counts a view.
     if before.is_none_or(|b| b.updated_at.get(..10) != now.get(..10)) {
-        crate::views::record(db, video, &crate::views::user_key(user)).await?;
+        crate::catalog::views::record(db, video, &crate::catalog::views::user_key(user)).await?;
     }
     Ok(Progress {
         video_id: video.id.clone(),

@@ -325,7 +325,7 @@ pub struct Session {
 }
 
 /// The session a token hash names, if it is live, in one round trip. Requests authenticate
-/// through [`crate::sessions::Sessions`], which keeps what this reads in memory.
+/// through [`crate::identity::sessions::Sessions`], which keeps what this reads in memory.
 pub async fn session(db: &Db, hash: &str) -> Result<Option<Session>, ApiError> {
     #[derive(Deserialize)]
     struct Row {

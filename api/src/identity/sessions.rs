@@ -8,10 +8,10 @@
 //! made the change drops it before answering. Entries are checked against their expiry on
 //! every use, and while the feeds are down every request is checked at the database.
 
-use crate::accounts::{self, Session, User, token_hash};
 use crate::changes::{Action, Follower, record_key};
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::identity::accounts::{self, Session, User, token_hash};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -126,4 +126,14 @@ impl Follower for Sessions {
             },
         }
     }
+}
+
+/// The bearer token of a request, if it has one.
+pub fn bearer_token(req: &poem::Request) -> Option<&str> {
+    req.headers()
+        .get(poem::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }

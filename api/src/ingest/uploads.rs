@@ -2,10 +2,10 @@
 //! order, in parallel, again after a crash), then completes it, which joins the parts into the
 //! video's source object and queues the transcode.
 
-use crate::accounts::User;
+use crate::catalog::videos::{self, Video};
 use crate::db::{self, Db};
 use crate::error::{ApiError, Code};
-use crate::videos::{self, Video};
+use crate::identity::accounts::User;
 use serde::Deserialize;
 use shared::store::{Multipart, ObjectStore, Store, StoreError, StoredPart};
 use shared::{UploadState, VideoState};
@@ -228,9 +228,9 @@ pub async fn sweep_expired(db: &Db, store: &Store) -> Result<usize, ApiError> {
 /// The last steps of a completion once the store has joined the parts: queue the transcode
 /// (once, whatever crashed before) and mark the upload completed.
 pub async fn finish(db: &Db, up: &Upload) -> Result<(), ApiError> {
-    if !crate::jobs::exists_for_video(db, &up.video_id).await? {
+    if !crate::queue::jobs::exists_for_video(db, &up.video_id).await? {
         videos::set_state(db, &up.video_id, VideoState::Queued, None).await?;
-        crate::jobs::enqueue(db, &up.video_id).await?;
+        crate::queue::jobs::enqueue(db, &up.video_id).await?;
     }
     transition(db, &up.id, UploadState::Completing, UploadState::Completed).await?;
     Ok(())
