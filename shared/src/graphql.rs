@@ -34,25 +34,39 @@ pub struct Video {
     pub playback: Option<Playback>,
 }
 
+/// Where a page of a connection ends.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
+}
+
+/// A video and the cursor to continue after it.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+pub struct VideoEdge {
+    pub cursor: String,
+    pub node: Video,
+}
+
 /// One page of the catalogue.
 #[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
-pub struct VideoPage {
-    pub items: Vec<Video>,
-    pub next_cursor: Option<String>,
+pub struct VideoConnection {
+    pub edges: Vec<VideoEdge>,
+    pub page_info: PageInfo,
 }
 
 #[derive(cynic::QueryVariables, Debug, Default)]
 pub struct VideosArgs {
     pub q: Option<String>,
-    pub cursor: Option<String>,
+    pub after: Option<String>,
 }
 
-/// `videos(q, cursor)`: published public videos, newest first.
+/// `videos(q, after)`: published public videos, newest first.
 #[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "Query", variables = "VideosArgs")]
 pub struct VideosQuery {
-    #[arguments(q: $q, cursor: $cursor)]
-    pub videos: VideoPage,
+    #[arguments(q: $q, after: $after)]
+    pub videos: VideoConnection,
 }
 
 #[derive(cynic::QueryVariables, Debug)]

@@ -1,6 +1,7 @@
 //! Where things live in the object store. Every crate builds keys through these functions so
 //! the layout is defined once: `sources/{video}/source` for the uploaded original,
-//! `uploads/{upload}/...` for parts in flight and `videos/{video}/v{n}/...` for each published
+//! `uploads/{upload}/...` for parts in flight, `videos/{video}/subtitles/{lang}.vtt` for subtitle
+//! tracks and `videos/{video}/v{n}/...` for each published
 //! rendition set (one fresh version per transcode attempt, so a retry never overwrites what a
 //! viewer may be streaming).
 
@@ -26,6 +27,11 @@ pub fn source_prefix(video_id: &str) -> String {
 /// The prefix under which one transcode version of a video is stored.
 pub fn version_prefix(video_id: &str, version: u32) -> String {
     format!("videos/{video_id}/v{version}")
+}
+
+/// A video's subtitle track for `language`, beside its versions (tracks outlive transcodes).
+pub fn subtitle_key(video_id: &str, language: &str) -> String {
+    format!("videos/{video_id}/subtitles/{language}.vtt")
 }
 
 /// Everything stored for a video's renditions.

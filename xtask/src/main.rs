@@ -63,7 +63,20 @@ fn build_web(root: &Path) -> Result<PathBuf> {
 fn up(root: &Path) -> Result<()> {
     prereqs::media_tools()?;
     let web = build_web(root)?;
-    sh::run(sh::cmd("cargo").args(["build", "--release", "--package", "api", "--bin", "kino"]))?;
+    sh::step(
+        "building kino in release",
+        "about 20 min cold, seconds warm",
+        || {
+            sh::run(sh::cmd("cargo").args([
+                "build",
+                "--release",
+                "--package",
+                "api",
+                "--bin",
+                "kino",
+            ]))
+        },
+    )?;
     let kino = target_dir(root).join("release/kino");
     println!("Kino: http://localhost:8080 (data under ./data; Ctrl-C stops it)");
     sh::run(
@@ -87,7 +100,8 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))
         .context("code is not formatted: run cargo fmt")?;
     let web = build_web(root)?;
-    clippy().context("clippy found warnings: run cargo xtask lint")?;
+    sh::step("clippy", "about 6 min cold, a minute warm", clippy)
+        .context("clippy found warnings: run cargo xtask lint")?;
     // The shared crate's promise: without features it builds for the browser.
     sh::run(sh::cmd("cargo").args([
         "check",
@@ -99,7 +113,11 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     // One feature resolution for everything: building `kino` on its own would resolve its
     // dependencies' features differently and compile the whole tree a second time. The test
     // build produces `target/debug/kino` as the api's integration tests need it anyway.
-    sh::run(sh::cmd("cargo").args(["test", "--workspace", "--all-targets", "--no-run"]))?;
+    sh::step(
+        "building every test",
+        "about 15 min cold, a minute warm",
+        || sh::run(sh::cmd("cargo").args(["test", "--workspace", "--all-targets", "--no-run"])),
+    )?;
     let kino = target_dir(root).join("debug/kino");
     sh::run(
         sh::cmd("cargo")

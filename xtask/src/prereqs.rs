@@ -103,13 +103,19 @@ fn wasm_bindgen_version(root: &Path) -> Result<String> {
 /// Returns the path of its binary.
 pub fn object_store() -> Result<PathBuf> {
     if !version_of("garage").is_some_and(|v| v.contains(GARAGE_VERSION)) {
-        sh::run(
-            sh::cmd("cargo")
-                // Only what the tests use: the sqlite metadata engine, bundled so no system
-                // library is needed; no LMDB, K2V or metrics (a third less to compile).
-                .args(["install", "--locked", &format!("garage@{GARAGE_VERSION}")])
-                .args(["--no-default-features", "--features", "sqlite,bundled-libs"])
-                .current_dir(std::env::temp_dir()),
+        sh::step(
+            &format!("installing Garage {GARAGE_VERSION} from source"),
+            "about 10 min cold, once per machine",
+            || {
+                sh::run(
+                    sh::cmd("cargo")
+                        // Only what the tests use: the sqlite metadata engine, bundled so no system
+                        // library is needed; no LMDB, K2V or metrics (a third less to compile).
+                        .args(["install", "--locked", &format!("garage@{GARAGE_VERSION}")])
+                        .args(["--no-default-features", "--features", "sqlite,bundled-libs"])
+                        .current_dir(std::env::temp_dir()),
+                )
+            },
         )?;
     }
     let path = sh::output(
@@ -142,10 +148,16 @@ pub fn web_toolchain(root: &Path) -> Result<()> {
     let wb = wasm_bindgen_version(root)?;
     if !version_of("wasm-bindgen").is_some_and(|v| v.split_whitespace().any(|w| w == wb)) {
         // Not --locked: its lockfile pins a crate version the registry may no longer serve.
-        sh::run(
-            sh::cmd("cargo")
-                .args(["install", "wasm-bindgen-cli", "--version", &wb])
-                .current_dir(std::env::temp_dir()),
+        sh::step(
+            &format!("installing wasm-bindgen-cli {wb}"),
+            "about 2.5 min, once per machine",
+            || {
+                sh::run(
+                    sh::cmd("cargo")
+                        .args(["install", "wasm-bindgen-cli", "--version", &wb])
+                        .current_dir(std::env::temp_dir()),
+                )
+            },
         )?;
     }
     let tools = tools_dir();

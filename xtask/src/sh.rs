@@ -57,3 +57,17 @@ fn describe(cmd: &Command) -> String {
     }
     s
 }
+
+/// Runs one long step of a task, announcing it with how long it takes on two cores and
+/// reporting how long it took, so a cold run shows where its time goes.
+pub fn step<T>(what: &str, expected: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    eprintln!("xtask: {what} ({expected})");
+    let started = std::time::Instant::now();
+    let out = f();
+    eprintln!(
+        "xtask: {what}: {} in {:.0} s",
+        if out.is_ok() { "done" } else { "failed" },
+        started.elapsed().as_secs_f64()
+    );
+    out
+}

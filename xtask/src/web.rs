@@ -24,16 +24,21 @@ pub fn bundle_dir(root: &Path) -> PathBuf {
 pub fn build(root: &Path) -> Result<PathBuf> {
     prereqs::web_toolchain(root)?;
     let path = prereqs::path_with_tools();
-    step("compiling the web app for wasm32 (about 4 min cold, seconds warm)");
-    sh::run(sh::cmd("cargo").args([
-        "build",
-        "--package",
-        "web",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-    ]))
+    sh::step(
+        "compiling the web app for wasm32",
+        "about 4 min cold, seconds warm",
+        || {
+            sh::run(sh::cmd("cargo").args([
+                "build",
+                "--package",
+                "web",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "wasm-release",
+            ]))
+        },
+    )
     .context("compiling the web app")?;
     let wasm = target_dir(root).join("wasm32-unknown-unknown/wasm-release/web.wasm");
 
@@ -48,7 +53,7 @@ pub fn build(root: &Path) -> Result<PathBuf> {
             .arg(&wasm)
             .env("PATH", &path),
     )?;
-    step("wasm-opt -Oz (about 1 min)");
+    step("wasm-opt -Oz");
     let optimized = stage.join("kino.opt.wasm");
     sh::run(
         sh::cmd("wasm-opt")

@@ -260,12 +260,13 @@ impl Cursor {
             _ => Err(bad()),
         }
     }
+}
 
-    fn after(sort: Sort, v: &Video) -> String {
-        match sort {
-            Sort::New => v.id.clone(),
-            Sort::Popular => format!("{}.{}", v.views, v.id),
-        }
+/// The cursor that pages a listing in `sort` order on from just after `v`.
+pub fn cursor_after(sort: Sort, v: &Video) -> String {
+    match sort {
+        Sort::New => v.id.clone(),
+        Sort::Popular => format!("{}.{}", v.views, v.id),
     }
 }
 
@@ -328,7 +329,7 @@ pub async fn list(db: &Db, q: &ListQuery) -> Result<(Vec<Video>, Option<String>)
     let mut items: Vec<Video> = db::rows(&mut r, 0)?;
     let next = if items.len() > limit as usize {
         items.truncate(limit as usize);
-        items.last().map(|v| Cursor::after(q.sort, v))
+        items.last().map(|v| cursor_after(q.sort, v))
     } else {
         None
     };

@@ -25,11 +25,6 @@ pub struct Subtitle {
     pub label: String,
 }
 
-/// The store key of a track.
-pub fn key(video_id: &str, language: &str) -> String {
-    format!("videos/{video_id}/subtitles/{language}.vtt")
-}
-
 /// A BCP 47 style tag: `en`, `pt-BR`, `zh-Hant`.
 pub fn check_language(tag: &str) -> Result<String, ApiError> {
     let mut parts = tag.split('-');
@@ -111,7 +106,10 @@ pub async fn put(
         ));
     }
     store
-        .put_bytes(&key(video_id, &language), vtt.into_bytes().into())
+        .put_bytes(
+            &shared::layout::subtitle_key(video_id, &language),
+            vtt.into_bytes().into(),
+        )
         .await?;
     db.query(
         "UPSERT type::record('subtitle', [$v, $lang]) SET video_id = $v, language = $lang,
@@ -145,7 +143,9 @@ pub async fn remove(
             format!("no {language} subtitles on this video"),
         ));
     }
-    store.delete(&key(video_id, language)).await?;
+    store
+        .delete(&shared::layout::subtitle_key(video_id, language))
+        .await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use crate::error::{ApiError, Code};
 use crate::library::Progress;
 use crate::library::home;
 use crate::{catalog::search, library};
+use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object};
 use std::sync::Arc;
 
@@ -192,11 +193,12 @@ pub struct Query;
 /// Read access to the catalogue and the viewer's library.
 #[Object]
 impl Query {
-    /// Published public videos, newest (or most viewed) first.
+    /// Published public videos, newest (or most viewed) first, as a Relay-style connection:
+    /// pass an edge's `cursor` (or `pageInfo.endCursor`) as `after` for what follows it.
     // async-graphql takes each field argument as a function argument of its own.
     #[allow(clippy::too_many_arguments)]
     // A page costs what its items cost, times how many there may be.
-    #[graphql(complexity = "1 + limit as usize * child_complexity")]
+    #[graphql(complexity = "1 + first.clamp(1, 100) as usize * child_complexity")]
     async fn videos(
         &self,
         ctx: &Context<'_>,
@@ -205,9 +207,13 @@ impl Query {
         #[graphql(desc = "Only videos with this tag.")] tag: Option<String>,
         #[graphql(desc = "Only this creator's videos (a user id).")] creator: Option<ID>,
         #[graphql(desc = "Order of the listing.", default)] sort: GqlSort,
-        #[graphql(desc = "`nextCursor` of the previous page.")] cursor: Option<String>,
-        #[graphql(desc = "Page size, 1 to 100.", default = 24)] limit: u32,
-    ) -> async_graphql::Result<GqlVideoPage> {
+        #[graphql(desc = "The cursor of the edge to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size, 1 to 100.", default = 24)] first: u32,
+    ) -> async_graphql::Result<Connection<String, GqlVideo>> {
+        let sort = match sort {
+            GqlSort::New => Sort::New,
+            GqlSort::Popular => Sort::Popular,
+        };
         let query = ListQuery {
             owner: None,
             q: q.filter(|s| !s.trim().is_empty()),
@@ -216,42 +222,59 @@ impl Query {
             creator: creator
                 .map(|c| c.0)
                 .filter(|c| shared::layout::is_safe_id(c)),
-            sort: match sort {
-                GqlSort::New => Sort::New,
-                GqlSort::Popular => Sort::Popular,
-            },
-            cursor,
-            limit,
+            sort,
+            cursor: after.clone(),
+            limit: first,
         };
         let (items, next_cursor) = videos::list(&state(ctx).db, &query)
             .await
             .map_err(gql_error)?;
-        Ok(GqlVideoPage {
-            items: items.into_iter().map(GqlVideo).collect(),
-            next_cursor,
-        })
+        let mut page = Connection::new(after.is_some(), next_cursor.is_some());
+        page.edges.extend(
+            items
+                .into_iter()
+                .map(|v| Edge::new(videos::cursor_after(sort, &v), GqlVideo(v))),
+        );
+        Ok(page)
     }
 
     /// Full-text search over titles, descriptions and tags: every word must match (with
-    /// English stemming), best matches first, with highlights.
-    #[graphql(complexity = "1 + limit as usize * child_complexity")]
+    /// English stemming), best matches first, with highlights; a Relay-style connection whose
+    /// cursors are positions in the ranking (up to 1000).
+    #[graphql(complexity = "1 + first.clamp(1, 100) as usize * child_complexity")]
     async fn search(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The words to look for (1 to 200 characters).")] query: String,
-        #[graphql(desc = "Results to skip, up to 1000.", default = 0)] offset: u32,
-        #[graphql(desc = "Page size, 1 to 100.", default = 24)] limit: u32,
-    ) -> async_graphql::Result<GqlSearchResults> {
-        let limit = limit.clamp(1, 100);
+        #[graphql(desc = "The cursor of the hit to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size, 1 to 100.", default = 24)] first: u32,
+    ) -> async_graphql::Result<Connection<String, GqlSearchHit>> {
+        let limit = first.clamp(1, 100);
+        let offset = match &after {
+            None => 0,
+            Some(c) => c
+                .parse::<u32>()
+                .ok()
+                .filter(|o| *o <= search::MAX_OFFSET)
+                .ok_or_else(|| {
+                    gql_error(ApiError::new(
+                        Code::InvalidCursor,
+                        "the cursor is not one this search gave out",
+                    ))
+                })?,
+        };
         let mut hits = search::search(&state(ctx).db, &state(ctx).cache, &query, limit + 1, offset)
             .await
             .map_err(gql_error)?;
-        let more = hits.len() > limit as usize;
+        let more = hits.len() > limit as usize && offset + limit <= search::MAX_OFFSET;
         hits.truncate(limit as usize);
-        Ok(GqlSearchResults {
-            hits: hits.into_iter().map(GqlSearchHit::from).collect(),
-            next_offset: (more && offset + limit <= search::MAX_OFFSET).then_some(offset + limit),
-        })
+        let mut page = Connection::new(offset > 0, more);
+        page.edges.extend(
+            hits.into_iter().enumerate().map(|(i, h)| {
+                Edge::new((offset + i as u32 + 1).to_string(), GqlSearchHit::from(h))
+            }),
+        );
+        Ok(page)
     }
 
     /// The catalogue's genres, largest first.

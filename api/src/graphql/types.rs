@@ -231,16 +231,6 @@ impl GqlVideo {
     }
 }
 
-/// One page of videos.
-#[derive(SimpleObject)]
-#[graphql(name = "VideoPage")]
-pub struct GqlVideoPage {
-    /// The videos on this page.
-    pub items: Vec<GqlVideo>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
-
 /// A video with the viewer's place in it.
 #[derive(SimpleObject)]
 #[graphql(name = "LibraryItem")]
@@ -326,16 +316,6 @@ impl From<Hit> for GqlSearchHit {
             matched_tags: h.matched_tags,
         }
     }
-}
-
-/// A page of search results.
-#[derive(SimpleObject)]
-#[graphql(name = "SearchResults")]
-pub struct GqlSearchResults {
-    /// Best first.
-    pub hits: Vec<GqlSearchHit>,
-    /// Pass as `offset` for the next page; null on the last page.
-    pub next_offset: Option<u32>,
 }
 
 /// An account.

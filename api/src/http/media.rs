@@ -89,7 +89,7 @@ pub async fn serve(
         .strip_prefix("subs/")
         .and_then(|p| p.strip_suffix(".vtt"))
     {
-        Some(lang) => crate::delivery::subtitles::key(&video_id, lang),
+        Some(lang) => shared::layout::subtitle_key(&video_id, lang),
         None => format!(
             "{}/{path}",
             shared::layout::version_prefix(&video_id, version)

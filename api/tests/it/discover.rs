@@ -259,12 +259,36 @@ async fn search_ranks_title_matches_first_stems_words_and_marks_them_safely() {
     let r = gql(
         &app,
         None,
-        r#"{ search(query: "wolves", limit: 1) { hits { titleMarked video { id } } nextOffset } }"#,
+        r#"{ search(query: "wolves", first: 1) {
+            edges { cursor node { titleMarked video { id } } }
+            pageInfo { hasNextPage endCursor } } }"#,
     )
     .await;
     assert!(r["errors"].is_null(), "{r}");
-    assert_eq!(r["data"]["search"]["nextOffset"], 1);
-    let r = gql(&app, None, r#"{ search(query: "") { hits { score } } }"#).await;
+    assert_eq!(r["data"]["search"]["pageInfo"]["hasNextPage"], true, "{r}");
+    assert_eq!(r["data"]["search"]["pageInfo"]["endCursor"], "1", "{r}");
+    let second = gql(
+        &app,
+        None,
+        r#"{ search(query: "wolves", first: 1, after: "1") { edges { node { video { id } } } } }"#,
+    )
+    .await;
+    assert_ne!(
+        second["data"]["search"]["edges"][0]["node"]["video"]["id"],
+        r["data"]["search"]["edges"][0]["node"]["video"]["id"],
+        "{second}"
+    );
+    let bad = gql(
+        &app,
+        None,
+        r#"{ search(query: "wolves", after: "x") { edges { cursor } } }"#,
+    )
+    .await;
+    assert_eq!(
+        bad["errors"][0]["extensions"]["code"], "invalid_cursor",
+        "{bad}"
+    );
+    let r = gql(&app, None, r#"{ search(query: "") { edges { cursor } } }"#).await;
     assert_eq!(r["errors"][0]["extensions"]["code"], "invalid_query", "{r}");
 }
 

@@ -39,14 +39,14 @@ async fn depth_and_complexity_bombs_are_refused_and_the_server_stays_up() {
 
     // Hundreds of aliased page queries: too complex.
     let many: String = (0..400)
-        .map(|i| format!("a{i}: videos(limit: 100) {{ items {{ id title }} }} "))
+        .map(|i| format!("a{i}: videos(first: 100) {{ edges {{ node {{ id title }} }} }} "))
         .collect();
     let r = ask(&app.base, &format!("{{ {many} }}")).await;
     assert!(r["data"].is_null(), "{r}");
     assert!(message(&r).contains("complex"), "{r}");
 
     // Still serving.
-    let r = ask(&app.base, "{ videos { items { id } } }").await;
+    let r = ask(&app.base, "{ videos { edges { node { id } } } }").await;
     assert!(r["errors"].is_null(), "{r}");
     assert_eq!(
         reqwest::get(format!("{}/healthz", app.base))

@@ -109,7 +109,7 @@ async fn media_is_signed_ranged_cached_and_typed() {
     );
 
     // GraphQL reads through the same rules.
-    let q = serde_json::json!({"query": format!("{{ video(id: \"{video_id}\") {{ title }} videos {{ items {{ id }} }} }}")});
+    let q = serde_json::json!({"query": format!("{{ video(id: \"{video_id}\") {{ title }} videos {{ edges {{ node {{ id }} }} }} }}")});
     let graphql = |token: Option<&str>| {
         let mut req = http.post(format!("{}/graphql", app.base)).json(&q);
         if let Some(t) = token {
@@ -155,12 +155,14 @@ async fn the_typed_graphql_client_reads_the_catalogue() {
         .post(&url)
         .run_graphql(VideosQuery::build(VideosArgs {
             q: Some("graph".into()),
-            cursor: None,
+            after: None,
         }))
         .await
         .unwrap();
     assert!(page.errors.is_none(), "{:?}", page.errors);
-    let items = page.data.unwrap().videos.items;
+    let page = page.data.unwrap().videos;
+    assert!(!page.page_info.has_next_page);
+    let items: Vec<_> = page.edges.into_iter().map(|e| e.node).collect();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].state, VideoState::Published);
     assert!(
