@@ -81,3 +81,97 @@ pub struct VideoQuery {
     #[arguments(id: $id)]
     pub video: Option<Video>,
 }
+
+/// A video as a card shows it: poster, title, length and how far the viewer got.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "Video")]
+pub struct VideoCard {
+    pub id: cynic::Id,
+    pub title: String,
+    pub duration_s: Option<f64>,
+    pub playback: Option<CardPlayback>,
+    pub progress: Option<CardProgress>,
+}
+
+/// The poster of a card.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "Playback")]
+pub struct CardPlayback {
+    pub poster_url: String,
+}
+
+/// Where the viewer stopped.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "Progress")]
+pub struct CardProgress {
+    pub position_s: f64,
+    pub completed: bool,
+}
+
+/// A row of the home page.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+pub struct Rail {
+    pub key: String,
+    pub title: String,
+    pub videos: Vec<VideoCard>,
+}
+
+/// A video the viewer is in the middle of.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+pub struct LibraryItem {
+    pub video: VideoCard,
+    pub position_s: f64,
+}
+
+/// The home page's rails; each is null when it could not be built right now.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+pub struct Home {
+    pub continue_watching: Option<Vec<LibraryItem>>,
+    pub because_you_watched: Option<Rail>,
+    pub new: Option<Rail>,
+    pub popular: Option<Rail>,
+    pub genres: Option<Vec<Rail>>,
+}
+
+/// `home`: every rail of the home page in one request.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query")]
+pub struct HomeQuery {
+    pub home: Home,
+}
+
+/// One search result with its highlights (HTML-escaped, matches in `<mark>`).
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    pub video: VideoCard,
+    pub title_marked: String,
+    pub snippet_marked: Option<String>,
+}
+
+/// A search result and the cursor to continue after it.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+pub struct SearchHitEdge {
+    pub cursor: String,
+    pub node: SearchHit,
+}
+
+/// One page of search results.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+pub struct SearchHitConnection {
+    pub edges: Vec<SearchHitEdge>,
+    pub page_info: PageInfo,
+}
+
+#[derive(cynic::QueryVariables, Debug, Default)]
+pub struct SearchArgs {
+    pub query: String,
+    pub after: Option<String>,
+}
+
+/// `search(query, after)`: a page of 24 results, best first.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query", variables = "SearchArgs")]
+pub struct SearchQuery {
+    #[arguments(query: $query, after: $after, first: 24)]
+    pub search: SearchHitConnection,
+}

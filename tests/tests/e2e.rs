@@ -211,6 +211,34 @@ async fn an_uploaded_clip_is_published_and_plays_in_the_browser() {
         .await
         .expect("the catalogue shows the video");
     assert_eq!(card.text().await.unwrap(), "Test pattern in the browser");
+    // It is on the home page's New rail, a section headed by its name.
+    let heading = element(&browser, "section.rail h2")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(heading, "New");
+
+    // Searching from the top bar lists it with the word marked, as text.
+    let search = element(&browser, "input[type=search][aria-label=Search]").await;
+    search.send_keys("pattern\u{E007}").await.unwrap();
+    let mark = element(&browser, ".results .title mark").await;
+    assert_eq!(mark.text().await.unwrap(), "pattern");
+    let title = element(&browser, ".results .title")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(title, "Test pattern in the browser");
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/search?q=pattern"),
+        "the search has its own address"
+    );
 
     // The watch page plays it: the playhead moves.
     browser

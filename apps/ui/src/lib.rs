@@ -3,9 +3,12 @@
 //! Components here know nothing about the platform they run on: what differs (where the api
 //! is, and later offline downloads and secure token storage) comes in through the
 //! [`Platform`] trait that each launcher provides as context. Data comes from the api through
-//! the generated REST client in `shared::client`.
+//! GraphQL (`gql`, typed operations from `shared::graphql`) for pages and the generated REST
+//! client in `shared::client` for writes.
 
 mod account;
+mod gql;
+mod marks;
 mod platform;
 mod player;
 mod session;
@@ -18,7 +21,7 @@ use account::SignIn;
 use dioxus::prelude::*;
 use session::Session;
 use studio::Studio;
-use views::{Home, NotFound, Shell, Watch};
+use views::{Home, NotFound, Search, Shell, Watch};
 
 /// Every page of the app.
 #[derive(Debug, Clone, Routable, PartialEq)]
@@ -29,6 +32,8 @@ pub enum Route {
         Home {},
         #[route("/watch/:id")]
         Watch { id: String },
+        #[route("/search?:q")]
+        Search { q: String },
         #[route("/studio")]
         Studio {},
         #[route("/signin")]

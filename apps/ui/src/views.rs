@@ -2,9 +2,11 @@
 
 use crate::player::Player;
 use crate::session::Session;
-use crate::{PlatformHandle, Route};
+use crate::{PlatformHandle, Route, gql, marks};
+use cynic::QueryBuilder;
 use dioxus::prelude::*;
 use shared::client::types;
+use shared::graphql::{self as gql_types, HomeQuery, SearchArgs, SearchQuery, VideoCard};
 
 /// Header and page frame around every route.
 #[component]
@@ -12,9 +14,28 @@ pub fn Shell() -> Element {
     let platform = use_context::<PlatformHandle>();
     let session = Session::get();
     let signed_in = session.token.read().is_some();
+    let mut query = use_signal(String::new);
     rsx! {
+        a { class: "skip", href: "#content", "Skip to content" }
         header { class: "topbar",
             Link { class: "brand", to: Route::Home {}, "Kino" }
+            form {
+                class: "search",
+                role: "search",
+                onsubmit: move |evt: FormEvent| {
+                    evt.prevent_default();
+                    let q = query.read().trim().to_owned();
+                    navigator().push(Route::Search { q });
+                },
+                input {
+                    r#type: "search",
+                    name: "q",
+                    aria_label: "Search",
+                    placeholder: "Search",
+                    value: "{query}",
+                    oninput: move |evt| query.set(evt.value()),
+                }
+            }
             nav {
                 Link { to: Route::Home {}, "Browse" }
                 Link { to: Route::Studio {}, "Studio" }
@@ -34,7 +55,7 @@ pub fn Shell() -> Element {
                 }
             }
         }
-        main { class: "page", Outlet::<Route> {} }
+        main { class: "page", id: "content", tabindex: "-1", Outlet::<Route> {} }
     }
 }
 
@@ -42,38 +63,246 @@ fn describe(e: &shared::client::Error<types::ErrorBody>) -> String {
     shared::client::error_code(e).2
 }
 
-/// The catalogue: published videos with their posters.
+/// The home page: the `home` rails in one GraphQL request, each a section of cards that
+/// scrolls sideways. Rails the api could not build are left out.
 #[component]
 pub fn Home() -> Element {
     let platform = use_context::<PlatformHandle>();
-    let videos = use_resource(move || {
-        let client = platform.client();
-        async move {
-            client
-                .list_videos(None, None, None, Some(48), None, None, None)
-                .await
-                .map(|r| r.into_inner())
-        }
+    let session = Session::get();
+    let mut home = use_resource(move || {
+        let platform = platform.clone();
+        let token = session.token.read().clone();
+        async move { gql::run(&platform, token, HomeQuery::build(())).await }
     });
-    let body = match &*videos.read() {
+    let body = match &*home.read() {
         None => rsx! { p { class: "status", "Loading…" } },
-        Some(Err(e)) => {
-            rsx! { p { class: "status error", "Could not load the catalogue: {describe(e)}" } }
-        }
-        Some(Ok(page)) if page.items.is_empty() => {
-            rsx! { p { class: "status", "Nothing to watch yet." } }
-        }
-        Some(Ok(page)) => rsx! {
-            ul { class: "grid",
-                for v in page.items.iter().cloned() {
-                    VideoCard { key: "{v.id}", video: v }
-                }
+        Some(Err(e)) => rsx! {
+            div { class: "status error", role: "alert",
+                p { "Could not load the home page: {e}" }
+                button { class: "button", onclick: move |_| home.restart(), "Try again" }
             }
         },
+        Some(Ok(q)) => {
+            let h = &q.home;
+            let mut rails: Vec<(String, String, Vec<CardData>)> = Vec::new();
+            if let Some(items) = h.continue_watching.as_ref().filter(|i| !i.is_empty()) {
+                let cards = items
+                    .iter()
+                    .map(|i| (i.video.clone(), Some(i.position_s)))
+                    .collect();
+                rails.push(("continue".into(), "Continue watching".into(), cards));
+            }
+            let mut push = |r: &gql_types::Rail| {
+                if !r.videos.is_empty() {
+                    let cards = r.videos.iter().map(|v| (v.clone(), None)).collect();
+                    rails.push((r.key.clone(), r.title.clone(), cards));
+                }
+            };
+            for r in [&h.because_you_watched, &h.new, &h.popular]
+                .into_iter()
+                .flatten()
+            {
+                push(r);
+            }
+            for r in h.genres.iter().flatten() {
+                push(r);
+            }
+            if rails.is_empty() {
+                rsx! { p { class: "status", "Nothing to watch yet." } }
+            } else {
+                rsx! {
+                    for (key, title, cards) in rails {
+                        RailRow { key: "{key}", id: key.clone(), title, cards }
+                    }
+                }
+            }
+        }
     };
     rsx! {
-        h1 { "Latest" }
+        h1 { class: "visually-hidden", "Home" }
         {body}
+    }
+}
+
+/// A card's video and, on Continue watching, where the viewer stopped.
+type CardData = (VideoCard, Option<f64>);
+
+/// One rail: a heading and a row of cards.
+#[component]
+fn RailRow(id: String, title: String, cards: Vec<CardData>) -> Element {
+    let heading = format!(
+        "rail-{}",
+        id.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+    );
+    rsx! {
+        section { class: "rail", aria_labelledby: "{heading}",
+            h2 { id: "{heading}", "{title}" }
+            ul { class: "rail-row",
+                for (video, position) in cards {
+                    Card { key: "{video.id.inner()}", video, position }
+                }
+            }
+        }
+    }
+}
+
+/// A card: poster, length and title, linking to the watch page; a bar shows how far the
+/// viewer got.
+#[component]
+fn Card(video: VideoCard, position: Option<f64>) -> Element {
+    let poster = video
+        .playback
+        .as_ref()
+        .map(|p| p.poster_url.clone())
+        .unwrap_or_default();
+    let duration = video.duration_s.map(duration_label).unwrap_or_default();
+    let watched = position
+        .or_else(|| video.progress.as_ref().map(|p| p.position_s))
+        .zip(video.duration_s.filter(|d| *d > 0.0))
+        .map(|(p, d)| (p / d * 100.0).clamp(0.0, 100.0));
+    rsx! {
+        li { class: "card",
+            Link { to: Route::Watch { id: video.id.inner().to_owned() },
+                div { class: "poster",
+                    img { src: "{poster}", alt: "", loading: "lazy" }
+                    if !duration.is_empty() {
+                        span { class: "duration", "{duration}" }
+                    }
+                    if let Some(pct) = watched {
+                        span {
+                            class: "watched",
+                            role: "progressbar",
+                            aria_label: "Watched",
+                            aria_valuenow: "{pct:.0}",
+                            aria_valuemin: "0",
+                            aria_valuemax: "100",
+                            span { style: "width: {pct:.1}%" }
+                        }
+                    }
+                }
+                span { class: "title", "{video.title}" }
+            }
+        }
+    }
+}
+
+/// Search results for `q`: cards with the matched words marked, paged 24 at a time.
+#[component]
+pub fn Search(q: ReadSignal<String>) -> Element {
+    let platform = use_context::<PlatformHandle>();
+    let session = Session::get();
+    let mut after = use_signal(|| None::<String>);
+    let mut hits = use_signal(Vec::<gql_types::SearchHit>::new);
+    // A new query starts from the top.
+    use_effect(move || {
+        let _ = q();
+        after.set(None);
+        hits.set(Vec::new());
+    });
+    let page = use_resource(move || {
+        let platform = platform.clone();
+        let token = session.token.read().clone();
+        let query = q().trim().to_owned();
+        let after = after();
+        async move {
+            if query.is_empty() {
+                return Ok(None);
+            }
+            let page = gql::run(
+                &platform,
+                token,
+                SearchQuery::build(SearchArgs { query, after }),
+            )
+            .await?;
+            Ok::<_, String>(Some(page.search))
+        }
+    });
+    use_effect(move || {
+        if let Some(Ok(Some(p))) = &*page.read() {
+            let mut all = hits.peek().clone();
+            for e in &p.edges {
+                if !all.iter().any(|h| h.video.id == e.node.video.id) {
+                    all.push(e.node.clone());
+                }
+            }
+            hits.set(all);
+        }
+    });
+    let query = q();
+    let status = match &*page.read() {
+        _ if query.trim().is_empty() => {
+            rsx! { p { class: "status", "Type a word in the search box to find videos." } }
+        }
+        None => rsx! { p { class: "status", "Searching…" } },
+        Some(Err(e)) => rsx! { p { class: "status error", role: "alert", "Search failed: {e}" } },
+        Some(Ok(_)) if hits.read().is_empty() => rsx! {
+            p { class: "status", "No videos match “{query}”. Try fewer or other words." }
+        },
+        Some(Ok(_)) => rsx! {},
+    };
+    let more = match &*page.read() {
+        Some(Ok(Some(p))) if p.page_info.has_next_page => p.page_info.end_cursor.clone(),
+        _ => None,
+    };
+    rsx! {
+        document::Title { "Search: {query} · Kino" }
+        h1 { "Search" }
+        {status}
+        ul { class: "grid results",
+            for hit in hits.read().iter().cloned() {
+                SearchResult { key: "{hit.video.id.inner()}", hit }
+            }
+        }
+        if let Some(cursor) = more {
+            button {
+                class: "button more",
+                onclick: move |_| after.set(Some(cursor.clone())),
+                "More results"
+            }
+        }
+    }
+}
+
+#[component]
+fn SearchResult(hit: gql_types::SearchHit) -> Element {
+    let poster = hit
+        .video
+        .playback
+        .as_ref()
+        .map(|p| p.poster_url.clone())
+        .unwrap_or_default();
+    let duration = hit.video.duration_s.map(duration_label).unwrap_or_default();
+    rsx! {
+        li { class: "card",
+            Link { to: Route::Watch { id: hit.video.id.inner().to_owned() },
+                div { class: "poster",
+                    img { src: "{poster}", alt: "", loading: "lazy" }
+                    if !duration.is_empty() {
+                        span { class: "duration", "{duration}" }
+                    }
+                }
+                span { class: "title",
+                    Marked { text: hit.title_marked.clone() }
+                }
+                if let Some(snippet) = &hit.snippet_marked {
+                    span { class: "snippet", Marked { text: snippet.clone() } }
+                }
+            }
+        }
+    }
+}
+
+/// Text with the api's `<mark>` highlights, rendered as text nodes and `mark` elements.
+#[component]
+fn Marked(text: String) -> Element {
+    rsx! {
+        for (i, (marked, run)) in marks::segments(&text).into_iter().enumerate() {
+            if marked {
+                mark { key: "{i}", "{run}" }
+            } else {
+                span { key: "{i}", "{run}" }
+            }
+        }
     }
 }
 
@@ -83,27 +312,6 @@ fn duration_label(seconds: f64) -> String {
         format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
     } else {
         format!("{}:{:02}", s / 60, s % 60)
-    }
-}
-
-#[component]
-fn VideoCard(video: types::Video) -> Element {
-    let poster = video
-        .playback
-        .as_ref()
-        .map(|p| p.poster_url.clone())
-        .unwrap_or_default();
-    let duration = video.duration_s.map(duration_label).unwrap_or_default();
-    rsx! {
-        li { class: "card",
-            Link { to: Route::Watch { id: video.id.clone() },
-                div { class: "poster",
-                    img { src: "{poster}", alt: "", loading: "lazy" }
-                    span { class: "duration", "{duration}" }
-                }
-                span { class: "title", "{video.title}" }
-            }
-        }
     }
 }
 
