@@ -51,8 +51,7 @@ impl Extras {
 }
 
 /// How a rung is scaled from the source: by averaging (`area`) when it is half the source's
-/// size or less, where that is both alias-free and the cheapest filter (a 1080p source's
-/// 360p rung took a sixth less time to make than with `bicubic`), else `bicubic`.
+/// size or less, where that is both alias-free and the cheapest filter, else `bicubic`.
 pub fn scaler(info: &SourceInfo, rung: &Rung) -> &'static str {
     let source = info.width.min(info.height);
     let target = rung.width.min(rung.height);

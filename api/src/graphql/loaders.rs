@@ -94,8 +94,8 @@ pub async fn viewer_states(
 
 /// What a page's resolver looked up in bulk for every video it shows (set once per request):
 /// the video fields read it from memory, and only fall back on the loaders for videos it
-/// does not cover. Going through a loader costs a task and a lock per field, which on a home
-/// page of 200 cards took as long as the lookups themselves.
+/// does not cover. Going through a loader costs a task and a lock per field, as much as the
+/// lookups themselves on a page of a few hundred cards.
 #[derive(Default)]
 pub struct Prefetched(OnceLock<PageData>);
 

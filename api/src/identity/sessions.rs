@@ -1,6 +1,6 @@
 //! Signed-in sessions held in memory, so naming the user behind a bearer token costs no
-//! database round trip (reading the session and its user took about 1 ms, more than the rest
-//! of a home page served from the cache).
+//! database round trip (reading the session and its user costs more than the rest of a home
+//! page served from the cache).
 //!
 //! The database stays the authority. Every replica follows the `session` and `user` tables
 //! through live queries and drops an entry the moment any replica signs the session out,
