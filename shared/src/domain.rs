@@ -104,6 +104,15 @@ wire_enum!(
     }
 );
 
+/// A genre's display name: genres are stored lower case; shown, their first letter is upper
+/// case ("drama" -> "Drama").
+pub fn genre_title(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 impl VideoState {
     /// True once nothing more will happen to the video without a new upload or an edit.
     pub fn is_terminal(self) -> bool {
@@ -137,5 +146,12 @@ mod tests {
             assert_eq!(j.as_str().parse::<JobState>(), Ok(*j));
         }
         assert!("Published".parse::<VideoState>().is_err());
+    }
+
+    #[test]
+    fn genre_titles_start_upper_case() {
+        assert_eq!(genre_title("drama"), "Drama");
+        assert_eq!(genre_title("éclair"), "Éclair");
+        assert_eq!(genre_title(""), "");
     }
 }

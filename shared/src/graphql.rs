@@ -175,3 +175,42 @@ pub struct SearchQuery {
     #[arguments(query: $query, after: $after, first: 24)]
     pub search: SearchHitConnection,
 }
+
+/// The order of a listing.
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum VideoSort {
+    #[default]
+    New,
+    Popular,
+}
+
+/// A page of the catalogue as cards.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "VideoEdge")]
+pub struct CardEdge {
+    pub cursor: String,
+    pub node: VideoCard,
+}
+
+/// A page of the catalogue as cards.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "VideoConnection")]
+pub struct CardConnection {
+    pub edges: Vec<CardEdge>,
+    pub page_info: PageInfo,
+}
+
+#[derive(cynic::QueryVariables, Debug, Default)]
+pub struct GenreArgs {
+    pub genre: String,
+    pub sort: VideoSort,
+    pub after: Option<String>,
+}
+
+/// `videos(genre, sort, after)`: a genre's videos, 24 at a time.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query", variables = "GenreArgs")]
+pub struct GenreQuery {
+    #[arguments(genre: $genre, sort: $sort, after: $after, first: 24)]
+    pub videos: CardConnection,
+}

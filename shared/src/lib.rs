@@ -20,4 +20,4 @@ pub mod graphql;
 #[cfg(feature = "store")]
 pub mod store;
 
-pub use domain::{JobState, Role, UploadState, VideoState, Visibility};
+pub use domain::{JobState, Role, UploadState, VideoState, Visibility, genre_title};

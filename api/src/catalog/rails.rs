@@ -31,14 +31,6 @@ pub struct PublicRails {
     pub genres: Vec<Rail>,
 }
 
-/// A genre's display name: its first letter in upper case.
-pub fn genre_title(name: &str) -> String {
-    let mut c = name.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 /// New, Popular and the largest genres' rails: two queries.
 pub async fn public_rails(db: &Db, genres: &[Genre]) -> Result<PublicRails, ApiError> {
     let top: Vec<String> = genres
@@ -65,7 +57,7 @@ pub async fn public_rails(db: &Db, genres: &[Genre]) -> Result<PublicRails, ApiE
         if !videos.is_empty() {
             rails.push(Rail {
                 key: format!("genre:{name}"),
-                title: genre_title(&name),
+                title: shared::genre_title(&name),
                 videos,
             });
         }
@@ -121,16 +113,4 @@ pub async fn co_watched(db: &Db, video: &str) -> Result<Vec<String>, ApiError> {
     let mut co: Vec<CoWatched> = db::rows(&mut r, 1)?;
     co.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| b.video_id.cmp(&a.video_id)));
     Ok(co.into_iter().take(200).map(|c| c.video_id).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn genre_titles_are_capitalised() {
-        assert_eq!(genre_title("drama"), "Drama");
-        assert_eq!(genre_title("éclair"), "Éclair");
-        assert_eq!(genre_title(""), "");
-    }
 }

@@ -4,7 +4,7 @@ use super::loaders::{PageData, Prefetched, Viewers, viewer_states};
 use super::types::*;
 use super::{gql_error, gql_error_ref, signed_in, state};
 use crate::catalog::cache::Catalogue;
-use crate::catalog::rails::{self, GENRE_RAILS, RAIL_LEN, Rail};
+use crate::catalog::rails::{GENRE_RAILS, RAIL_LEN, Rail};
 use crate::catalog::videos::{self, ListQuery, Sort, Video};
 use crate::error::{ApiError, Code};
 use crate::library::Progress;
@@ -285,7 +285,7 @@ impl Query {
             .iter()
             .map(|g| GqlGenre {
                 name: g.name.clone(),
-                title: rails::genre_title(&g.name),
+                title: shared::genre_title(&g.name),
                 videos: g.videos,
             })
             .collect())

@@ -1,6 +1,6 @@
 //! Finding something to watch over REST: search, genres and the home page's rails.
 
-use crate::catalog::rails::{self, Rail};
+use crate::catalog::rails::Rail;
 use crate::catalog::search;
 use crate::catalog::videos::Video;
 use crate::error::ApiResult;
@@ -136,7 +136,7 @@ impl DiscoverApi {
                 .genres
                 .iter()
                 .map(|g| GenreDto {
-                    title: rails::genre_title(&g.name),
+                    title: shared::genre_title(&g.name),
                     name: g.name.clone(),
                     videos: g.videos,
                 })

@@ -21,7 +21,7 @@ use account::SignIn;
 use dioxus::prelude::*;
 use session::Session;
 use studio::Studio;
-use views::{Home, NotFound, Search, Shell, Watch};
+use views::{Genre, Home, NotFound, Search, Shell, Watch};
 
 /// Every page of the app.
 #[derive(Debug, Clone, Routable, PartialEq)]
@@ -34,6 +34,8 @@ pub enum Route {
         Watch { id: String },
         #[route("/search?:q")]
         Search { q: String },
+        #[route("/genre/:name")]
+        Genre { name: String },
         #[route("/studio")]
         Studio {},
         #[route("/signin")]

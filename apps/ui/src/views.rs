@@ -6,7 +6,10 @@ use crate::{PlatformHandle, Route, gql, marks};
 use cynic::QueryBuilder;
 use dioxus::prelude::*;
 use shared::client::types;
-use shared::graphql::{self as gql_types, HomeQuery, SearchArgs, SearchQuery, VideoCard};
+use shared::graphql::{
+    self as gql_types, GenreArgs, GenreQuery, HomeQuery, SearchArgs, SearchQuery, VideoCard,
+    VideoSort,
+};
 
 /// Header and page frame around every route.
 #[component]
@@ -14,7 +17,18 @@ pub fn Shell() -> Element {
     let platform = use_context::<PlatformHandle>();
     let session = Session::get();
     let signed_in = session.token.read().is_some();
+    let route = use_route::<Route>();
     let mut query = use_signal(String::new);
+    // The box shows the query of the search page it is on (opened by link or reload too).
+    let on_search = match &route {
+        Route::Search { q } => Some(q.clone()),
+        _ => None,
+    };
+    use_effect(use_reactive!(|on_search| {
+        if let Some(q) = on_search {
+            query.set(q);
+        }
+    }));
     rsx! {
         a { class: "skip", href: "#content", "Skip to content" }
         header { class: "topbar",
@@ -136,7 +150,13 @@ fn RailRow(id: String, title: String, cards: Vec<CardData>) -> Element {
     );
     rsx! {
         section { class: "rail", aria_labelledby: "{heading}",
-            h2 { id: "{heading}", "{title}" }
+            if let Some(genre) = id.strip_prefix("genre:") {
+                h2 { id: "{heading}",
+                    Link { to: Route::Genre { name: genre.to_owned() }, "{title}" }
+                }
+            } else {
+                h2 { id: "{heading}", "{title}" }
+            }
             ul { class: "rail-row",
                 for (video, position) in cards {
                     Card { key: "{video.id.inner()}", video, position }
@@ -181,6 +201,90 @@ fn Card(video: VideoCard, position: Option<f64>) -> Element {
                     }
                 }
                 span { class: "title", "{video.title}" }
+            }
+        }
+    }
+}
+
+/// A genre's videos, newest or most viewed first, 24 at a time.
+#[component]
+pub fn Genre(name: ReadSignal<String>) -> Element {
+    let platform = use_context::<PlatformHandle>();
+    let session = Session::get();
+    let mut sort = use_signal(VideoSort::default);
+    let mut after = use_signal(|| None::<String>);
+    let mut cards = use_signal(Vec::<VideoCard>::new);
+    // Another genre or order starts from the top.
+    use_effect(move || {
+        let _ = (name(), sort());
+        after.set(None);
+        cards.set(Vec::new());
+    });
+    let page = use_resource(move || {
+        let platform = platform.clone();
+        let token = session.token.read().clone();
+        let args = GenreArgs {
+            genre: name(),
+            sort: sort(),
+            after: after(),
+        };
+        async move { gql::run(&platform, token, GenreQuery::build(args)).await }
+    });
+    use_effect(move || {
+        if let Some(Ok(p)) = &*page.read() {
+            let mut all = cards.peek().clone();
+            for e in &p.videos.edges {
+                if !all.iter().any(|c| c.id == e.node.id) {
+                    all.push(e.node.clone());
+                }
+            }
+            cards.set(all);
+        }
+    });
+    let title = shared::genre_title(&name());
+    let status = match &*page.read() {
+        None => rsx! { p { class: "status", "Loading…" } },
+        Some(Err(e)) => {
+            rsx! { p { class: "status error", role: "alert", "Could not load {title}: {e}" } }
+        }
+        Some(Ok(_)) if cards.read().is_empty() => {
+            rsx! { p { class: "status", "No videos in {title} yet." } }
+        }
+        Some(Ok(_)) => rsx! {},
+    };
+    let more = match &*page.read() {
+        Some(Ok(p)) if p.videos.page_info.has_next_page => p.videos.page_info.end_cursor.clone(),
+        _ => None,
+    };
+    let order = |label: &'static str, value: VideoSort| {
+        let pressed = sort() == value;
+        rsx! {
+            button {
+                class: if pressed { "chip on" } else { "chip" },
+                aria_pressed: "{pressed}",
+                onclick: move |_| sort.set(value),
+                "{label}"
+            }
+        }
+    };
+    rsx! {
+        document::Title { "{title} · Kino" }
+        h1 { "{title}" }
+        div { class: "chips", role: "group", aria_label: "Order",
+            {order("New", VideoSort::New)}
+            {order("Popular", VideoSort::Popular)}
+        }
+        {status}
+        ul { class: "grid",
+            for video in cards.read().iter().cloned() {
+                Card { key: "{video.id.inner()}", video, position: None }
+            }
+        }
+        if let Some(cursor) = more {
+            button {
+                class: "button more",
+                onclick: move |_| after.set(Some(cursor.clone())),
+                "More videos"
             }
         }
     }
