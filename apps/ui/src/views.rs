@@ -184,7 +184,7 @@ fn Card(video: VideoCard, position: Option<f64>) -> Element {
         li { class: "card",
             Link { to: Route::Watch { id: video.id.inner().to_owned() },
                 div { class: "poster",
-                    img { src: "{poster}", alt: "", loading: "lazy" }
+                    Poster { src: poster }
                     if !duration.is_empty() {
                         span { class: "duration", "{duration}" }
                     }
@@ -290,6 +290,19 @@ pub fn Genre(name: ReadSignal<String>) -> Element {
     }
 }
 
+/// A card's poster, loaded lazily; one that fails to load (or a video without one) leaves
+/// the card's plain frame instead of the browser's broken-image sign.
+#[component]
+fn Poster(src: String) -> Element {
+    let mut broken = use_signal(|| false);
+    if src.is_empty() || broken() {
+        return rsx! {};
+    }
+    rsx! {
+        img { src: "{src}", alt: "", loading: "lazy", onerror: move |_| broken.set(true) }
+    }
+}
+
 /// Search results for `q`: cards with the matched words marked, paged 24 at a time.
 #[component]
 pub fn Search(q: ReadSignal<String>) -> Element {
@@ -380,7 +393,7 @@ fn SearchResult(hit: gql_types::SearchHit) -> Element {
         li { class: "card",
             Link { to: Route::Watch { id: hit.video.id.inner().to_owned() },
                 div { class: "poster",
-                    img { src: "{poster}", alt: "", loading: "lazy" }
+                    Poster { src: poster }
                     if !duration.is_empty() {
                         span { class: "duration", "{duration}" }
                     }
