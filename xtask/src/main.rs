@@ -65,7 +65,7 @@ fn up(root: &Path) -> Result<()> {
     let web = build_web(root)?;
     sh::step(
         "building kino in release",
-        "about 20 min cold, seconds warm",
+        "about 25-30 min cold, seconds warm",
         || {
             sh::run(sh::cmd("cargo").args([
                 "build",
