@@ -408,6 +408,20 @@ async fn a_standalone_transcoder_process_does_the_work_when_the_api_runs_none() 
     assert!(leftovers.is_empty(), "scratch left behind: {leftovers:?}");
 }
 
+/// Waits for the ffmpeg processes working in `path` to be gone: a killed process takes the
+/// kernel a moment to tear down on a loaded machine, so up to 5 s.
+async fn encoders_end(path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !encoders_in(path).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "ffmpeg outlived its worker: {:?}",
+            encoders_in(path)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Processes whose command line mentions `path` (ffmpeg and ffprobe runs in a scratch dir).
 fn encoders_in(path: &str) -> Vec<u32> {
     let Ok(procs) = std::fs::read_dir("/proc") else {
@@ -470,15 +484,7 @@ async fn a_worker_killed_mid_job_loses_its_lease_and_another_worker_finishes_the
     first.0.kill().unwrap();
     let _ = first.0.wait();
     // Its encoder dies with it instead of burning CPU for nobody.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !encoders_in(&scratch).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "ffmpeg outlived its worker: {:?}",
-            encoders_in(&scratch)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    encoders_end(&scratch).await;
     assert_ne!(
         api.get_video(&video_id).await.unwrap().into_inner().state,
         types::VideoState::Published,
@@ -525,17 +531,8 @@ async fn a_worker_stopped_with_sigterm_hands_its_job_back_at_once() {
         stopped.elapsed() < Duration::from_secs(10),
         "it stops promptly"
     );
-    // Its ffmpeg was killed as the worker let go of it; the kernel takes a moment to tear it
-    // down on a loaded machine.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !encoders_in(&scratch).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "its ffmpeg outlived it: {:?}",
-            encoders_in(&scratch)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Its ffmpeg was killed as the worker let go of it.
+    encoders_end(&scratch).await;
 
     let v = wait_published(&api, &video_id).await;
     assert!(
