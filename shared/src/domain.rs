@@ -113,6 +113,16 @@ pub fn genre_title(name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A length in seconds as players show it: `m:ss`, or `h:mm:ss` from an hour up.
+pub fn duration_label(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
 impl VideoState {
     /// True once nothing more will happen to the video without a new upload or an edit.
     pub fn is_terminal(self) -> bool {
@@ -146,6 +156,13 @@ mod tests {
             assert_eq!(j.as_str().parse::<JobState>(), Ok(*j));
         }
         assert!("Published".parse::<VideoState>().is_err());
+    }
+
+    #[test]
+    fn durations_read_like_a_clock() {
+        assert_eq!(duration_label(4.2), "0:04");
+        assert_eq!(duration_label(754.0), "12:34");
+        assert_eq!(duration_label(3725.0), "1:02:05");
     }
 
     #[test]

@@ -20,4 +20,6 @@ pub mod graphql;
 #[cfg(feature = "store")]
 pub mod store;
 
-pub use domain::{JobState, Role, UploadState, VideoState, Visibility, genre_title};
+pub use domain::{
+    JobState, Role, UploadState, VideoState, Visibility, duration_label, genre_title,
+};

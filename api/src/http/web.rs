@@ -6,6 +6,7 @@
 //! and cached for a year as immutable; `index.html`, which names the current assets, is
 //! revalidated on every visit (`no-cache` with an ETag).
 
+use bytes::Bytes;
 use poem::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, handler};
@@ -39,9 +40,10 @@ pub fn endpoint(dir: Option<&Path>) -> poem::endpoint::BoxEndpoint<'static> {
 
 /// One file of the bundle with its pre-compressed forms.
 struct File {
-    body: Vec<u8>,
-    br: Option<Vec<u8>>,
-    gz: Option<Vec<u8>>,
+    // Bytes, so answering clones a reference count instead of copying the file.
+    body: Bytes,
+    br: Option<Bytes>,
+    gz: Option<Bytes>,
     mime: &'static str,
     etag: String,
     immutable: bool,
@@ -71,7 +73,7 @@ impl Bundle {
                     .expect("walked from dir")
                     .to_string_lossy()
                     .replace('\\', "/");
-                let body = std::fs::read(&path)?;
+                let body = Bytes::from(std::fs::read(&path)?);
                 let etag = format!("\"{:016x}\"", fnv1a(&body));
                 files.insert(
                     rel.clone(),
@@ -144,12 +146,12 @@ impl Endpoint for Bundle {
     }
 }
 
-fn read_sibling(path: &Path, suffix: &str) -> std::io::Result<Option<Vec<u8>>> {
+fn read_sibling(path: &Path, suffix: &str) -> std::io::Result<Option<Bytes>> {
     let mut s = path.as_os_str().to_owned();
     s.push(".");
     s.push(suffix);
     match std::fs::read(PathBuf::from(s)) {
-        Ok(b) => Ok(Some(b)),
+        Ok(b) => Ok(Some(Bytes::from(b))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }

@@ -254,7 +254,7 @@ async fn run(cli: Cli) -> Result<i32> {
                         "{:<26}  {:<10}  {:>8}  {}",
                         v.id,
                         v.state.to_string(),
-                        v.duration_s.map(duration).unwrap_or_default(),
+                        v.duration_s.map(shared::duration_label).unwrap_or_default(),
                         v.title
                     );
                 }
@@ -283,15 +283,6 @@ async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-fn duration(s: f64) -> String {
-    let s = s.round() as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
-}
-
 fn print_video(server: &str, v: &types::Video) {
     println!("id:       {}", v.id);
     println!("title:    {}", v.title);
@@ -300,7 +291,7 @@ fn print_video(server: &str, v: &types::Video) {
         println!("reason:   {r}");
     }
     if let Some(d) = v.duration_s {
-        println!("duration: {}", duration(d));
+        println!("duration: {}", shared::duration_label(d));
     }
     println!("watch:    {server}/watch/{}", v.id);
 }

@@ -175,7 +175,10 @@ fn Card(video: VideoCard, position: Option<f64>) -> Element {
         .as_ref()
         .map(|p| p.poster_url.clone())
         .unwrap_or_default();
-    let duration = video.duration_s.map(duration_label).unwrap_or_default();
+    let duration = video
+        .duration_s
+        .map(shared::duration_label)
+        .unwrap_or_default();
     let watched = position
         .or_else(|| video.progress.as_ref().map(|p| p.position_s))
         .zip(video.duration_s.filter(|d| *d > 0.0))
@@ -388,7 +391,11 @@ fn SearchResult(hit: gql_types::SearchHit) -> Element {
         .as_ref()
         .map(|p| p.poster_url.clone())
         .unwrap_or_default();
-    let duration = hit.video.duration_s.map(duration_label).unwrap_or_default();
+    let duration = hit
+        .video
+        .duration_s
+        .map(shared::duration_label)
+        .unwrap_or_default();
     rsx! {
         li { class: "card",
             Link { to: Route::Watch { id: hit.video.id.inner().to_owned() },
@@ -420,15 +427,6 @@ fn Marked(text: String) -> Element {
                 span { key: "{i}", "{run}" }
             }
         }
-    }
-}
-
-fn duration_label(seconds: f64) -> String {
-    let s = seconds.round() as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
     }
 }
 
@@ -473,17 +471,5 @@ pub fn NotFound(segments: Vec<String>) -> Element {
         h1 { "Not found" }
         p { "There is nothing at /{segments.join(\"/\")}." }
         Link { to: Route::Home {}, "Back to the catalogue" }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::duration_label;
-
-    #[test]
-    fn durations_read_like_a_clock() {
-        assert_eq!(duration_label(4.2), "0:04");
-        assert_eq!(duration_label(754.0), "12:34");
-        assert_eq!(duration_label(3725.0), "1:02:05");
     }
 }
