@@ -214,3 +214,123 @@ pub struct GenreQuery {
     #[arguments(genre: $genre, sort: $sort, after: $after, first: 24)]
     pub videos: CardConnection,
 }
+
+/// What the player needs: the stream, its poster and seek-bar thumbnails, and when the signed
+/// links expire.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "Playback")]
+pub struct WatchPlayback {
+    pub master_url: String,
+    pub poster_url: String,
+    pub storyboard_url: Option<String>,
+    pub expires_at: String,
+}
+
+/// Where the viewer stopped, and where to offer resuming.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "Progress")]
+pub struct WatchProgress {
+    pub position_s: f64,
+    pub resume_at_s: Option<f64>,
+    pub completed: bool,
+}
+
+/// The part of the watch page it cannot do without: the title and what to play.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "Video")]
+pub struct WatchVideo {
+    pub id: cynic::Id,
+    pub title: String,
+    pub state: VideoState,
+    pub duration_s: Option<f64>,
+    pub playback: Option<WatchPlayback>,
+    pub progress: Option<WatchProgress>,
+}
+
+/// `video(id)` as the player needs it: the watch page's must-have query.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query", variables = "VideoArgs")]
+pub struct WatchQuery {
+    #[arguments(id: $id)]
+    pub video: Option<WatchVideo>,
+}
+
+/// Who made a video.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "Creator")]
+pub struct CreatorName {
+    pub id: cynic::Id,
+    pub display_name: String,
+}
+
+/// What the watch page shows around the player; it plays without them.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "Video")]
+pub struct VideoDetails {
+    pub description: Option<String>,
+    pub creator: Option<CreatorName>,
+    pub views: i32,
+    pub published_at: Option<String>,
+    pub genres: Vec<String>,
+    pub tags: Vec<String>,
+    pub in_watchlist: bool,
+    #[arguments(first: 12)]
+    pub related: Vec<VideoCard>,
+}
+
+/// `video(id)` with its details and "More like this": the watch page's nice-to-have query.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query", variables = "VideoArgs")]
+pub struct WatchDetailsQuery {
+    #[arguments(id: $id)]
+    pub video: Option<VideoDetails>,
+}
+
+/// `watchlist`: the viewer's list, most recently added first.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query")]
+pub struct MyListQuery {
+    pub watchlist: Vec<VideoCard>,
+}
+
+/// A video the viewer watched and where they stopped.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "LibraryItem")]
+pub struct HistoryItem {
+    pub video: VideoCard,
+    pub position_s: f64,
+    pub completed: bool,
+}
+
+/// `history`: everything the viewer watched, most recent first.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query")]
+pub struct HistoryQuery {
+    #[arguments(limit: 100)]
+    pub history: Vec<HistoryItem>,
+}
+
+/// The signed-in account.
+#[derive(cynic::QueryFragment, Debug, Clone, PartialEq)]
+#[cynic(graphql_type = "User")]
+pub struct Me {
+    pub id: cynic::Id,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// What an account may do.
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Viewer,
+    Creator,
+    Admin,
+}
+
+/// `me`: the signed-in account, null when the token is no longer valid.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query")]
+pub struct MeQuery {
+    pub me: Option<Me>,
+}

@@ -126,6 +126,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
             .env("KINO_BIN", &kino)
             .env("KINO_SURREAL_BIN", target_dir(root).join("debug/surreal"))
             .env("KINO_WEB_DIR", &web)
+            .env("KINO_AXE", prereqs::axe_script())
             .env("KINO_GARAGE_BIN", &garage),
     )?;
     // The transcode benchmark on a 2-second clip, so it keeps working between the runs that

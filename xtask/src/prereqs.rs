@@ -1,6 +1,6 @@
 //! Installs what the build and the tests need, only when it is missing: Debian packages
 //! through apt, the wasm target through rustup, wasm-bindgen and Garage through cargo, and
-//! esbuild and wasm-opt through npm into a tools directory outside the work tree.
+//! esbuild, wasm-opt and axe-core through npm into a tools directory outside the work tree.
 
 use crate::sh;
 use anyhow::{Context, Result, bail};
@@ -18,6 +18,12 @@ pub fn tools_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/tmp"));
     home.join(".cache/kino/tools")
+}
+
+/// axe-core's browser script, which the browser tests inject to check each page's
+/// accessibility.
+pub fn axe_script() -> PathBuf {
+    tools_dir().join("node_modules/axe-core/axe.min.js")
 }
 
 /// PATH with the npm tools and cargo's bin directory (where `cargo install` puts its tools) in
@@ -162,7 +168,7 @@ pub fn web_toolchain(root: &Path) -> Result<()> {
     }
     let tools = tools_dir();
     let bin = tools.join("node_modules/.bin");
-    if !bin.join("esbuild").exists() || !bin.join("wasm-opt").exists() {
+    if !bin.join("esbuild").exists() || !bin.join("wasm-opt").exists() || !axe_script().exists() {
         std::fs::create_dir_all(&tools)?;
         sh::run(
             sh::cmd("npm")
@@ -173,6 +179,7 @@ pub fn web_toolchain(root: &Path) -> Result<()> {
                     "--silent",
                     "esbuild@0.28",
                     "binaryen@132",
+                    "axe-core@4",
                 ])
                 .current_dir(&tools),
         )?;

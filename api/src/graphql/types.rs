@@ -201,6 +201,22 @@ impl GqlVideo {
             .and_then(|s| s.progress)
             .map(|p| GqlProgress::new(&p, &self.0)))
     }
+    /// More like this: what its viewers also watched, then popular videos of its genres
+    /// (listed videos only, never itself).
+    #[graphql(complexity = "1 + first.clamp(1, 24) as usize * child_complexity")]
+    async fn related(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many, 1 to 24.", default = 12)] first: u32,
+    ) -> async_graphql::Result<Vec<GqlVideo>> {
+        let state = ctx.data_unchecked::<AppState>();
+        let mut skip = std::collections::HashSet::new();
+        let n = first.clamp(1, 24) as usize;
+        let videos = crate::catalog::related::like(&state.db, &state.cache, &self.0, &mut skip, n)
+            .await
+            .map_err(|e| gql_error_ref(&e))?;
+        Ok(videos.into_iter().map(GqlVideo).collect())
+    }
     /// Whether it is on the signed-in viewer's watchlist (false when anonymous; batched).
     async fn in_watchlist(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         Ok(self

@@ -52,31 +52,7 @@ pub async fn because_you_watched(
         return Ok(None);
     };
     let mut skip: HashSet<String> = seen.into_iter().collect();
-    skip.insert(anchor.id.clone());
-    // Enough candidates to fill the rail once unlisted ones are left out.
-    let order: Vec<String> = cache
-        .co_watched(db, &anchor.id)
-        .await?
-        .iter()
-        .filter(|id| !skip.contains(*id))
-        .take(RAIL_LEN * 2)
-        .cloned()
-        .collect();
-    let co_videos = cache.videos(db, &order).await?;
-    let mut same_genre: Vec<Video> = Vec::new();
-    for g in &anchor.genres {
-        same_genre.extend(cache.popular_in(db, g).await?.iter().cloned());
-    }
-    same_genre.sort_by(|a, b| b.views.cmp(&a.views).then_with(|| b.id.cmp(&a.id)));
-    let mut videos = Vec::new();
-    for v in co_videos.into_iter().chain(same_genre) {
-        if videos.len() == RAIL_LEN {
-            break;
-        }
-        if v.listed() && skip.insert(v.id.clone()) {
-            videos.push(v);
-        }
-    }
+    let videos = crate::catalog::related::like(db, cache, &anchor, &mut skip, RAIL_LEN).await?;
     if videos.is_empty() {
         return Ok(None);
     }

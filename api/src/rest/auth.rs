@@ -84,7 +84,8 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// A new session.
+/// A password change: the current password proves it is the owner; the new one (at least 8
+/// characters, at most 1024 bytes) replaces it.
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ChangePasswordRequest {

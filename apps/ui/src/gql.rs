@@ -3,14 +3,40 @@
 
 use crate::PlatformHandle;
 use cynic::http::ReqwestExt;
+use std::fmt;
 
-/// Runs `operation` against the api and returns its data, or a message for people: the api's
+/// Why a request gave no data: the api's error code when it refused, and words for people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl Failure {
+    /// The request needs a signed-in viewer and its token was missing, expired or revoked.
+    pub fn signed_out(&self) -> bool {
+        self.code.as_deref() == Some("unauthenticated")
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct Extensions {
+    code: Option<String>,
+}
+
+/// Runs `operation` against the api and returns its data, or why there is none: the api's
 /// own message when it refused, otherwise what went wrong on the way.
 pub async fn run<Q, V>(
     platform: &PlatformHandle,
     token: Option<String>,
     operation: cynic::Operation<Q, V>,
-) -> Result<Q, String>
+) -> Result<Q, Failure>
 where
     Q: serde::de::DeserializeOwned + 'static,
     V: serde::Serialize,
@@ -21,14 +47,28 @@ where
     }
     let resp = req
         .run_graphql(operation)
+        .retain_extensions::<Extensions>()
         .await
-        .map_err(|e| format!("the server could not be reached ({e})"))?;
+        .map_err(|e| Failure {
+            code: None,
+            message: format!("the server could not be reached ({e})"),
+        })?;
     match (resp.data, resp.errors) {
         (Some(data), _) => Ok(data),
         (None, Some(errors)) => Err(errors
-            .first()
-            .map(|e| e.message.clone())
-            .unwrap_or_else(|| "the server refused".to_owned())),
-        (None, None) => Err("the server sent no answer".to_owned()),
+            .into_iter()
+            .next()
+            .map(|e| Failure {
+                code: e.extensions.and_then(|x| x.code),
+                message: e.message,
+            })
+            .unwrap_or_else(|| Failure {
+                code: None,
+                message: "the server refused".to_owned(),
+            })),
+        (None, None) => Err(Failure {
+            code: None,
+            message: "the server sent no answer".to_owned(),
+        }),
     }
 }

@@ -1,29 +1,39 @@
 //! Kino's user interface, shared by the web app, the TV mode and the desktop/mobile shell.
 //!
 //! Components here know nothing about the platform they run on: what differs (where the api
-//! is, and later offline downloads and secure token storage) comes in through the
+//! is, timers, and later offline downloads and secure token storage) comes in through the
 //! [`Platform`] trait that each launcher provides as context. Data comes from the api through
 //! GraphQL (`gql`, typed operations from `shared::graphql`) for pages and the generated REST
 //! client in `shared::client` for writes.
 
 mod account;
+mod browse;
+mod cards;
+mod clock;
 mod gql;
+mod library;
 mod marks;
 mod platform;
 mod player;
 mod session;
+mod shell;
+mod storyboard;
 mod studio;
-mod views;
+mod watch;
 
 pub use platform::{LocalFuture, Platform, PlatformHandle};
 
-use account::SignIn;
+use account::{Account, SignIn};
+use browse::{Genre, Home, Search};
 use dioxus::prelude::*;
+use library::{History, MyList};
 use session::Session;
+use shell::{NotFound, Shell};
 use studio::Studio;
-use views::{Genre, Home, NotFound, Search, Shell, Watch};
+use watch::Watch;
 
-/// Every page of the app.
+/// Every page of the app; the addresses are part of the contract (links and reloads land on
+/// the same page).
 #[derive(Debug, Clone, Routable, PartialEq)]
 #[rustfmt::skip]
 pub enum Route {
@@ -36,10 +46,16 @@ pub enum Route {
         Search { q: String },
         #[route("/genre/:name")]
         Genre { name: String },
+        #[route("/my-list")]
+        MyList {},
+        #[route("/history")]
+        History {},
+        #[route("/account")]
+        Account {},
         #[route("/studio")]
         Studio {},
-        #[route("/signin")]
-        SignIn {},
+        #[route("/signin?:next")]
+        SignIn { next: String },
         #[route("/:..segments")]
         NotFound { segments: Vec<String> },
 }

@@ -23,6 +23,10 @@ pub trait Platform {
         start: u64,
         end: u64,
     ) -> LocalFuture<Result<Vec<u8>, String>>;
+    /// Resolves after `ms` milliseconds (timers for hiding controls, countdowns, link refresh).
+    fn sleep(&self, ms: u32) -> LocalFuture<()>;
+    /// Milliseconds since the Unix epoch, by the device's clock.
+    fn now_ms(&self) -> f64;
 }
 
 /// A shareable handle to the platform, provided as Dioxus context by each launcher.

@@ -1,6 +1,6 @@
 //! Who is signed in: the bearer token, kept by the platform across restarts.
 
-use crate::PlatformHandle;
+use crate::{PlatformHandle, Route};
 use dioxus::prelude::*;
 
 const TOKEN_KEY: &str = "kino.token";
@@ -9,6 +9,8 @@ const TOKEN_KEY: &str = "kino.token";
 #[derive(Clone, Copy)]
 pub struct Session {
     pub token: Signal<Option<String>>,
+    /// The last token stopped working (expired or revoked): the sign-in page says so.
+    pub expired: Signal<bool>,
 }
 
 impl Session {
@@ -17,6 +19,7 @@ impl Session {
         let stored = platform.0.load(TOKEN_KEY);
         use_context_provider(|| Session {
             token: Signal::new(stored),
+            expired: Signal::new(false),
         })
     }
 
@@ -27,7 +30,18 @@ impl Session {
     /// Remembers a new token (or forgets it with `None`).
     pub fn set(mut self, platform: &PlatformHandle, token: Option<String>) {
         platform.0.save(TOKEN_KEY, token.as_deref());
+        if token.is_some() {
+            self.expired.set(false);
+        }
         self.token.set(token);
+    }
+
+    /// The api no longer accepts the token: forget it and say so.
+    pub fn expire(mut self, platform: &PlatformHandle) {
+        if self.token.peek().is_some() {
+            self.set(platform, None);
+            self.expired.set(true);
+        }
     }
 
     /// A client signed in as this session, if it is.
@@ -38,4 +52,47 @@ impl Session {
             Some(&token),
         ))
     }
+}
+
+/// The sign-in page, returning to `back` once signed in.
+pub fn sign_in_then(back: &Route) -> Route {
+    Route::SignIn {
+        next: back.to_string(),
+    }
+}
+
+/// Where a sign-in page's `next` may send the viewer: a page of this app, never elsewhere.
+pub fn return_route(next: &str) -> Route {
+    let next = next.trim();
+    let inside = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    match next.parse::<Route>() {
+        Ok(r) if inside && !matches!(r, Route::SignIn { .. } | Route::NotFound { .. }) => r,
+        _ => Route::Home {},
+    }
+}
+
+/// For pages of signed-in viewers: a signed-out one is sent to sign in, and back here after.
+/// Returns whether the viewer is signed in.
+pub fn use_signed_in(here: Route) -> bool {
+    let session = Session::get();
+    use_effect(move || {
+        if session.token.read().is_none() {
+            navigator().replace(sign_in_then(&here));
+        }
+    });
+    session.token.read().is_some()
+}
+
+/// A page whose query was refused for want of a valid session ends the session, which sends
+/// the viewer to sign in and back.
+pub fn use_expiry<T: 'static>(result: ReadSignal<Option<Result<T, crate::gql::Failure>>>) {
+    let platform = use_context::<PlatformHandle>();
+    let session = Session::get();
+    use_effect(move || {
+        if let Some(Err(e)) = &*result.read()
+            && e.signed_out()
+        {
+            session.expire(&platform);
+        }
+    });
 }

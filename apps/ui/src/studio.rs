@@ -210,7 +210,7 @@ pub fn Studio() -> Element {
             section { class: "form-page",
                 h1 { "Studio" }
                 p { "Sign in to upload videos." }
-                Link { class: "button", to: Route::SignIn {}, "Sign in" }
+                Link { class: "button", to: crate::session::sign_in_then(&Route::Studio {}), "Sign in" }
             }
         };
     };

@@ -40,6 +40,22 @@ impl Platform for Browser {
         })
     }
 
+    fn sleep(&self, ms: u32) -> LocalFuture<()> {
+        let timer = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(w) = web_sys::window() {
+                let _ =
+                    w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+            }
+        });
+        Box::pin(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
+        })
+    }
+
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
     fn save(&self, key: &str, value: Option<&str>) {
         if let Some(s) = storage() {
             let _ = match value {

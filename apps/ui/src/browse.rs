@@ -1,81 +1,14 @@
-//! The pages.
+//! Finding something to watch: the home rails, a genre's videos and search.
 
-use crate::player::Player;
+use crate::cards::{Card, CardData, Poster, RailRow};
 use crate::session::Session;
 use crate::{PlatformHandle, Route, gql, marks};
 use cynic::QueryBuilder;
 use dioxus::prelude::*;
-use shared::client::types;
 use shared::graphql::{
     self as gql_types, GenreArgs, GenreQuery, HomeQuery, SearchArgs, SearchQuery, VideoCard,
     VideoSort,
 };
-
-/// Header and page frame around every route.
-#[component]
-pub fn Shell() -> Element {
-    let platform = use_context::<PlatformHandle>();
-    let session = Session::get();
-    let signed_in = session.token.read().is_some();
-    let route = use_route::<Route>();
-    let mut query = use_signal(String::new);
-    // The box shows the query of the search page it is on (opened by link or reload too).
-    let on_search = match &route {
-        Route::Search { q } => Some(q.clone()),
-        _ => None,
-    };
-    use_effect(use_reactive!(|on_search| {
-        if let Some(q) = on_search {
-            query.set(q);
-        }
-    }));
-    rsx! {
-        a { class: "skip", href: "#content", "Skip to content" }
-        header { class: "topbar",
-            Link { class: "brand", to: Route::Home {}, "Kino" }
-            form {
-                class: "search",
-                role: "search",
-                onsubmit: move |evt: FormEvent| {
-                    evt.prevent_default();
-                    let q = query.read().trim().to_owned();
-                    navigator().push(Route::Search { q });
-                },
-                input {
-                    r#type: "search",
-                    name: "q",
-                    aria_label: "Search",
-                    placeholder: "Search",
-                    value: "{query}",
-                    oninput: move |evt| query.set(evt.value()),
-                }
-            }
-            nav {
-                Link { to: Route::Home {}, "Browse" }
-                Link { to: Route::Studio {}, "Studio" }
-                if signed_in {
-                    button { class: "link", onclick: move |_| {
-                        let platform = platform.clone();
-                        async move {
-                            if let Some(c) = session.client(&platform) {
-                                // Revoke on the server too; a failure still signs out here.
-                                let _ = c.logout().await;
-                            }
-                            session.set(&platform, None);
-                        }
-                    }, "Sign out" }
-                } else {
-                    Link { to: Route::SignIn {}, "Sign in" }
-                }
-            }
-        }
-        main { class: "page", id: "content", tabindex: "-1", Outlet::<Route> {} }
-    }
-}
-
-fn describe(e: &shared::client::Error<types::ErrorBody>) -> String {
-    shared::client::error_code(e).2
-}
 
 /// The home page: the `home` rails in one GraphQL request, each a section of cards that
 /// scrolls sideways. Rails the api could not build are left out.
@@ -135,77 +68,6 @@ pub fn Home() -> Element {
     rsx! {
         h1 { class: "visually-hidden", "Home" }
         {body}
-    }
-}
-
-/// A card's video and, on Continue watching, where the viewer stopped.
-type CardData = (VideoCard, Option<f64>);
-
-/// One rail: a heading and a row of cards.
-#[component]
-fn RailRow(id: String, title: String, cards: Vec<CardData>) -> Element {
-    let heading = format!(
-        "rail-{}",
-        id.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
-    );
-    rsx! {
-        section { class: "rail", aria_labelledby: "{heading}",
-            if let Some(genre) = id.strip_prefix("genre:") {
-                h2 { id: "{heading}",
-                    Link { to: Route::Genre { name: genre.to_owned() }, "{title}" }
-                }
-            } else {
-                h2 { id: "{heading}", "{title}" }
-            }
-            ul { class: "rail-row",
-                for (video, position) in cards {
-                    Card { key: "{video.id.inner()}", video, position }
-                }
-            }
-        }
-    }
-}
-
-/// A card: poster, length and title, linking to the watch page; a bar shows how far the
-/// viewer got.
-#[component]
-fn Card(video: VideoCard, position: Option<f64>) -> Element {
-    let poster = video
-        .playback
-        .as_ref()
-        .map(|p| p.poster_url.clone())
-        .unwrap_or_default();
-    let duration = video
-        .duration_s
-        .map(shared::duration_label)
-        .unwrap_or_default();
-    let watched = position
-        .or_else(|| video.progress.as_ref().map(|p| p.position_s))
-        .zip(video.duration_s.filter(|d| *d > 0.0))
-        .map(|(p, d)| (p / d * 100.0).clamp(0.0, 100.0));
-    rsx! {
-        li { class: "card",
-            Link { to: Route::Watch { id: video.id.inner().to_owned() },
-                div { class: "poster",
-                    Poster { src: poster }
-                    if !duration.is_empty() {
-                        span { class: "duration", "{duration}" }
-                    }
-                    if let Some(pct) = watched {
-                        span {
-                            class: "watched",
-                            role: "progressbar",
-                            aria_label: "Watched",
-                            aria_valuenow: "{pct:.0}",
-                            aria_valuemin: "0",
-                            aria_valuemax: "100",
-                            span { style: "width: {pct:.1}%" }
-                        }
-                    }
-                }
-                span { class: "title", "{video.title}" }
-            }
-        }
     }
 }
 
@@ -293,19 +155,6 @@ pub fn Genre(name: ReadSignal<String>) -> Element {
     }
 }
 
-/// A card's poster, loaded lazily; one that fails to load (or a video without one) leaves
-/// the card's plain frame instead of the browser's broken-image sign.
-#[component]
-fn Poster(src: String) -> Element {
-    let mut broken = use_signal(|| false);
-    if src.is_empty() || broken() {
-        return rsx! {};
-    }
-    rsx! {
-        img { src: "{src}", alt: "", loading: "lazy", onerror: move |_| broken.set(true) }
-    }
-}
-
 /// Search results for `q`: cards with the matched words marked, paged 24 at a time.
 #[component]
 pub fn Search(q: ReadSignal<String>) -> Element {
@@ -334,7 +183,7 @@ pub fn Search(q: ReadSignal<String>) -> Element {
                 SearchQuery::build(SearchArgs { query, after }),
             )
             .await?;
-            Ok::<_, String>(Some(page.search))
+            Ok::<_, gql::Failure>(Some(page.search))
         }
     });
     use_effect(move || {
@@ -427,49 +276,5 @@ fn Marked(text: String) -> Element {
                 span { key: "{i}", "{run}" }
             }
         }
-    }
-}
-
-/// The watch page: player, title, description.
-#[component]
-pub fn Watch(id: ReadSignal<String>) -> Element {
-    let platform = use_context::<PlatformHandle>();
-    let video = use_resource(move || {
-        let client = platform.client();
-        let id = id();
-        async move { client.get_video(&id).await.map(|r| r.into_inner()) }
-    });
-    match &*video.read() {
-        None => rsx! { p { class: "status", "Loading…" } },
-        Some(Err(e)) => rsx! { p { class: "status error", "{describe(e)}" } },
-        Some(Ok(v)) => {
-            let player = match &v.playback {
-                Some(p) => {
-                    rsx! { Player { src: p.master_url.clone(), poster: p.poster_url.clone() } }
-                }
-                None => {
-                    rsx! { p { class: "status", "This video is {v.state} and cannot be played yet." } }
-                }
-            };
-            rsx! {
-                document::Title { "{v.title} · Kino" }
-                section { class: "watch",
-                    {player}
-                    h1 { "{v.title}" }
-                    if let Some(d) = &v.description {
-                        p { class: "description", "{d}" }
-                    }
-                }
-            }
-        }
-    }
-}
-
-#[component]
-pub fn NotFound(segments: Vec<String>) -> Element {
-    rsx! {
-        h1 { "Not found" }
-        p { "There is nothing at /{segments.join(\"/\")}." }
-        Link { to: Route::Home {}, "Back to the catalogue" }
     }
 }

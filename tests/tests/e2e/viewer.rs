@@ -1,0 +1,612 @@
+//! The viewer's app in Chromium: signing up and back to the page that asked, rails, search
+//! with marks, the watch page and its player (quality, subtitles, shortcuts, resume, Up
+//! next), My List and History, on a desktop window and on a phone with touch; every page
+//! checked by axe-core; and the watch page surviving the loss of its nice-to-have query.
+
+use crate::harness::*;
+use fantoccini::actions::{
+    InputSource, KeyAction, KeyActions, MouseActions, PointerAction, TouchActions,
+};
+use serde_json::Value;
+
+/// A 20 s clip at 540p: two rungs (360p and 540p) and more than one 6 s segment, so a quality
+/// switch lands at a segment boundary while it still plays.
+async fn long_clip(dir: &Path) -> PathBuf {
+    let out = dir.join("long.mp4");
+    transcoder::ffmpeg::generate_test_clip(&out, 960, 540, 24, 20, true)
+        .await
+        .expect("ffmpeg makes a clip");
+    out
+}
+
+const SUBTITLES: &str = "WEBVTT\n\n00:00:00.000 --> 00:01:00.000\nHello from the subtitles\n";
+const PASSWORD: &str = "correct horse battery";
+
+/// Two published videos in one genre (so each is "more like" the other), the first with
+/// English subtitles. Returns their ids.
+async fn catalogue(base: &str, dir: &Path) -> (String, String) {
+    let api = creator(base, "maker@example.com").await;
+    let file = long_clip(dir).await;
+    let first = upload_titled(&api, &file, "Test pattern in the browser").await;
+    let second = upload_titled(&api, &file, "Another test pattern").await;
+    for id in [&first, &second] {
+        wait_published(&api, id).await;
+        api.update_video(
+            id,
+            &types::UpdateVideoRequest {
+                genres: vec!["testing".into()],
+                tags: vec!["bars".into()],
+                title: None,
+                description: Some("Colour bars and a tone, made by ffmpeg.".into()),
+                visibility: None,
+                poster: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    api.add_subtitle(
+        &first,
+        &types::AddSubtitleRequest {
+            language: "en".into(),
+            label: "English".into(),
+            vtt: SUBTITLES.into(),
+        },
+    )
+    .await
+    .unwrap();
+    (first, second)
+}
+
+async fn js(browser: &Browser, script: &str) -> Value {
+    browser
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("running {script}: {e}"))
+}
+
+/// Polls `script` until `ok` holds for its value (up to `secs` seconds), and returns it.
+async fn until(
+    browser: &Browser,
+    secs: u64,
+    what: &str,
+    script: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = browser.execute(script, vec![]).await.unwrap_or(Value::Null);
+        if ok(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+const MEDIA: &str = "const v = document.getElementById('kino-player'); \
+    return v ? { t: v.currentTime, h: v.videoHeight, paused: v.paused, \
+      cues: [...v.textTracks].filter(t => t.mode === 'showing') \
+        .map(t => t.activeCues ? [...t.activeCues].map(c => c.text).join(' ') : '').join(' ') } : null;";
+
+async fn media(browser: &Browser) -> Value {
+    js(browser, MEDIA).await
+}
+
+/// Waits for the playhead to be within `tolerance` of `t`.
+async fn playhead_near(browser: &Browser, t: f64, tolerance: f64) -> f64 {
+    let v = until(browser, 10, &format!("the playhead near {t}"), MEDIA, |v| {
+        (v["t"].as_f64().unwrap_or(-100.0) - t).abs() <= tolerance
+    })
+    .await;
+    v["t"].as_f64().unwrap()
+}
+
+/// Moves the mouse over the player, as a viewer does to bring its hidden controls back.
+async fn reveal_controls(browser: &Browser) {
+    let player = element(browser, ".player").await;
+    let (x, y, w, h) = player.rectangle().await.unwrap();
+    for dx in [0.3, 0.5] {
+        let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
+            duration: None,
+            x: (x + w * dx).round(),
+            y: (y + h * 0.5).round(),
+        });
+        browser.perform_actions(mouse).await.unwrap();
+    }
+    element(browser, ".player:not(.idle) .controls").await;
+}
+
+/// Presses and releases one key, sent to whatever has the focus.
+async fn press(browser: &Browser, key: &str) {
+    let key = key.chars().next().unwrap();
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    browser.perform_actions(keys).await.unwrap();
+}
+
+async fn path(browser: &Browser) -> String {
+    let url = browser.current_url().await.unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+async fn wait_path(browser: &Browser, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let p = path(browser).await;
+        if p == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "at {p}, expected {want}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Saves a screenshot as `$KINO_SCREENSHOTS/{name}.png` when that directory is set.
+async fn screenshot(browser: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("KINO_SCREENSHOTS") {
+        let png = browser.screenshot().await.unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+/// Runs axe-core on the page and fails on any serious or critical violation.
+async fn accessible(browser: &Browser, page: &str) {
+    let axe = std::env::var_os("KINO_AXE")
+        .map(PathBuf::from)
+        .expect("KINO_AXE must name axe-core's axe.min.js: run the tests with `cargo xtask test`");
+    let source = std::fs::read_to_string(&axe).unwrap_or_else(|e| panic!("{}: {e}", axe.display()));
+    browser.execute(&source, vec![]).await.unwrap();
+    let found = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations \
+               .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+               .map(v => v.id + ': ' + v.help + ' at ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))) \
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let found: Vec<String> = serde_json::from_value(found).unwrap();
+    assert!(
+        found.is_empty(),
+        "accessibility of {page}:\n{}",
+        found.join("\n")
+    );
+}
+
+/// Nothing on the page is wider than the screen.
+async fn fits_the_screen(browser: &Browser, page: &str) {
+    let v = js(
+        browser,
+        "return { doc: document.documentElement.scrollWidth, body: document.body.scrollWidth, view: window.innerWidth };",
+    )
+    .await;
+    let view = v["view"].as_u64().unwrap();
+    assert!(
+        v["doc"].as_u64().unwrap() <= view && v["body"].as_u64().unwrap() <= view,
+        "{page} scrolls sideways: {v}"
+    );
+}
+
+/// Every visible control of the top bar, the player and the page's buttons is at least
+/// 44 px each way.
+async fn tap_targets_fit_a_finger(browser: &Browser, page: &str) {
+    let small = js(
+        browser,
+        "return [...document.querySelectorAll('header a, header button, header input, .controls button, .button, .chip, .actions button')] \
+           .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 \
+              && getComputedStyle(e).visibility !== 'hidden' && r.left >= 0; }) \
+           .map(e => [e.getAttribute('aria-label') || e.textContent.trim(), e.getBoundingClientRect()]) \
+           .filter(([_, r]) => r.width < 44 || r.height < 44) \
+           .map(([n, r]) => `${n} (${Math.round(r.width)}x${Math.round(r.height)})`);",
+    )
+    .await;
+    assert_eq!(
+        small,
+        serde_json::json!([]),
+        "tap targets under 44 px on {page}"
+    );
+}
+
+async fn sign_up_in_the_app(browser: &Browser, email: &str) {
+    click(browser, "button.link").await;
+    type_into(browser, "#email", email).await;
+    type_into(browser, "#password", PASSWORD).await;
+    type_into(browser, "#name", "Viewer").await;
+    click(browser, "form.form button[type=submit]").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_viewer_finds_plays_and_comes_back_to_a_video() {
+    let data = tempfile::tempdir().unwrap();
+    let (_kino, base) = start_kino(data.path());
+    let (first, second) = catalogue(&base, data.path()).await;
+    let (_driver, browser) = start_browser().await;
+
+    // A signed-out viewer asking for My List signs up and lands back on it.
+    browser.goto(&format!("{base}/my-list")).await.unwrap();
+    wait_path(&browser, "/signin?next=/my-list").await;
+    accessible(&browser, "sign in").await;
+    sign_up_in_the_app(&browser, "viewer@example.com").await;
+    wait_path(&browser, "/my-list").await;
+    until(
+        &browser,
+        15,
+        "the empty list's message",
+        "return document.querySelector('.status')?.textContent;",
+        |v| v.as_str().unwrap_or("").contains("Nothing here yet"),
+    )
+    .await;
+
+    // Home: rails of cards, and no player code loaded yet.
+    click(&browser, "nav a[href='/']").await;
+    let rail = element(&browser, "section.rail h2")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!rail.is_empty());
+    element(&browser, "section.rail .card a[href^='/watch/'] .title").await;
+    assert_eq!(js(&browser, "return typeof window.Hls;").await, "undefined");
+    screenshot(&browser, "desktop-home").await;
+    accessible(&browser, "home").await;
+
+    // Search marks the word; the result opens the watch page.
+    element(&browser, "input[type=search]")
+        .await
+        .send_keys("pattern\u{E007}")
+        .await
+        .unwrap();
+    let mark = element(&browser, ".results .title mark")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(mark.to_lowercase(), "pattern");
+    screenshot(&browser, "desktop-search").await;
+    accessible(&browser, "search").await;
+    click(&browser, &format!(".results a[href='/watch/{first}']")).await;
+    wait_path(&browser, &format!("/watch/{first}")).await;
+
+    // It plays, with details and More like this beside it.
+    until(&browser, 30, "playback", MEDIA, |v| {
+        v["t"].as_f64().unwrap_or(0.0) > 1.0
+    })
+    .await;
+    let title = element(&browser, ".watch h1").await.text().await.unwrap();
+    assert_eq!(title, "Test pattern in the browser");
+    element(&browser, &format!(".related a[href='/watch/{second}']")).await;
+    let meta = element(&browser, ".watch .meta")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(meta.contains("Creator"), "{meta}");
+    element(&browser, ".watch a.chip[href='/genre/testing']").await;
+
+    // Quality: a rung chosen from the menu is what gets decoded.
+    let before = media(&browser).await["h"].as_u64().unwrap_or(0);
+    reveal_controls(&browser).await;
+    click(&browser, "button[aria-label^='Quality']").await;
+    let want = if before == 360 { 540 } else { 360 };
+    click(
+        &browser,
+        &format!("[role=menu][aria-label=Quality] [data-height='{want}']"),
+    )
+    .await;
+    until(&browser, 30, &format!("decoding {want}p"), MEDIA, |v| {
+        v["h"].as_u64() == Some(want)
+    })
+    .await;
+
+    // Subtitles: off until chosen, then the cue shows.
+    assert_eq!(media(&browser).await["cues"], "");
+    reveal_controls(&browser).await;
+    click(&browser, "button[title^=Subtitles]").await;
+    click(&browser, "[role=menu][aria-label=Subtitles] [lang=en]").await;
+    until(&browser, 15, "a subtitle cue", MEDIA, |v| {
+        v["cues"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Hello from the subtitles")
+    })
+    .await;
+    screenshot(&browser, "desktop-watch").await;
+    accessible(&browser, "watch").await;
+
+    // Shortcuts: k pauses, 0 jumps to the start, arrows and j/l move by 5 and 10 s, digits
+    // jump to tenths.
+    press(&browser, "k").await;
+    until(&browser, 5, "paused", MEDIA, |v| v["paused"] == true).await;
+    press(&browser, "0").await;
+    playhead_near(&browser, 0.0, 0.3).await;
+    press(&browser, "\u{E014}").await; // ArrowRight
+    playhead_near(&browser, 5.0, 0.3).await;
+    press(&browser, "l").await;
+    playhead_near(&browser, 15.0, 0.3).await;
+    press(&browser, "j").await;
+    playhead_near(&browser, 5.0, 0.3).await;
+    press(&browser, "\u{E012}").await; // ArrowLeft
+    playhead_near(&browser, 0.0, 0.3).await;
+    press(&browser, "4").await;
+    let left_at = playhead_near(&browser, 8.0, 0.5).await;
+
+    // My List remembers it.
+    let toggle = element(&browser, ".watch .actions button[aria-pressed]").await;
+    assert_eq!(
+        toggle.attr("aria-pressed").await.unwrap().as_deref(),
+        Some("false")
+    );
+    toggle.click().await.unwrap();
+    element(&browser, ".watch .actions button[aria-pressed=true]").await;
+
+    // Leaving reports the position: Continue watching offers it with its progress bar.
+    click(&browser, "nav a[href='/']").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = browser
+            .find(fantoccini::Locator::Css(&format!(
+                "section[aria-labelledby='rail-continue'] a[href='/watch/{first}'] .watched"
+            )))
+            .await;
+        if found.is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Continue watching never offered the video"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        browser.refresh().await.unwrap();
+    }
+    click(
+        &browser,
+        &format!("section[aria-labelledby='rail-continue'] a[href='/watch/{first}']"),
+    )
+    .await;
+
+    // Back on it: a resume prompt at the second it was left.
+    let prompt = element(&browser, ".resume[data-at]").await;
+    let at: f64 = prompt
+        .attr("data-at")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (at - left_at).abs() <= 2.0,
+        "resume at {at}, left at {left_at}"
+    );
+    screenshot(&browser, "desktop-resume").await;
+    click(&browser, ".resume button").await;
+    until(&browser, 15, "resumed playback", MEDIA, |v| {
+        v["paused"] == false && (v["t"].as_f64().unwrap_or(0.0) - left_at).abs() <= 3.0
+    })
+    .await;
+    // The subtitle choice was remembered.
+    until(&browser, 15, "the remembered subtitles", MEDIA, |v| {
+        v["cues"].as_str().unwrap_or("").contains("Hello")
+    })
+    .await;
+
+    // At the end, Up next offers the related video and can be cancelled or taken.
+    press(&browser, "9").await;
+    let up = element(&browser, ".up-next .next-title")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(up, "Another test pattern");
+    click(&browser, ".up-next button.secondary").await;
+    assert!(
+        browser
+            .find(fantoccini::Locator::Css(".up-next"))
+            .await
+            .is_err(),
+        "Cancel closes Up next"
+    );
+    press(&browser, "9").await;
+    press(&browser, "k").await;
+    click(&browser, ".up-next button:not(.secondary)").await;
+    wait_path(&browser, &format!("/watch/{second}")).await;
+    let title = element(&browser, ".watch h1").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while title.text().await.unwrap() != "Another test pattern" {
+        assert!(
+            Instant::now() < deadline,
+            "the next video's page never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // My List and History hold it.
+    click(&browser, "nav a[href='/my-list']").await;
+    element(&browser, &format!(".grid a[href='/watch/{first}']")).await;
+    accessible(&browser, "my list").await;
+    click(&browser, "nav a[href='/history']").await;
+    element(&browser, &format!(".grid a[href='/watch/{first}']")).await;
+    accessible(&browser, "history").await;
+    click(&browser, "nav a[href='/account']").await;
+    element(&browser, ".profile").await;
+    accessible(&browser, "account").await;
+    browser
+        .goto(&format!("{base}/genre/testing"))
+        .await
+        .unwrap();
+    element(&browser, ".grid .card").await;
+    accessible(&browser, "genre").await;
+
+    // A play of more than 5 s counted one view.
+    let api = client::connect(&base, None);
+    let v = api.get_video(&first).await.unwrap().into_inner();
+    assert_eq!(v.views, 1, "views of the first video");
+
+    // A revoked session sends the viewer to sign in, and back to the page afterwards.
+    js(
+        &browser,
+        "localStorage.setItem('kino.token', 'not-a-session'); return null;",
+    )
+    .await;
+    browser.goto(&format!("{base}/history")).await.unwrap();
+    wait_path(&browser, "/signin?next=/history").await;
+    let notice = element(&browser, ".notice").await.text().await.unwrap();
+    assert!(notice.contains("session has ended"), "{notice}");
+    type_into(&browser, "#email", "viewer@example.com").await;
+    type_into(&browser, "#password", PASSWORD).await;
+    click(&browser, "form.form button[type=submit]").await;
+    wait_path(&browser, "/history").await;
+    element(&browser, &format!(".grid a[href='/watch/{first}']")).await;
+
+    // Addresses that lead nowhere say so.
+    browser
+        .goto(&format!("{base}/watch/no-such-video"))
+        .await
+        .unwrap();
+    let h1 = element(&browser, "h1").await.text().await.unwrap();
+    assert_eq!(h1, "This video is not available");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watch_page_plays_when_its_details_fail_and_says_so_when_the_api_is_down() {
+    let data = tempfile::tempdir().unwrap();
+    let (kino, base) = start_kino(data.path());
+    let api = creator(&base, "maker@example.com").await;
+    let id = upload(&api, &clip(data.path()).await).await;
+    wait_published(&api, &id).await;
+    let (_driver, browser) = start_browser().await;
+    browser.goto(&base).await.unwrap();
+    element(&browser, &format!(".card a[href='/watch/{id}']")).await;
+    // The network refuses the nice-to-have query (and only it) from here on.
+    js(
+        &browser,
+        "const real = window.fetch; \
+         window.fetch = async (input, init) => { \
+           const body = input instanceof Request ? await input.clone().text() : String((init && init.body) || ''); \
+           if (body.includes('WatchDetailsQuery')) throw new TypeError('refused by the test'); \
+           return real(input, init); }; return null;",
+    )
+    .await;
+    click(&browser, &format!(".card a[href='/watch/{id}']")).await;
+    until(&browser, 30, "playback", MEDIA, |v| {
+        v["t"].as_f64().unwrap_or(0.0) > 1.0
+    })
+    .await;
+    let title = element(&browser, ".watch h1").await.text().await.unwrap();
+    assert_eq!(title, "Test pattern in the browser");
+    let failed = element(&browser, ".details-failed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(failed.contains("could not be loaded"), "{failed}");
+    assert!(
+        browser
+            .find(fantoccini::Locator::Css(".related"))
+            .await
+            .is_err()
+    );
+
+    // With the api gone, a page says what happened and offers a retry instead of a blank.
+    drop(kino);
+    click(&browser, "nav a[href='/']").await;
+    let alert = element(&browser, "[role=alert]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(alert.contains("Could not load the home page"), "{alert}");
+    element(&browser, "[role=alert] button").await;
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_phone_every_page_fits_and_the_player_answers_touch() {
+    let data = tempfile::tempdir().unwrap();
+    let (_kino, base) = start_kino(data.path());
+    let (first, _) = catalogue(&base, data.path()).await;
+    let (_driver, browser) = start_browser_as(Screen::Phone).await;
+    browser
+        .goto(&format!("{base}/signin?next=%2F"))
+        .await
+        .unwrap();
+    element(&browser, "#email").await;
+    assert_eq!(js(&browser, "return window.innerWidth;").await, 390);
+    fits_the_screen(&browser, "sign in").await;
+    sign_up_in_the_app(&browser, "phone@example.com").await;
+    wait_path(&browser, "/").await;
+    element(&browser, "section.rail .card").await;
+    fits_the_screen(&browser, "home").await;
+    tap_targets_fit_a_finger(&browser, "home").await;
+    screenshot(&browser, "phone-home").await;
+    accessible(&browser, "home on a phone").await;
+
+    for page in [
+        "/search?q=pattern",
+        "/genre/testing",
+        "/my-list",
+        "/history",
+        "/account",
+    ] {
+        browser.goto(&format!("{base}{page}")).await.unwrap();
+        element(&browser, "h1").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        fits_the_screen(&browser, page).await;
+        tap_targets_fit_a_finger(&browser, page).await;
+    }
+
+    browser
+        .goto(&format!("{base}/watch/{first}"))
+        .await
+        .unwrap();
+    until(&browser, 30, "playback", MEDIA, |v| {
+        v["t"].as_f64().unwrap_or(0.0) > 1.0
+    })
+    .await;
+    fits_the_screen(&browser, "watch").await;
+    // The player spans the screen.
+    let width = js(
+        &browser,
+        "return document.querySelector('.player').getBoundingClientRect().width;",
+    )
+    .await;
+    assert_eq!(width.as_f64().map(f64::round), Some(390.0));
+    tap_targets_fit_a_finger(&browser, "watch").await;
+    screenshot(&browser, "phone-watch").await;
+
+    // A double tap on the right third seeks 10 s forward.
+    let t0 = media(&browser).await["t"].as_f64().unwrap();
+    let surface = element(&browser, ".player .surface").await;
+    let rect = surface.rectangle().await.unwrap();
+    let (x, y) = (
+        (rect.0 + rect.2 * 0.85).round(),
+        (rect.1 + rect.3 * 0.5).round(),
+    );
+    let tap = TouchActions::new("finger".into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x,
+            y,
+        })
+        .then(PointerAction::Down { button: 0 })
+        .then(PointerAction::Up { button: 0 })
+        .then(PointerAction::Pause {
+            duration: Duration::from_millis(80),
+        })
+        .then(PointerAction::Down { button: 0 })
+        .then(PointerAction::Up { button: 0 });
+    browser.perform_actions(tap).await.unwrap();
+    until(&browser, 10, "a 10 s seek from a double tap", MEDIA, |v| {
+        v["t"].as_f64().unwrap_or(0.0) >= t0 + 8.0
+    })
+    .await;
+    browser.close().await.unwrap();
+}
