@@ -610,3 +610,108 @@ async fn on_a_phone_every_page_fits_and_the_player_answers_touch() {
     .await;
     browser.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn playback_carries_on_after_its_signed_links_expire() {
+    let data = tempfile::tempdir().unwrap();
+    // Links live 15 s, so the page refreshes them every few seconds.
+    let (_kino, base) = start_kino_with(data.path(), 1, &[("KINO_MEDIA_URL_TTL_S", "15")]);
+    let api = creator(&base, "maker@example.com").await;
+    let id = upload(&api, &long_clip(data.path()).await).await;
+    wait_published(&api, &id).await;
+    let (_driver, browser) = start_browser().await;
+    browser.goto(&format!("{base}/watch/{id}")).await.unwrap();
+    let opened = Instant::now();
+    until(&browser, 30, "playback", MEDIA, |v| {
+        v["t"].as_f64().unwrap_or(0.0) > 0.3
+    })
+    .await;
+    press(&browser, "k").await;
+    until(&browser, 5, "paused", MEDIA, |v| v["paused"] == true).await;
+    let poster = js(
+        &browser,
+        "return document.getElementById('kino-player').poster;",
+    )
+    .await;
+    let first_links = poster.as_str().unwrap().to_owned();
+
+    // Once the links the page opened with have expired...
+    tokio::time::sleep(Duration::from_secs(17).saturating_sub(opened.elapsed())).await;
+    let old = reqwest::get(&first_links).await.unwrap().status();
+    assert!(!old.is_success(), "the first links still work: {old}");
+
+    // ...a rendition it has not fetched yet still loads: its segments go out with fresh
+    // links. (What it has fetched is in the browser's cache and would prove nothing.)
+    let since = js(&browser, "return performance.now();")
+        .await
+        .as_f64()
+        .unwrap();
+    let fetched = js(
+        &browser,
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/media/'));",
+    )
+    .await;
+    let count = |h: u32| {
+        fetched
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u.as_str().unwrap_or("").contains(&format!("/{h}p/")))
+            .count()
+    };
+    let want = if count(360) <= count(540) { 360 } else { 540 };
+    reveal_controls(&browser).await;
+    click(&browser, "button[aria-label^='Quality']").await;
+    click(
+        &browser,
+        &format!("[role=menu][aria-label=Quality] [data-height='{want}']"),
+    )
+    .await;
+    press(&browser, "k").await;
+    until(
+        &browser,
+        30,
+        &format!("decoding {want}p on fresh links"),
+        MEDIA,
+        |v| v["h"].as_u64() == Some(want),
+    )
+    .await;
+    let old_token = first_links
+        .split("/media/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let later = js(
+        &browser,
+        &format!(
+            "return performance.getEntriesByType('resource') \
+               .filter(e => e.name.includes('/{want}p/') && e.startTime > {since}) \
+               .map(e => [e.name.split('/media/')[1].split('/')[0], e.responseStatus]);"
+        ),
+    )
+    .await;
+    let later = later.as_array().unwrap();
+    assert!(
+        !later.is_empty(),
+        "no {want}p file was fetched after the links expired: {fetched}"
+    );
+    for entry in later {
+        assert_ne!(
+            entry[0].as_str(),
+            Some(old_token.as_str()),
+            "sent with the expired links: {entry}"
+        );
+        assert_eq!(entry[1], 200, "{entry}");
+    }
+    assert!(
+        browser
+            .find(fantoccini::Locator::Css(".overlay[role=alert]"))
+            .await
+            .is_err(),
+        "no playback error"
+    );
+    browser.close().await.unwrap();
+}
