@@ -2,6 +2,8 @@
 //! temporary directory, stopped when their handle drops. The end-to-end suites themselves live
 //! in `tests/`.
 
+pub mod browser;
+pub mod catalog;
 pub mod garage;
 pub mod kino;
 pub mod process;

@@ -26,7 +26,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         None => {
             run(root, &["transcode".to_owned()])?;
             run(root, &["upload".to_owned()])?;
-            run(root, &["api".to_owned()])
+            run(root, &["api".to_owned()])?;
+            run(root, &["web".to_owned()])
         }
         Some("transcode") => {
             crate::prereqs::media_tools()?;
@@ -49,6 +50,22 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         // In-process on an embedded database, with its hello-world baseline in the same
         // runtime; sizes come from KINO_BENCH_VIDEOS and KINO_BENCH_SEARCH_VIDEOS.
         Some("api") => sh::run(&mut example(root, "api", "bench_api")),
-        Some(other) => bail!("unknown benchmark `{other}` (known: transcode, upload, api)"),
+        // The browser's view of the app: built like the tests build it (the web bundle, then
+        // the workspace's debug binaries and examples in the test build's one feature
+        // resolution, so nothing is compiled twice), timed in Chromium.
+        Some("web") => {
+            crate::prereqs::media_tools()?;
+            crate::prereqs::browser()?;
+            crate::prereqs::web_toolchain(root)?;
+            let web = crate::web::build(root)?;
+            sh::run(sh::cmd("cargo").args(["test", "--workspace", "--all-targets", "--no-run"]))?;
+            let target = crate::target_dir(root);
+            sh::run(
+                sh::cmd(target.join("debug/examples/bench_web"))
+                    .env("KINO_BIN", target.join("debug/kino"))
+                    .env("KINO_WEB_DIR", web),
+            )
+        }
+        Some(other) => bail!("unknown benchmark `{other}` (known: transcode, upload, api, web)"),
     }
 }

@@ -152,6 +152,13 @@ window.__kinoPlayer = {
 };
 const me = window.__kinoPlayer;
 
+// The first decoded frame, for real-user timing and the web benchmark.
+if (video.requestVideoFrameCallback) {
+  video.requestVideoFrameCallback(() => performance.mark('kino:first-frame'));
+} else {
+  listen(video, 'playing', () => performance.mark('kino:first-frame'), { once: true });
+}
+
 attach(config.src, config.start);
 if (config.autoplay) play();
 
