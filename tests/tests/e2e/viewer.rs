@@ -102,19 +102,78 @@ async fn playhead_near(browser: &Browser, t: f64, tolerance: f64) -> f64 {
     v["t"].as_f64().unwrap()
 }
 
-/// Moves the mouse over the player, as a viewer does to bring its hidden controls back.
+/// Brings the player's hidden controls back as a viewer does: a mouse moved over it, or on
+/// a touch screen a tap.
 async fn reveal_controls(browser: &Browser) {
     let player = element(browser, ".player").await;
-    let (x, y, w, h) = player.rectangle().await.unwrap();
-    for dx in [0.3, 0.5] {
-        let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
-            duration: None,
-            x: (x + w * dx).round(),
-            y: (y + h * 0.5).round(),
-        });
-        browser.perform_actions(mouse).await.unwrap();
+    if player
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+        .split(' ')
+        .all(|c| c != "idle")
+    {
+        return;
+    }
+    let (x, y, w, h) = element(browser, ".player .surface")
+        .await
+        .rectangle()
+        .await
+        .unwrap();
+    let touch = js(browser, "return navigator.maxTouchPoints > 0;").await == true;
+    if touch {
+        let tap = TouchActions::new("finger".into())
+            .then(PointerAction::MoveTo {
+                duration: None,
+                x: (x + w * 0.5).round(),
+                y: (y + h * 0.5).round(),
+            })
+            .then(PointerAction::Down { button: 0 })
+            .then(PointerAction::Up { button: 0 });
+        browser.perform_actions(tap).await.unwrap();
+    } else {
+        for dx in [0.3, 0.5] {
+            let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
+                duration: None,
+                x: (x + w * dx).round(),
+                y: (y + h * 0.5).round(),
+            });
+            browser.perform_actions(mouse).await.unwrap();
+        }
     }
     element(browser, ".player:not(.idle) .controls").await;
+}
+
+/// Moves the playhead to `fraction` of the video: a digit key on a desktop, a tap on the
+/// seek bar on a phone.
+async fn seek_to(browser: &Browser, screen: Screen, fraction: f64) {
+    if screen == Screen::Desktop {
+        press(browser, &((fraction * 10.0).round() as u32).to_string()).await;
+        return;
+    }
+    reveal_controls(browser).await;
+    let bar = element(browser, ".controls input.seek").await;
+    let (x, y, w, h) = bar.rectangle().await.unwrap();
+    let tap = TouchActions::new("finger".into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x: (x + w * fraction).round(),
+            y: (y + h * 0.5).round(),
+        })
+        .then(PointerAction::Down { button: 0 })
+        .then(PointerAction::Up { button: 0 });
+    browser.perform_actions(tap).await.unwrap();
+}
+
+/// Plays or pauses: k on a desktop, the play button on a phone.
+async fn toggle_play(browser: &Browser, screen: Screen) {
+    if screen == Screen::Desktop {
+        press(browser, "k").await;
+        return;
+    }
+    reveal_controls(browser).await;
+    click(browser, ".controls .row button:first-child").await;
 }
 
 /// Presses and releases one key, sent to whatever has the focus.
@@ -225,15 +284,43 @@ async fn sign_up_in_the_app(browser: &Browser, email: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_viewer_finds_plays_and_comes_back_to_a_video() {
+    journey(Screen::Desktop).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_journey_works_on_a_phone() {
+    journey(Screen::Phone).await;
+}
+
+/// Checks the page a viewer is on: axe-core finds nothing serious; on a phone nothing is
+/// wider than the screen and every control takes a finger. Keeps a screenshot when asked.
+async fn look(browser: &Browser, screen: Screen, page: &str) {
+    if screen == Screen::Phone {
+        fits_the_screen(browser, page).await;
+        tap_targets_fit_a_finger(browser, page).await;
+    }
+    let prefix = if screen == Screen::Phone {
+        "phone"
+    } else {
+        "desktop"
+    };
+    screenshot(browser, &format!("{prefix}-{}", page.replace(' ', "-"))).await;
+    accessible(browser, &format!("{page} ({prefix})")).await;
+}
+
+/// Sign up from a page that needs it, rails, search, watch (quality, subtitles, shortcuts,
+/// My List), leave, Continue watching, resume, Up next, My List, History, Account, a revoked
+/// session, an unknown video.
+async fn journey(screen: Screen) {
     let data = tempfile::tempdir().unwrap();
     let (_kino, base) = start_kino(data.path());
     let (first, second) = catalogue(&base, data.path()).await;
-    let (_driver, browser) = start_browser().await;
+    let (_driver, browser) = start_browser_as(screen).await;
 
     // A signed-out viewer asking for My List signs up and lands back on it.
     browser.goto(&format!("{base}/my-list")).await.unwrap();
     wait_path(&browser, "/signin?next=/my-list").await;
-    accessible(&browser, "sign in").await;
+    look(&browser, screen, "sign in").await;
     sign_up_in_the_app(&browser, "viewer@example.com").await;
     wait_path(&browser, "/my-list").await;
     until(
@@ -255,8 +342,7 @@ async fn a_viewer_finds_plays_and_comes_back_to_a_video() {
     assert!(!rail.is_empty());
     element(&browser, "section.rail .card a[href^='/watch/'] .title").await;
     assert_eq!(js(&browser, "return typeof window.Hls;").await, "undefined");
-    screenshot(&browser, "desktop-home").await;
-    accessible(&browser, "home").await;
+    look(&browser, screen, "home").await;
 
     // Search marks the word; the result opens the watch page.
     element(&browser, "input[type=search]")
@@ -270,8 +356,7 @@ async fn a_viewer_finds_plays_and_comes_back_to_a_video() {
         .await
         .unwrap();
     assert_eq!(mark.to_lowercase(), "pattern");
-    screenshot(&browser, "desktop-search").await;
-    accessible(&browser, "search").await;
+    look(&browser, screen, "search").await;
     click(&browser, &format!(".results a[href='/watch/{first}']")).await;
     wait_path(&browser, &format!("/watch/{first}")).await;
 
@@ -318,25 +403,84 @@ async fn a_viewer_finds_plays_and_comes_back_to_a_video() {
             .contains("Hello from the subtitles")
     })
     .await;
-    screenshot(&browser, "desktop-watch").await;
-    accessible(&browser, "watch").await;
-
-    // Shortcuts: k pauses, 0 jumps to the start, arrows and j/l move by 5 and 10 s, digits
-    // jump to tenths.
-    press(&browser, "k").await;
+    // Paused while the page is checked, so the 20 s clip does not run out meanwhile.
+    toggle_play(&browser, screen).await;
     until(&browser, 5, "paused", MEDIA, |v| v["paused"] == true).await;
-    press(&browser, "0").await;
-    playhead_near(&browser, 0.0, 0.3).await;
-    press(&browser, "\u{E014}").await; // ArrowRight
-    playhead_near(&browser, 5.0, 0.3).await;
-    press(&browser, "l").await;
-    playhead_near(&browser, 15.0, 0.3).await;
-    press(&browser, "j").await;
-    playhead_near(&browser, 5.0, 0.3).await;
-    press(&browser, "\u{E012}").await; // ArrowLeft
-    playhead_near(&browser, 0.0, 0.3).await;
-    press(&browser, "4").await;
-    let left_at = playhead_near(&browser, 8.0, 0.5).await;
+    look(&browser, screen, "watch").await;
+    if screen == Screen::Phone {
+        // The player spans the screen, and a double tap on its right third seeks 10 s.
+        let width = js(
+            &browser,
+            "return document.querySelector('.player').getBoundingClientRect().width;",
+        )
+        .await;
+        assert_eq!(width.as_f64().map(f64::round), Some(390.0));
+        let t0 = media(&browser).await["t"].as_f64().unwrap();
+        let surface = element(&browser, ".player .surface").await;
+        let rect = surface.rectangle().await.unwrap();
+        let (x, y) = (
+            (rect.0 + rect.2 * 0.85).round(),
+            (rect.1 + rect.3 * 0.5).round(),
+        );
+        let tap = TouchActions::new("finger".into())
+            .then(PointerAction::MoveTo {
+                duration: None,
+                x,
+                y,
+            })
+            .then(PointerAction::Down { button: 0 })
+            .then(PointerAction::Up { button: 0 })
+            .then(PointerAction::Pause {
+                duration: Duration::from_millis(80),
+            })
+            .then(PointerAction::Down { button: 0 })
+            .then(PointerAction::Up { button: 0 });
+        browser.perform_actions(tap).await.unwrap();
+        until(&browser, 10, "a 10 s seek from a double tap", MEDIA, |v| {
+            v["t"].as_f64().unwrap_or(0.0) >= t0 + 8.0
+        })
+        .await;
+
+        seek_to(&browser, screen, 0.0).await;
+        playhead_near(&browser, 0.0, 0.5).await;
+    }
+
+    // Seek-bar thumbnails follow the pointer over the bar.
+    if screen == Screen::Desktop {
+        reveal_controls(&browser).await;
+        let bar = element(&browser, ".controls .seek").await;
+        let (x, y, w, h) = bar.rectangle().await.unwrap();
+        let over = MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
+            duration: None,
+            x: (x + w * 0.6).round(),
+            y: (y + h * 0.5).round(),
+        });
+        browser.perform_actions(over).await.unwrap();
+        let thumb = element(&browser, ".seek .thumb").await;
+        let style = thumb.attr("style").await.unwrap().unwrap_or_default();
+        assert!(style.contains("storyboard/sb_"), "thumbnail: {style}");
+    }
+
+    let left_at = if screen == Screen::Desktop {
+        // Shortcuts: 0 jumps to the start, arrows and j/l move by 5 and 10 s, digits jump
+        // to tenths (k paused it above).
+        press(&browser, "0").await;
+        playhead_near(&browser, 0.0, 0.3).await;
+        press(&browser, "\u{E014}").await; // ArrowRight
+        playhead_near(&browser, 5.0, 0.3).await;
+        press(&browser, "l").await;
+        playhead_near(&browser, 15.0, 0.3).await;
+        press(&browser, "j").await;
+        playhead_near(&browser, 5.0, 0.3).await;
+        press(&browser, "\u{E012}").await; // ArrowLeft
+        playhead_near(&browser, 0.0, 0.3).await;
+        seek_to(&browser, screen, 0.4).await;
+        playhead_near(&browser, 8.0, 0.5).await
+    } else {
+        // A phone has no keys: the viewer tapped pause above, and taps the seek bar.
+        seek_to(&browser, screen, 0.4).await;
+        playhead_near(&browser, 8.0, 1.0).await
+    };
 
     // My List remembers it.
     let toggle = element(&browser, ".watch .actions button[aria-pressed]").await;
@@ -385,7 +529,6 @@ async fn a_viewer_finds_plays_and_comes_back_to_a_video() {
         (at - left_at).abs() <= 2.0,
         "resume at {at}, left at {left_at}"
     );
-    screenshot(&browser, "desktop-resume").await;
     click(&browser, ".resume button").await;
     until(&browser, 15, "resumed playback", MEDIA, |v| {
         v["paused"] == false && (v["t"].as_f64().unwrap_or(0.0) - left_at).abs() <= 3.0
@@ -398,7 +541,7 @@ async fn a_viewer_finds_plays_and_comes_back_to_a_video() {
     .await;
 
     // At the end, Up next offers the related video and can be cancelled or taken.
-    press(&browser, "9").await;
+    seek_to(&browser, screen, 0.9).await;
     let up = element(&browser, ".up-next .next-title")
         .await
         .text()
@@ -413,8 +556,8 @@ async fn a_viewer_finds_plays_and_comes_back_to_a_video() {
             .is_err(),
         "Cancel closes Up next"
     );
-    press(&browser, "9").await;
-    press(&browser, "k").await;
+    seek_to(&browser, screen, 0.9).await;
+    toggle_play(&browser, screen).await;
     click(&browser, ".up-next button:not(.secondary)").await;
     wait_path(&browser, &format!("/watch/{second}")).await;
     let title = element(&browser, ".watch h1").await;
@@ -430,19 +573,19 @@ async fn a_viewer_finds_plays_and_comes_back_to_a_video() {
     // My List and History hold it.
     click(&browser, "nav a[href='/my-list']").await;
     element(&browser, &format!(".grid a[href='/watch/{first}']")).await;
-    accessible(&browser, "my list").await;
+    look(&browser, screen, "my list").await;
     click(&browser, "nav a[href='/history']").await;
     element(&browser, &format!(".grid a[href='/watch/{first}']")).await;
-    accessible(&browser, "history").await;
+    look(&browser, screen, "history").await;
     click(&browser, "nav a[href='/account']").await;
     element(&browser, ".profile").await;
-    accessible(&browser, "account").await;
+    look(&browser, screen, "account").await;
     browser
         .goto(&format!("{base}/genre/testing"))
         .await
         .unwrap();
     element(&browser, ".grid .card").await;
-    accessible(&browser, "genre").await;
+    look(&browser, screen, "genre").await;
 
     // A play of more than 5 s counted one view.
     let api = client::connect(&base, None);
@@ -525,89 +668,6 @@ async fn the_watch_page_plays_when_its_details_fail_and_says_so_when_the_api_is_
         .unwrap();
     assert!(alert.contains("Could not load the home page"), "{alert}");
     element(&browser, "[role=alert] button").await;
-    browser.close().await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn on_a_phone_every_page_fits_and_the_player_answers_touch() {
-    let data = tempfile::tempdir().unwrap();
-    let (_kino, base) = start_kino(data.path());
-    let (first, _) = catalogue(&base, data.path()).await;
-    let (_driver, browser) = start_browser_as(Screen::Phone).await;
-    browser
-        .goto(&format!("{base}/signin?next=%2F"))
-        .await
-        .unwrap();
-    element(&browser, "#email").await;
-    assert_eq!(js(&browser, "return window.innerWidth;").await, 390);
-    fits_the_screen(&browser, "sign in").await;
-    sign_up_in_the_app(&browser, "phone@example.com").await;
-    wait_path(&browser, "/").await;
-    element(&browser, "section.rail .card").await;
-    fits_the_screen(&browser, "home").await;
-    tap_targets_fit_a_finger(&browser, "home").await;
-    screenshot(&browser, "phone-home").await;
-    accessible(&browser, "home on a phone").await;
-
-    for page in [
-        "/search?q=pattern",
-        "/genre/testing",
-        "/my-list",
-        "/history",
-        "/account",
-    ] {
-        browser.goto(&format!("{base}{page}")).await.unwrap();
-        element(&browser, "h1").await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        fits_the_screen(&browser, page).await;
-        tap_targets_fit_a_finger(&browser, page).await;
-    }
-
-    browser
-        .goto(&format!("{base}/watch/{first}"))
-        .await
-        .unwrap();
-    until(&browser, 30, "playback", MEDIA, |v| {
-        v["t"].as_f64().unwrap_or(0.0) > 1.0
-    })
-    .await;
-    fits_the_screen(&browser, "watch").await;
-    // The player spans the screen.
-    let width = js(
-        &browser,
-        "return document.querySelector('.player').getBoundingClientRect().width;",
-    )
-    .await;
-    assert_eq!(width.as_f64().map(f64::round), Some(390.0));
-    tap_targets_fit_a_finger(&browser, "watch").await;
-    screenshot(&browser, "phone-watch").await;
-
-    // A double tap on the right third seeks 10 s forward.
-    let t0 = media(&browser).await["t"].as_f64().unwrap();
-    let surface = element(&browser, ".player .surface").await;
-    let rect = surface.rectangle().await.unwrap();
-    let (x, y) = (
-        (rect.0 + rect.2 * 0.85).round(),
-        (rect.1 + rect.3 * 0.5).round(),
-    );
-    let tap = TouchActions::new("finger".into())
-        .then(PointerAction::MoveTo {
-            duration: None,
-            x,
-            y,
-        })
-        .then(PointerAction::Down { button: 0 })
-        .then(PointerAction::Up { button: 0 })
-        .then(PointerAction::Pause {
-            duration: Duration::from_millis(80),
-        })
-        .then(PointerAction::Down { button: 0 })
-        .then(PointerAction::Up { button: 0 });
-    browser.perform_actions(tap).await.unwrap();
-    until(&browser, 10, "a 10 s seek from a double tap", MEDIA, |v| {
-        v["t"].as_f64().unwrap_or(0.0) >= t0 + 8.0
-    })
-    .await;
     browser.close().await.unwrap();
 }
 

@@ -232,9 +232,15 @@ pub fn Player(
         }
     });
 
-    // Seek-bar thumbnails.
+    // Seek-bar thumbnails. (Media links may be relative to the api; reqwest needs them whole.)
     use_future({
-        let url = playback.storyboard_url.clone();
+        let url = playback.storyboard_url.clone().map(|u| {
+            if u.starts_with('/') {
+                format!("{}{u}", platform.0.api_base())
+            } else {
+                u
+            }
+        });
         move || {
             let url = url.clone();
             let mut tiles = ctl.tiles;
