@@ -1,12 +1,11 @@
 //! Signing in and up (then back to the page that asked), and the account page: profile,
 //! password change, signing out.
 
-use crate::session::{Session, return_route, use_signed_in};
-use crate::{PlatformHandle, Route, gql};
-use cynic::QueryBuilder;
+use crate::session::{Session, return_route, use_me, use_signed_in};
+use crate::{PlatformHandle, Route};
 use dioxus::prelude::*;
 use shared::client::types;
-use shared::graphql::{MeQuery, Role};
+use shared::graphql::Role;
 
 /// `/signin?next=`: signs in or creates an account, then opens `next` (a page of this app).
 #[component]
@@ -95,29 +94,7 @@ pub fn Account() -> Element {
     let platform = use_context::<PlatformHandle>();
     let session = Session::get();
     let signed_in = use_signed_in(Route::Account {});
-    let me = use_resource({
-        let platform = platform.clone();
-        move || {
-            let platform = platform.clone();
-            let token = session.token.read().clone();
-            async move {
-                match token {
-                    None => Ok(None),
-                    Some(t) => gql::run(&platform, Some(t), MeQuery::build(()))
-                        .await
-                        .map(|q| q.me),
-                }
-            }
-        }
-    });
-    use_effect({
-        let platform = platform.clone();
-        move || {
-            if let Some(Ok(None)) = &*me.read() {
-                session.expire(&platform);
-            }
-        }
-    });
+    let me = use_me();
     if !signed_in {
         return rsx! {};
     }

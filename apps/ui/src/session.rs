@@ -1,7 +1,9 @@
 //! Who is signed in: the bearer token, kept by the platform across restarts.
 
-use crate::{PlatformHandle, Route};
+use crate::{PlatformHandle, Route, gql};
+use cynic::QueryBuilder;
 use dioxus::prelude::*;
+use shared::graphql::{Me, MeQuery};
 
 const TOKEN_KEY: &str = "kino.token";
 
@@ -95,4 +97,34 @@ pub fn use_expiry<T: 'static>(result: ReadSignal<Option<Result<T, crate::gql::Fa
             session.expire(&platform);
         }
     });
+}
+
+/// The signed-in account (None when signed out), asked once per token; a stored token the
+/// api no longer knows (expired, revoked) ends the session.
+pub fn use_me() -> Resource<Result<Option<Me>, gql::Failure>> {
+    let platform = use_context::<PlatformHandle>();
+    let session = Session::get();
+    let me = use_resource({
+        let platform = platform.clone();
+        move || {
+            let platform = platform.clone();
+            let token = session.token.read().clone();
+            async move {
+                match token {
+                    None => Ok(None),
+                    t => gql::run(&platform, t, MeQuery::build(()))
+                        .await
+                        .map(|q| q.me),
+                }
+            }
+        }
+    });
+    use_effect(move || {
+        if let Some(Ok(None)) = &*me.read()
+            && session.token.peek().is_some()
+        {
+            session.expire(&platform);
+        }
+    });
+    me
 }

@@ -1,16 +1,13 @@
 //! The frame around every page: the skip link, the top bar (brand, search, navigation, the
 //! session) and the main landmark; and the page for addresses that lead nowhere.
 
-use crate::session::{Session, sign_in_then};
-use crate::{PlatformHandle, Route, gql};
-use cynic::QueryBuilder;
+use crate::Route;
+use crate::session::{Session, sign_in_then, use_me};
 use dioxus::prelude::*;
-use shared::graphql::MeQuery;
 
 /// Header and page frame around every route.
 #[component]
 pub fn Shell() -> Element {
-    let platform = use_context::<PlatformHandle>();
     let session = Session::get();
     let signed_in = session.token.read().is_some();
     let route = use_route::<Route>();
@@ -25,32 +22,9 @@ pub fn Shell() -> Element {
             query.set(q);
         }
     }));
-    // A stored token may have expired or been revoked since: ask once per token, and end
-    // the session if the api no longer knows it.
-    let me = use_resource({
-        let platform = platform.clone();
-        move || {
-            let platform = platform.clone();
-            let token = session.token.read().clone();
-            async move {
-                match token {
-                    None => None,
-                    t => Some(
-                        gql::run(&platform, t, MeQuery::build(()))
-                            .await
-                            .map(|q| q.me),
-                    ),
-                }
-            }
-        }
-    });
-    use_effect(move || {
-        if let Some(Some(Ok(None))) = &*me.read() {
-            session.expire(&platform);
-        }
-    });
+    let me = use_me();
     let name = match &*me.read() {
-        Some(Some(Ok(Some(u)))) => u.display_name.clone(),
+        Some(Ok(Some(u))) => u.display_name.clone(),
         _ => "Account".to_owned(),
     };
     let expired = *session.expired.read();
