@@ -7,7 +7,7 @@
 
 use crate::config::Settings;
 use crate::error::json_errors;
-use crate::http::{media, parts, web};
+use crate::http::{headers, limits, media, parts, web};
 use crate::state::{AppState, Inner};
 use crate::{background, db, graphql, rest, signing::Signer};
 use anyhow::Context;
@@ -46,6 +46,14 @@ async fn readyz(state: poem::web::Data<&AppState>) -> poem::Response {
 
 /// Reads the installation's secrets from the database, creating them on first start, so every
 /// replica on one database signs and checks with the same keys.
+/// The origins the web app talks to besides this one: the bucket, when parts go to S3.
+fn browser_origins(state: &AppState) -> Vec<String> {
+    match &state.store {
+        Store::S3(s3) => vec![s3.browser_origin()],
+        _ => Vec::new(),
+    }
+}
+
 async fn secrets(db: &db::Db, settings: &Settings) -> anyhow::Result<(String, String)> {
     for _ in 0..3 {
         let mut r = db
@@ -166,14 +174,21 @@ impl Application {
                 "/graphql",
                 get(graphql::graphiql)
                     .post(graphql::execute)
-                    .data(schema.clone()),
+                    .data(schema.clone())
+                    // A body that is not a GraphQL request (a batch, say) is told so in JSON.
+                    .catch_all_error(json_errors),
             )
             .at("/graphql/ws", get(graphql::subscribe).data(schema))
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
-            .nest("/", web::endpoint(state.settings.web_dir.as_deref()))
+            .nest(
+                "/",
+                web::endpoint(state.settings.web_dir.as_deref(), &browser_origins(&state)),
+            )
+            .around(limits::bounded)
             .with(Cors::new().expose_header("ETag"))
             .with(Tracing)
+            .around(headers::secured)
             .data(state.clone());
 
         let background = background::start(&state, &shutdown);
@@ -203,7 +218,10 @@ impl Application {
         }
 
         println!("kino listening on http://{}", self.addr);
-        let server = Server::new_with_acceptor(self.acceptor);
+        // A connection that neither sends nor receives for this long is closed, so idle
+        // sockets cannot pile up. Subscriptions are pinged well within it.
+        let server = Server::new_with_acceptor(self.acceptor)
+            .idle_timeout(Duration::from_secs(state.settings.idle_timeout_s.max(1)));
         let stop = shutdown.clone();
         server
             .run_with_graceful_shutdown(

@@ -98,6 +98,13 @@ pub struct Settings {
     /// Words held in at least this many searched fields of the catalogue are kept in memory
     /// for search ahead of being asked (0 turns this off).
     pub search_warm_matches: u64,
+    /// Largest request body of a REST operation, in bytes (part uploads stream and are bounded
+    /// by their upload instead).
+    pub max_body_bytes: usize,
+    /// Largest GraphQL request body, and largest graphql-ws message, in bytes.
+    pub max_graphql_body_bytes: usize,
+    /// Seconds a connection may go without a byte either way before it is closed.
+    pub idle_timeout_s: u64,
 }
 
 impl Default for Settings {
@@ -130,6 +137,9 @@ impl Default for Settings {
             upload_sweep_interval_s: 60,
             upload_completing_timeout_s: 900,
             search_warm_matches: 2_000,
+            max_body_bytes: 1024 * 1024,
+            max_graphql_body_bytes: 256 * 1024,
+            idle_timeout_s: 120,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod catalog;
+pub mod flood;
 pub mod garage;
 pub mod kino;
 pub mod process;

@@ -45,6 +45,8 @@ codes! {
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The route exists but not with this method.";
     TooLarge = "too_large", PAYLOAD_TOO_LARGE, "The request body is larger than the route accepts.";
     TooManyRequests = "too_many_requests", TOO_MANY_REQUESTS, "Too many requests; wait and retry.";
+    QueryTooLarge = "query_too_large", BAD_REQUEST,
+        "The GraphQL operation asks for too much (root fields, fields, depth or cost); the message says which.";
     Internal = "internal", INTERNAL_SERVER_ERROR,
         "Something failed on the server; the cause is logged there, not sent.";
 

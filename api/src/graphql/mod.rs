@@ -7,6 +7,7 @@
 mod loaders;
 mod mutation;
 mod query;
+mod shape;
 mod subscription;
 mod types;
 
@@ -26,15 +27,16 @@ pub use subscription::Subscription;
 
 pub type KinoSchema = Schema<Query, Mutation, Subscription>;
 
-/// Deepest a query may nest.
-pub const MAX_DEPTH: usize = 12;
 /// Most a query may cost (a page costs its limit times what one item costs).
 pub const MAX_COMPLEXITY: usize = 5_000;
 
-/// Builds the schema with its limits.
+pub use shape::Limits;
+
+/// Builds the schema with its limits: the operation's shape is checked as soon as it is
+/// parsed ([`shape`]), its cost at validation; both before anything runs.
 pub fn schema(state: Option<AppState>) -> KinoSchema {
     let mut b = Schema::build(Query, Mutation, Subscription)
-        .limit_depth(MAX_DEPTH)
+        .extension(shape::Shape(Limits::default()))
         .limit_complexity(MAX_COMPLEXITY);
     if let Some(state) = state {
         b = b.data(state);
@@ -175,19 +177,59 @@ pub async fn subscribe(
 ) -> impl IntoResponse {
     let schema = schema.0.clone();
     let state = state.0.clone();
+    // An operation over the socket is bounded like one over POST.
+    let max = state.settings.max_graphql_body_bytes;
+    let ping_every = ping_interval(state.settings.idle_timeout_s);
+    let config = poem::web::websocket::WebSocketConfig::default()
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max));
     ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            async_graphql_poem::GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = payload["authorization"]
-                        .as_str()
-                        .or(payload["Authorization"].as_str())
-                        .map(|h| h.trim_start_matches("Bearer ").trim())
-                        .or(payload["token"].as_str())
-                        .map(str::to_owned);
-                    let user = user_for(&state, token.as_deref()).await;
-                    Ok(request_data(&state, user))
-                })
-                .serve()
+        .config(config)
+        .on_upgrade(move |socket| async move {
+            use futures::{SinkExt, StreamExt};
+            use poem::web::websocket::Message;
+            // Outgoing messages go through a channel so pings can be sent between them: a
+            // quiet subscription (a job still queued) then keeps its connection alive past
+            // the server's idle timeout, and a client gone without a word is found out.
+            let (mut sink, stream) = socket.split();
+            let (tx, mut rx) = futures::channel::mpsc::channel::<Message>(16);
+            let pump = async move {
+                let mut tick = tokio::time::interval(ping_every);
+                tick.tick().await;
+                loop {
+                    let message = tokio::select! {
+                        m = rx.next() => match m {
+                            Some(m) => m,
+                            None => break,
+                        },
+                        _ = tick.tick() => Message::ping(Vec::new()),
+                    };
+                    if sink.send(message).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = sink.close().await;
+            };
+            let serve =
+                async_graphql_poem::GraphQLWebSocket::new_with_pair(tx, stream, schema, protocol)
+                    .on_connection_init(move |payload| async move {
+                        let token = payload["authorization"]
+                            .as_str()
+                            .or(payload["Authorization"].as_str())
+                            .map(|h| h.trim_start_matches("Bearer ").trim())
+                            .or(payload["token"].as_str())
+                            .map(str::to_owned);
+                        let user = user_for(&state, token.as_deref()).await;
+                        Ok(request_data(&state, user))
+                    })
+                    .serve();
+            futures::join!(serve, pump);
         })
+}
+
+/// How often an open subscription socket is pinged: several times within the idle timeout,
+/// and at least every 30 s.
+fn ping_interval(idle_timeout_s: u64) -> std::time::Duration {
+    let quarter = std::time::Duration::from_secs(idle_timeout_s.max(1)) / 4;
+    quarter.min(std::time::Duration::from_secs(30))
 }

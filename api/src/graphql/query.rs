@@ -14,6 +14,11 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object};
 use std::sync::Arc;
 
+/// Most items one `continueWatching` answers with.
+const CONTINUE_MAX: u32 = 100;
+/// Most items one `history` answers with.
+const HISTORY_MAX: u32 = 200;
+
 /// The order of a listing.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
 #[graphql(name = "VideoSort")]
@@ -304,17 +309,21 @@ impl Query {
     }
 
     /// What the signed-in viewer stopped in the middle of, most recent first.
-    #[graphql(complexity = "1 + limit as usize * child_complexity")]
+    #[graphql(complexity = "1 + limit.clamp(1, CONTINUE_MAX) as usize * child_complexity")]
     async fn continue_watching(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "At most this many.", default = 20)] limit: u32,
     ) -> async_graphql::Result<Vec<GqlLibraryItem>> {
         let user = signed_in(ctx)?;
-        let rows =
-            library::continue_watching(&state(ctx).db, &state(ctx).cache, user, limit.min(100))
-                .await
-                .map_err(gql_error)?;
+        let rows = library::continue_watching(
+            &state(ctx).db,
+            &state(ctx).cache,
+            user,
+            limit.clamp(1, CONTINUE_MAX),
+        )
+        .await
+        .map_err(gql_error)?;
         Ok(rows
             .into_iter()
             .map(|(v, p)| GqlLibraryItem::new(v, p))
@@ -322,16 +331,21 @@ impl Query {
     }
 
     /// Everything the signed-in viewer watched, most recent first.
-    #[graphql(complexity = "1 + limit as usize * child_complexity")]
+    #[graphql(complexity = "1 + limit.clamp(1, HISTORY_MAX) as usize * child_complexity")]
     async fn history(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "At most this many.", default = 50)] limit: u32,
     ) -> async_graphql::Result<Vec<GqlLibraryItem>> {
         let user = signed_in(ctx)?;
-        let rows = library::history(&state(ctx).db, &state(ctx).cache, user, limit.clamp(1, 200))
-            .await
-            .map_err(gql_error)?;
+        let rows = library::history(
+            &state(ctx).db,
+            &state(ctx).cache,
+            user,
+            limit.clamp(1, HISTORY_MAX),
+        )
+        .await
+        .map_err(gql_error)?;
         Ok(rows
             .into_iter()
             .map(|(v, p)| GqlLibraryItem::new(v, p))

@@ -13,7 +13,21 @@ use futures::StreamExt;
 use poem::http::{HeaderMap, StatusCode, header};
 use poem::web::{Data, Path};
 use poem::{Body, Response, handler};
+use shared::Visibility;
 use shared::store::{ObjectStore, StoreError};
+
+/// How long, and by whom, a media response may be kept. Playlists change (a published ladder
+/// replaces the first rung, a subtitle track is added), segments never do. Only a public
+/// video's media may sit in shared caches: a private, unlisted or hidden video's would
+/// otherwise be served by a CDN or proxy to anyone who guessed or kept the URL.
+fn cache_control(public: bool, playlist: bool) -> &'static str {
+    match (public, playlist) {
+        (true, true) => "public, max-age=60",
+        (true, false) => "public, max-age=31536000, immutable",
+        (false, true) => "private, max-age=60",
+        (false, false) => "private, max-age=31536000, immutable",
+    }
+}
 
 /// Parses a single `bytes=` range against an object of `size` bytes.
 fn parse_range(value: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
@@ -69,19 +83,22 @@ pub async fn serve(
     };
     // The link is only as good as the video's current visibility: deleted videos serve
     // nothing, and a private or hidden one only through links issued to its owner or an admin.
-    match crate::catalog::videos::get(&state.db, &video_id).await {
+    let public = match crate::catalog::videos::get(&state.db, &video_id).await {
         Ok(Some(v))
             if v.state != shared::VideoState::Deleted
-                && (!v.restricted() || scope == MediaScope::Owner) => {}
+                && (!v.restricted() || scope == MediaScope::Owner) =>
+        {
+            v.visibility == Visibility::Public && !v.hidden()
+        }
         Ok(_) => return ErrorBody::response(Code::MediaNotFound, "no such media"),
         Err(e) => {
             tracing::error!(error = %e, "reading a video for media");
             return ErrorBody::response(Code::Internal, "internal error");
         }
-    }
+    };
     // Subtitle tracks live beside the versions; the master playlist lists them.
     if (path == shared::layout::MASTER_PLAYLIST || path.starts_with("subs/"))
-        && let Some(resp) = subtitled(&state, &video_id, version, &path).await
+        && let Some(resp) = subtitled(&state, &video_id, version, &path, public).await
     {
         return resp;
     }
@@ -105,11 +122,7 @@ pub async fn serve(
             return ErrorBody::response(Code::Internal, "internal error");
         }
     };
-    let cache = if path.ends_with(".m3u8") || path.starts_with("subs/") {
-        "public, max-age=60"
-    } else {
-        "public, max-age=31536000, immutable"
-    };
+    let cache = cache_control(public, path.ends_with(".m3u8") || path.starts_with("subs/"));
     let base = Response::builder()
         .header(header::ETAG, meta.etag.clone())
         .header(header::CACHE_CONTROL, cache)
@@ -170,7 +183,13 @@ pub async fn serve(
 /// Serves the playlists that depend on the video's subtitle tracks: the master playlist with
 /// a subtitle group (when there are tracks) and each track's media playlist. `None` lets the
 /// stored object answer.
-async fn subtitled(state: &AppState, video_id: &str, version: u32, path: &str) -> Option<Response> {
+async fn subtitled(
+    state: &AppState,
+    video_id: &str,
+    version: u32,
+    path: &str,
+    public: bool,
+) -> Option<Response> {
     let tracks = match crate::delivery::subtitles::list(&state.db, video_id).await {
         Ok(t) => t,
         Err(e) => {
@@ -180,7 +199,7 @@ async fn subtitled(state: &AppState, video_id: &str, version: u32, path: &str) -
     };
     let playlist = |body: String| {
         Response::builder()
-            .header(header::CACHE_CONTROL, "public, max-age=60")
+            .header(header::CACHE_CONTROL, cache_control(public, true))
             .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
             .header(header::CONTENT_TYPE, shared::layout::content_type("x.m3u8"))
             .body(body)

@@ -24,10 +24,13 @@ fn not_built() -> impl IntoResponse {
 }
 
 /// The endpoint for `/`: the bundle when `dir` holds one, a short notice otherwise.
-pub fn endpoint(dir: Option<&Path>) -> poem::endpoint::BoxEndpoint<'static> {
+///
+/// `connect` lists the origins besides this one the app talks to (the bucket browsers PUT
+/// upload parts to).
+pub fn endpoint(dir: Option<&Path>, connect: &[String]) -> poem::endpoint::BoxEndpoint<'static> {
     match dir
         .filter(|d| d.join("index.html").is_file())
-        .map(Bundle::load)
+        .map(|d| Bundle::load(d, connect))
     {
         Some(Ok(bundle)) => Arc::new(bundle).map_to_response().boxed(),
         Some(Err(e)) => {
@@ -51,10 +54,12 @@ struct File {
 
 struct Bundle {
     files: HashMap<String, File>,
+    /// The page's Content-Security-Policy.
+    policy: HeaderValue,
 }
 
 impl Bundle {
-    fn load(dir: &Path) -> std::io::Result<Self> {
+    fn load(dir: &Path, connect: &[String]) -> std::io::Result<Self> {
         let mut files = HashMap::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(d) = stack.pop() {
@@ -88,7 +93,12 @@ impl Bundle {
                 );
             }
         }
-        Ok(Self { files })
+        let index = std::str::from_utf8(&files["index.html"].body)
+            .map_err(std::io::Error::other)?
+            .to_owned();
+        let policy =
+            HeaderValue::from_str(&page_policy(&index, connect)).map_err(std::io::Error::other)?;
+        Ok(Self { files, policy })
     }
 
     fn answer(&self, req: &Request) -> Response {
@@ -114,6 +124,9 @@ impl Bundle {
             .header(header::ETAG, &file.etag)
             .header(header::VARY, "Accept-Encoding")
             .header("X-Content-Type-Options", "nosniff");
+        if file.mime.starts_with("text/html") {
+            resp = resp.header(header::CONTENT_SECURITY_POLICY, self.policy.clone());
+        }
         if matches_etag(req.headers(), &file.etag) {
             return resp.status(StatusCode::NOT_MODIFIED).finish();
         }
@@ -144,6 +157,45 @@ impl Endpoint for Bundle {
     async fn call(&self, req: Request) -> poem::Result<Response> {
         Ok(self.answer(&req))
     }
+}
+
+/// What the app's page may load: its own files, its one inline script (by hash), media and
+/// posters from this origin, the player's `blob:` streams and the `data:` clip it probes codec
+/// support with, and requests to this origin and `connect`. `'unsafe-eval'` is there because
+/// the UI drives the player through evaluated snippets (Dioxus's `document::eval` builds them
+/// with `Function`); with no other origin allowed to serve script, that opens no door an
+/// injected `<script>` could use.
+fn page_policy(index: &str, connect: &[String]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let inline: Vec<String> = inline_scripts(index)
+        .map(|js| {
+            let digest = sha2::Sha256::digest(js.as_bytes());
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    let connect: String = connect.iter().map(|o| format!(" {o}")).collect();
+    format!(
+        "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'{}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: data:; \
+         connect-src 'self'{connect}; worker-src 'self' blob:; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        inline.concat()
+    )
+}
+
+/// The bodies of the page's inline `<script>` elements.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (attrs, rest) = rest.split_once('>')?;
+        if attrs.contains("src=") {
+            return None;
+        }
+        rest.split_once("</script>").map(|(body, _)| body)
+    })
 }
 
 fn read_sibling(path: &Path, suffix: &str) -> std::io::Result<Option<Bytes>> {
@@ -228,6 +280,27 @@ mod tests {
             HeaderValue::from_str(accept).unwrap(),
         );
         h
+    }
+
+    #[test]
+    fn the_page_policy_allows_its_inline_script_by_hash_and_nothing_foreign() {
+        let html = "<link href=x><script type=\"module\">init();</script>\
+                    <script src=\"/assets/a.js\"></script>";
+        assert_eq!(inline_scripts(html).collect::<Vec<_>>(), ["init();"]);
+        let p = page_policy(html, &["https://bucket.example.com".into()]);
+        // printf 'init();' | openssl dgst -sha256 -binary | base64
+        let hash = "'sha256-GEnM5q1nYY/iACnyMTdov+tNp9OFcBnnDgNXUXaVNXc='";
+        assert!(
+            p.contains(&format!(
+                "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval' {hash};"
+            )),
+            "{p}"
+        );
+        assert!(
+            p.contains("connect-src 'self' https://bucket.example.com;"),
+            "{p}"
+        );
+        assert!(p.ends_with("frame-ancestors 'none'"), "{p}");
     }
 
     #[test]

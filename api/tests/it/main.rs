@@ -2,11 +2,13 @@
 //! generated REST client.
 
 mod accounts;
+mod bodies;
 mod bola;
 mod catalogue;
 mod conformance;
 mod discover;
 mod graphql_limits;
+mod headers;
 mod helpers;
 mod layering;
 mod library;

@@ -87,8 +87,38 @@ async fn media_is_signed_ranged_cached_and_typed() {
     let poster = http.get(format!("{base}/poster.jpg")).send().await.unwrap();
     assert_eq!(poster.headers()["content-type"], "image/jpeg");
 
-    // Private: gone for everyone else, media links included.
+    // Public media may sit in shared caches; an unlisted video's may not, through the same
+    // links.
+    let cache_control = |url: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.headers()["cache-control"].to_str().unwrap().to_owned()
+        }
+    };
+    assert!(cache_control(seg.clone()).await.starts_with("public,"));
+    assert!(
+        cache_control(master_url.clone())
+            .await
+            .starts_with("public,")
+    );
     let c = app.as_user(&token);
+    let unlisted = types::UpdateVideoRequest {
+        visibility: Some(types::Visibility::Unlisted),
+        ..Default::default()
+    };
+    c.update_video(&video_id, &unlisted).await.unwrap();
+    assert_eq!(
+        cache_control(seg.clone()).await,
+        "private, max-age=31536000, immutable"
+    );
+    assert_eq!(
+        cache_control(master_url.clone()).await,
+        "private, max-age=60"
+    );
+
+    // Private: gone for everyone else, media links included.
     let patch = types::UpdateVideoRequest {
         visibility: Some(types::Visibility::Private),
         ..Default::default()

@@ -247,6 +247,11 @@ impl S3Store {
             .into())
     }
 
+    /// The origin browsers PUT parts to (`scheme://host[:port]` of the bucket's URLs).
+    pub fn browser_origin(&self) -> String {
+        self.bucket().base_url().origin().ascii_serialization()
+    }
+
     /// Lets browsers at `origins` PUT parts straight to the bucket and read their ETags.
     pub async fn allow_browser_uploads(&self, origins: &[String]) -> Result<(), StoreError> {
         use base64::Engine as _;

@@ -323,6 +323,14 @@ async fn journey(screen: Screen) {
     look(&browser, screen, "sign in").await;
     sign_up_in_the_app(&browser, "viewer@example.com").await;
     wait_path(&browser, "/my-list").await;
+    // Everything from here to the next full page load runs under the page's
+    // Content-Security-Policy; anything it blocks is recorded and must be nothing.
+    js(
+        &browser,
+        "window.__blocked = []; document.addEventListener('securitypolicyviolation', \
+         e => window.__blocked.push(e.violatedDirective + ' ' + e.blockedURI)); return null;",
+    )
+    .await;
     until(
         &browser,
         15,
@@ -502,6 +510,15 @@ async fn journey(screen: Screen) {
     toggle.click().await.unwrap();
     element(&browser, ".watch .actions button[aria-pressed=true]").await;
 
+    // Sign-in, home, search and playback all ran under the page's policy without a block
+    // (the reloads below start a fresh page).
+    let blocked = js(&browser, "return window.__blocked;").await;
+    assert_eq!(
+        blocked,
+        serde_json::json!([]),
+        "blocked by the page's policy"
+    );
+
     // Leaving reports the position: Continue watching offers it with its progress bar.
     click(&browser, "nav a[href='/']").await;
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -591,6 +608,12 @@ async fn journey(screen: Screen) {
     click(&browser, "nav a[href='/account']").await;
     element(&browser, ".profile").await;
     look(&browser, screen, "account").await;
+    let page = reqwest::get(&base).await.unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"),
+        "{policy}"
+    );
     browser
         .goto(&format!("{base}/genre/testing"))
         .await
