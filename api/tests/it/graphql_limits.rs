@@ -5,7 +5,6 @@ use crate::helpers::{TestApp, spawn_app};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 async fn ask_as(base: &str, token: Option<&str>, query: &str) -> Value {
     let mut r = reqwest::Client::new()
@@ -210,14 +209,7 @@ async fn oversized_graphql_bodies_and_socket_messages_are_refused() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "too_large", "{body}");
 
-    let mut req = format!("{}/graphql/ws", app.base.replacen("http", "ws", 1))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut ws = crate::helpers::graphql_ws(&app.base).await;
     let init = json!({"type": "connection_init", "payload": {}}).to_string();
     ws.send(Message::Text(init.into())).await.unwrap();
     let ack = ws.next().await.unwrap().unwrap();

@@ -47,7 +47,7 @@ async fn every_response_says_nosniff_no_referrer_and_no_framing() {
 async fn idle_connections_close_and_subscription_sockets_are_kept_alive() {
     use futures::{SinkExt, StreamExt};
     use tokio::io::AsyncReadExt;
-    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    use tokio_tungstenite::tungstenite::Message;
     let app = crate::helpers::spawn_app_with(
         tempfile::tempdir().unwrap(),
         Some("mem://".into()),
@@ -63,14 +63,7 @@ async fn idle_connections_close_and_subscription_sockets_are_kept_alive() {
         .expect("an idle connection is closed");
     assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
 
-    let mut req = format!("ws://{addr}/graphql/ws")
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut ws = crate::helpers::graphql_ws(&app.base).await;
     let init = serde_json::json!({"type": "connection_init", "payload": {}}).to_string();
     ws.send(Message::Text(init.into())).await.unwrap();
     // Six seconds of silence from this side: three idle timeouts.

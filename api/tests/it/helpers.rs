@@ -286,3 +286,21 @@ where
     }
     panic!("{what} did not happen within two seconds");
 }
+
+/// A graphql-ws socket.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/graphql/ws` on `base` (`http://…`) speaking `graphql-transport-ws`, not yet
+/// initialised.
+pub async fn graphql_ws(base: &str) -> Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("{}/graphql/ws", base.replacen("http", "ws", 1))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}

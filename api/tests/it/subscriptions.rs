@@ -1,26 +1,16 @@
 //! `videoProcessing` over graphql-ws: the owner follows a video from upload to publication,
 //! fed by the database's live queries; others are refused.
 
+use crate::helpers::Ws;
 use crate::helpers::spawn_app;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use shared::client::types;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn open(base: &str, token: &str, video: &str) -> Ws {
-    let mut req = format!("{}/graphql/ws", base.replacen("http", "ws", 1))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut ws = crate::helpers::graphql_ws(base).await;
     let send = |v: Value| Message::Text(v.to_string().into());
     ws.send(send(
         json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}),
