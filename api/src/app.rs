@@ -7,12 +7,12 @@
 
 use crate::config::Settings;
 use crate::error::json_errors;
-use crate::http::{headers, limits, media, parts, web};
+use crate::http::{access_log, explorer, headers, limits, media, parts, slowloris, web};
 use crate::state::{AppState, Inner};
 use crate::{background, db, graphql, rest, signing::Signer};
 use anyhow::Context;
 use poem::listener::{Acceptor, TcpAcceptor};
-use poem::middleware::{Cors, Tracing};
+use poem::middleware::Cors;
 use poem::{EndpointExt, IntoEndpoint, Route, Server, get, handler, put};
 use shared::store::Store;
 use std::net::SocketAddr;
@@ -25,6 +25,8 @@ pub struct Application {
     addr: SocketAddr,
     state: AppState,
     observer: Option<rest::ResponseObserver>,
+    /// Printed at start-up while the install has no admin.
+    setup_token: Option<String>,
 }
 
 #[handler]
@@ -100,6 +102,15 @@ impl Application {
                 .context("setting the bucket's CORS rules for browser uploads")?;
         }
         let (signing, registration_token) = secrets(&db, &settings).await?;
+        let proxies = crate::identity::address::Proxies::parse(&settings.trusted_proxies)
+            .map_err(anyhow::Error::msg)?;
+        let limits = crate::identity::ratelimit::Limits::new(&settings);
+        let setup_token =
+            crate::identity::registration::setup_token(&db, settings.setup_token.as_deref())
+                .await
+                .context("preparing the first admin's setup token")?
+                // A configured token is known to whoever configured it: it is not printed.
+                .filter(|_| settings.setup_token.is_none());
         let listener = std::net::TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         listener.set_nonblocking(true)?;
@@ -116,7 +127,8 @@ impl Application {
             settings,
             registration_token,
             job_wake: Default::default(),
-            logins: Default::default(),
+            limits,
+            proxies,
             cache: Default::default(),
             sessions: Default::default(),
             pages: Default::default(),
@@ -126,6 +138,7 @@ impl Application {
             addr,
             state,
             observer: None,
+            setup_token,
         })
     }
 
@@ -172,13 +185,14 @@ impl Application {
             .at("/media/:token/:video/:version/*path", get(media::serve))
             .at(
                 "/graphql",
-                get(graphql::graphiql)
+                get(explorer::graphiql)
                     .post(graphql::execute)
                     .data(schema.clone())
                     // A body that is not a GraphQL request (a batch, say) is told so in JSON.
                     .catch_all_error(json_errors),
             )
             .at("/graphql/ws", get(graphql::subscribe).data(schema))
+            .at(format!("{}/:name", explorer::ASSETS), get(explorer::asset))
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
             .nest(
@@ -187,7 +201,7 @@ impl Application {
             )
             .around(limits::bounded)
             .with(Cors::new().expose_header("ETag"))
-            .with(Tracing)
+            .around(access_log::logged)
             .around(headers::secured)
             .data(state.clone());
 
@@ -217,10 +231,24 @@ impl Application {
             }));
         }
 
+        if let Some(token) = &self.setup_token {
+            let base = state
+                .settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.addr));
+            println!(
+                "kino has no admin yet: the account created with setup code {token} becomes \
+                 the admin ({base}/signin?code={token})"
+            );
+        }
         println!("kino listening on http://{}", self.addr);
         // A connection that neither sends nor receives for this long is closed, so idle
         // sockets cannot pile up. Subscriptions are pinged well within it.
-        let server = Server::new_with_acceptor(self.acceptor)
+        // A request head that trickles in (slowloris) is cut off at its own deadline.
+        let head_limit = Duration::from_secs(state.settings.header_read_timeout_s.max(1));
+        let acceptor = slowloris::HeadDeadline::new(self.acceptor, head_limit);
+        let server = Server::new_with_acceptor(acceptor)
             .idle_timeout(Duration::from_secs(state.settings.idle_timeout_s.max(1)));
         let stop = shutdown.clone();
         server

@@ -1,11 +1,11 @@
 //! Every loop the server runs beside its requests, started and stopped in one place: the job
 //! watchdog, the upload sweeper (expired uploads, replaced first playable versions, stuck
-//! completions), the change-feed followers (video cache, sessions, saved pages, job wake-up)
+//! completions, the reconciler, deleted videos' files), the change-feed followers (video cache, sessions, saved pages, job wake-up)
 //! and the search warm-up.
 
 use crate::catalog::search;
 use crate::changes;
-use crate::ingest::uploads;
+use crate::ingest::{reconcile, removal, uploads};
 use crate::queue::jobs;
 use crate::state::AppState;
 use std::future::Future;
@@ -99,7 +99,8 @@ async fn requeue_expired(state: AppState) {
 }
 
 /// The upload sweeper: abandoned uploads, first playable versions no signed URL can still
-/// name, and completions a crash left half done.
+/// name, completions a crash left half done, videos no job is moving on, and the files of
+/// deleted videos.
 async fn sweep(state: AppState) {
     match uploads::sweep_expired(&state.db, &state.store).await {
         Ok(0) => {}
@@ -115,5 +116,14 @@ async fn sweep(state: AppState) {
         Ok(0) => {}
         Ok(_) => state.job_wake.notify_waiters(),
         Err(e) => tracing::error!(error = %e, "completion recovery"),
+    }
+    match reconcile::reconcile(&state.db).await {
+        Ok(0) => {}
+        Ok(_) => state.job_wake.notify_waiters(),
+        Err(e) => tracing::error!(error = %e, "reconciler"),
+    }
+    let lease = state.settings.job_lease_s;
+    if let Err(e) = removal::sweep(&state.db, &state.store, lease).await {
+        tracing::error!(error = %e, "removing deleted videos' files");
     }
 }

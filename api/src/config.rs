@@ -80,6 +80,8 @@ pub struct Settings {
     pub job_max_attempts: u32,
     /// A retryable failure waits 2^attempt times this many seconds before the next attempt.
     pub job_retry_base_s: u64,
+    /// Days a worker's token stays valid without being used (it then registers again).
+    pub worker_token_idle_days: u32,
     /// Scratch directory of in-process workers.
     pub scratch_dir: Option<PathBuf>,
     /// In-process workers publish sources at least this long (seconds) as their lowest rung
@@ -105,6 +107,41 @@ pub struct Settings {
     pub max_graphql_body_bytes: usize,
     /// Seconds a connection may go without a byte either way before it is closed.
     pub idle_timeout_s: u64,
+    /// Seconds a client has to send a request's head (its line and headers).
+    pub header_read_timeout_s: u64,
+    /// Proxies (addresses or networks such as `10.0.0.0/8`) whose `X-Forwarded-For` names the
+    /// client; from anyone else the header is ignored.
+    pub trusted_proxies: Vec<String>,
+    /// New accounts one client address may create per hour (0: no limit).
+    pub signups_per_hour_per_address: u32,
+    /// Searches one client address may run per minute (0: no limit).
+    pub searches_per_minute_per_address: u32,
+    /// GraphQL requests and subscription sockets one client address may open per minute
+    /// (0: no limit).
+    pub graphql_per_minute_per_address: u32,
+    /// Views one client address may report per hour, signed in or not (0: no limit).
+    pub views_per_hour_per_address: u32,
+    /// Who may create an account: anyone (`open`), holders of an admin's invitation
+    /// (`invite`), or nobody (`closed`; the setup token still makes the first admin).
+    pub registration: Registration,
+    /// The role new accounts get; admins promote from there.
+    pub new_account_role: shared::Role,
+    /// The one-time token that makes its account the first admin. When unset, one is
+    /// generated and printed at start-up for as long as the install has no admin.
+    pub setup_token: Option<String>,
+    /// Bytes of sources one account may keep (0: no limit).
+    pub storage_quota_bytes: u64,
+    /// Uploads one account may open in 24 hours (0: no limit).
+    pub uploads_per_day: u32,
+}
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    Open,
+    Invite,
+    Closed,
 }
 
 impl Default for Settings {
@@ -129,6 +166,7 @@ impl Default for Settings {
             job_lease_s: 120,
             job_max_attempts: 5,
             job_retry_base_s: 5,
+            worker_token_idle_days: 30,
             scratch_dir: None,
             preview_min_s: 30.0,
             s3_access_key_id: None,
@@ -140,6 +178,17 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             max_graphql_body_bytes: 256 * 1024,
             idle_timeout_s: 120,
+            header_read_timeout_s: 20,
+            trusted_proxies: Vec::new(),
+            signups_per_hour_per_address: 10,
+            searches_per_minute_per_address: 120,
+            graphql_per_minute_per_address: 1200,
+            views_per_hour_per_address: 300,
+            registration: Registration::Open,
+            new_account_role: shared::Role::Viewer,
+            setup_token: None,
+            storage_quota_bytes: 100 * 1024 * 1024 * 1024,
+            uploads_per_day: 20,
         }
     }
 }
@@ -179,11 +228,16 @@ impl Settings {
         Ok(s)
     }
 
-    /// The database URL, defaulting to SurrealKV under the data dir.
+    /// The database URL, defaulting to SurrealKV under the data dir, synced to disk at every
+    /// commit: an answered write survives a power cut. (It is the engine's default too; named
+    /// here so that no environment setting of the engine can quietly turn it off.)
     pub fn db_url(&self) -> String {
-        self.db
-            .clone()
-            .unwrap_or_else(|| format!("surrealkv://{}", self.data_dir.join("db").display()))
+        self.db.clone().unwrap_or_else(|| {
+            format!(
+                "surrealkv://{}?sync=every",
+                self.data_dir.join("db").display()
+            )
+        })
     }
 
     /// Explicit S3 credentials from the settings, when both halves are set.

@@ -111,6 +111,16 @@ const MIGRATIONS: &[(u32, &str)] = &[
     DEFINE INDEX IF NOT EXISTS view_video ON view FIELDS video_id;
     "#,
     ),
+    (
+        5,
+        r#"
+    DEFINE TABLE IF NOT EXISTS tombstone SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS tombstone_due ON tombstone FIELDS next_at;
+    DEFINE TABLE IF NOT EXISTS invite SCHEMALESS;
+    DEFINE TABLE IF NOT EXISTS usage SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS upload_owner_created ON upload FIELDS owner_id, created_at;
+    "#,
+    ),
 ];
 
 /// How long a remote database is waited for at startup: it may still be starting, as when a
@@ -229,6 +239,28 @@ where
             }
             other => return other,
         }
+    }
+}
+
+/// The error a multi-statement answer failed with, if any: the write conflict when one
+/// statement carries it (the others of a failed transaction only say it failed), so that
+/// [`retry_conflicts`] sees it.
+pub fn failure(resp: &mut surrealdb::IndexedResults) -> Option<surrealdb::Error> {
+    first_failure(errors(resp))
+}
+
+/// The errors of a multi-statement answer, in statement order.
+pub fn errors(resp: &mut surrealdb::IndexedResults) -> Vec<surrealdb::Error> {
+    let mut errors: Vec<(usize, surrealdb::Error)> = resp.take_errors().into_iter().collect();
+    errors.sort_by_key(|(i, _)| *i);
+    errors.into_iter().map(|(_, e)| e).collect()
+}
+
+/// [`failure`] of errors already taken: the conflict, else the first statement's error.
+pub fn first_failure(mut errors: Vec<surrealdb::Error>) -> Option<surrealdb::Error> {
+    match errors.iter().position(is_conflict) {
+        Some(i) => Some(errors.swap_remove(i)),
+        None => errors.into_iter().next(),
     }
 }
 

@@ -21,8 +21,10 @@ pub struct Inner {
     pub registration_token: String,
     /// Woken whenever a job is queued, so long-polling workers pick it up at once.
     pub job_wake: Arc<Notify>,
-    /// Failed sign-ins, for rate limiting.
-    pub logins: crate::identity::ratelimit::LoginLimiter,
+    /// Rate limits per client address and per account.
+    pub limits: crate::identity::ratelimit::Limits,
+    /// The proxies whose `X-Forwarded-For` is believed.
+    pub proxies: crate::identity::address::Proxies,
     /// Hot reads, kept coherent by the database's change feed.
     pub cache: Arc<crate::catalog::cache::Cache>,
     /// Signed-in sessions, kept coherent by the database's change feed.
@@ -34,6 +36,13 @@ pub struct Inner {
 impl AppState {
     pub fn new(inner: Inner) -> Self {
         AppState(Arc::new(inner))
+    }
+}
+
+impl AppState {
+    /// The key rate limits count a request's client under.
+    pub fn client_key(&self, req: &poem::Request) -> Option<String> {
+        self.proxies.client(req).map(crate::identity::address::key)
     }
 }
 

@@ -62,6 +62,7 @@ pub async fn creator(base: &str, email: &str) -> client::Client {
             email: email.into(),
             password: "correct horse battery".into(),
             display_name: "Creator".into(),
+            invite_code: None,
         })
         .await
         .unwrap()

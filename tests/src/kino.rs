@@ -42,6 +42,10 @@ pub struct Kino {
     pub url: String,
 }
 
+/// The setup token every `kino` the tests start is given: signing up with it as the
+/// `invite_code` makes the admin.
+pub const SETUP_TOKEN: &str = "kino-test-setup";
+
 /// Starts `kino` on a free port with its data in `data` and waits until it listens.
 pub fn start(data: &Path, opts: &Options) -> Kino {
     start_with_bin(&bin(), data, opts)
@@ -67,7 +71,11 @@ pub fn start_with_bin(bin: &Path, data: &Path, opts: &Options) -> Kino {
     if let Some(web) = &opts.web_dir {
         cmd.arg("--web-dir").arg(web);
     }
+    // Accounts the tests create upload, and the admin comes from a known setup token; a
+    // test's own `env` may say otherwise.
     let mut child = cmd
+        .env("KINO_NEW_ACCOUNT_ROLE", "creator")
+        .env("KINO_SETUP_TOKEN", SETUP_TOKEN)
         .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env(
             "RUST_LOG",
@@ -80,9 +88,13 @@ pub fn start_with_bin(bin: &Path, data: &Path, opts: &Options) -> Kino {
     let stdout = child.stdout.take().expect("kino's stdout is piped");
     let process = Guard(child);
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("kino prints its address");
+    let mut out = BufReader::new(stdout);
+    // Lines before the address (the first admin's setup code) are skipped.
+    while !line.starts_with("kino listening on") {
+        line.clear();
+        let n = out.read_line(&mut line).expect("kino prints its address");
+        assert!(n > 0, "kino exited before listening");
+    }
     let url = line
         .trim()
         .rsplit(' ')

@@ -57,3 +57,49 @@ async fn a_256_mib_sign_in_body_is_refused_without_being_held() {
     let r = reqwest::get(format!("{}/healthz", k.url)).await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn a_signup_flood_waits_for_hashing_slots_instead_of_growing_the_heap() {
+    let data = tempfile::tempdir().unwrap();
+    let k = kino::start(
+        data.path(),
+        &kino::Options {
+            db: Some("mem://".into()),
+            // Every hash is let through the address limit: the slots are what is under test.
+            env: vec![("KINO_SIGNUPS_PER_HOUR_PER_ADDRESS".into(), "0".into())],
+            ..Default::default()
+        },
+    );
+    let http = reqwest::Client::new();
+    let signup = |n: usize| {
+        let http = http.clone();
+        let url = format!("{}/api/v1/auth/signup", k.url);
+        async move {
+            let r = http
+                .post(url)
+                .json(&serde_json::json!({
+                    "email": format!("flood{n}@example.com"),
+                    "password": "a long enough password",
+                    "display_name": format!("Flood {n}"),
+                }))
+                .send()
+                .await
+                .unwrap();
+            r.status().as_u16()
+        }
+    };
+    assert_eq!(signup(0).await, 201);
+    let before = peak_rss(k.process.id());
+    let answers = futures::future::join_all((1..=200).map(signup)).await;
+    let grown = peak_rss(k.process.id()).saturating_sub(before);
+    let created = answers.iter().filter(|s| **s == 201).count();
+    let busy = answers.iter().filter(|s| **s == 429).count();
+    println!(
+        "200 parallel signups: {created} created, {busy} told to retry; peak RSS grew by {:.1} MiB",
+        grown as f64 / MIB as f64
+    );
+    assert_eq!(created + busy, 200, "{answers:?}");
+    assert!(created > 0);
+    // A few hashes' 19 MiB at a time; unbounded, 200 of them held 3.8 GiB.
+    assert!(grown < 192 * MIB, "peak RSS grew by {grown} bytes");
+}

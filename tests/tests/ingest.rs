@@ -63,6 +63,7 @@ async fn kino_killed_mid_upload_comes_back_and_the_upload_completes_intact() {
             email: "creator@example.com".into(),
             password: "correct horse battery".into(),
             display_name: "Creator".into(),
+            invite_code: None,
         })
         .await
         .unwrap()

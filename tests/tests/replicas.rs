@@ -38,9 +38,25 @@ async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
 
 /// Signs `email` up through `base`; the new session's token.
 async fn signup(http: &reqwest::Client, base: &str, email: &str) -> String {
-    let (status, body) = send(http.post(format!("{base}/api/v1/auth/signup")).json(
-        &json!({"email": email, "password": "correct horse battery", "display_name": "Someone"}),
-    ))
+    signup_with(http, base, email, None).await
+}
+
+/// Signs `email` up through `base` with an invitation or setup code; the session's token.
+async fn signup_with(
+    http: &reqwest::Client,
+    base: &str,
+    email: &str,
+    code: Option<&str>,
+) -> String {
+    let (status, body) = send(
+        http.post(format!("{base}/api/v1/auth/signup"))
+            .json(&json!({
+                "email": email,
+                "password": "correct horse battery",
+                "display_name": "Someone",
+                "invite_code": code,
+            })),
+    )
     .await;
     assert_eq!(status, 201, "{body}");
     body["token"].as_str().expect("a session token").to_owned()
@@ -368,9 +384,9 @@ async fn sessions_ended_or_changed_through_one_replica_are_honoured_by_the_other
     let me = |base: &str, token: &str| http.get(format!("{base}/api/v1/me")).bearer_auth(token);
     let second = Duration::from_secs(1);
 
-    // The first account is the admin; a creator signs in on two devices, both used on A, so A
-    // holds both sessions in memory.
-    let admin = signup(&http, &b.url, "admin@example.com").await;
+    // The setup token makes the admin; a creator signs in on two devices, both used on A, so
+    // A holds both sessions in memory.
+    let admin = signup_with(&http, &b.url, "admin@example.com", Some(kino::SETUP_TOKEN)).await;
     let laptop = signup(&http, &b.url, "c@example.com").await;
     let (status, login) = send(
         http.post(format!("{}/api/v1/auth/login", b.url))

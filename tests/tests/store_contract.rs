@@ -188,8 +188,20 @@ async fn multipart_upload_resumes_and_joins(store: &Store) {
     assert_eq!(listed[0].size, part as u64);
 
     // A presigned URL, where the backend has them, takes a plain PUT.
-    let p1 = match store.part_url(&up, 1, Duration::from_secs(600)) {
+    let p1 = match store.part_url(&up, 1, part as u64, Duration::from_secs(600)) {
         Some(url) => {
+            // The size is signed: the bucket refuses a bigger body and stores nothing of it.
+            let mut bigger = slices[0].to_vec();
+            bigger.extend_from_slice(&[0u8; 1024]);
+            // Refused with 403, or cut off while the body is still being sent.
+            let r = reqwest::Client::new().put(&url).body(bigger).send().await;
+            if let Ok(r) = r {
+                assert_eq!(r.status().as_u16(), 403, "an oversized part was taken");
+            }
+            assert_eq!(
+                store.list_parts(&up).await.unwrap(),
+                vec![p2.clone(), p3.clone()]
+            );
             let r = reqwest::Client::new()
                 .put(&url)
                 .body(slices[0].to_vec())

@@ -93,8 +93,9 @@ impl Worker {
         Ok(Worker { client, store, cfg })
     }
 
-    /// Leases and runs jobs until cancelled.
-    pub async fn run(&self, cancel: CancellationToken) {
+    /// Leases and runs jobs until cancelled, or until the api no longer takes this worker's
+    /// token (it lapsed unused, or an admin revoked it); then it returns `false`.
+    pub async fn run(&self, cancel: CancellationToken) -> bool {
         let mut backoff = Duration::from_millis(500);
         while !cancel.is_cancelled() {
             let lease = tokio::select! {
@@ -108,6 +109,10 @@ impl Worker {
                         self.execute(job, &cancel).await;
                     }
                 }
+                Err(e) if e.status().is_some_and(|s| s.as_u16() == 401) => {
+                    tracing::warn!("the api no longer takes this worker's token");
+                    return false;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "leasing a job");
                     tokio::select! {
@@ -118,6 +123,7 @@ impl Worker {
                 }
             }
         }
+        true
     }
 
     /// Runs one leased job to completion or failure and reports the outcome.
@@ -353,9 +359,17 @@ where
     }
 }
 
-/// Registers and runs one worker until `cancel` fires.
+/// Registers and runs one worker until `cancel` fires, registering again whenever its token
+/// stops being taken.
 pub async fn run_worker(cfg: WorkerConfig, cancel: CancellationToken) -> anyhow::Result<()> {
-    let worker = Worker::register(cfg, &cancel).await?;
-    worker.run(cancel).await;
-    Ok(())
+    loop {
+        let worker = Worker::register(cfg.clone(), &cancel).await?;
+        if worker.run(cancel.clone()).await {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
 }

@@ -27,6 +27,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             run(root, &["transcode".to_owned()])?;
             run(root, &["upload".to_owned()])?;
             run(root, &["api".to_owned()])?;
+            run(root, &["sync".to_owned()])?;
             run(root, &["web".to_owned()])
         }
         Some("transcode") => {
@@ -50,6 +51,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         // In-process on an embedded database, with its hello-world baseline in the same
         // runtime; sizes come from KINO_BENCH_VIDEOS and KINO_BENCH_SEARCH_VIDEOS.
         Some("api") => sh::run(&mut example(root, "api", "bench_api")),
+        // The embedded database synced at every commit against flushing left to the OS.
+        Some("sync") => sh::run(&mut example(root, "api", "bench_sync")),
         // The browser's view of the app: built like the tests build it (the web bundle, then
         // the workspace's debug binaries and examples in the test build's one feature
         // resolution, so nothing is compiled twice), timed in Chromium.
@@ -66,6 +69,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
                     .env("KINO_WEB_DIR", web),
             )
         }
-        Some(other) => bail!("unknown benchmark `{other}` (known: transcode, upload, api, web)"),
+        Some(other) => {
+            bail!("unknown benchmark `{other}` (known: transcode, upload, api, sync, web)")
+        }
     }
 }

@@ -468,6 +468,17 @@ impl Cache {
         self.changes.load(Ordering::Relaxed)
     }
 
+    /// A write this replica made to a video: its entry and the lists built from it go now,
+    /// not when the change feed brings the write, so this replica's next read sees it (a
+    /// video made private at once gets links scoped to its owner). A read already at the
+    /// database does not keep what it fetched.
+    pub async fn forget_video(&self, id: &str) {
+        self.note_edit(Some(HashSet::new()), None);
+        self.videos.invalidate(id).await;
+        self.catalogue.invalidate_all();
+        self.popular_in.invalidate_all();
+    }
+
     /// Applies one change to a video record.
     async fn apply(&self, record: &serde_json::Value) {
         let Some(id) = record_key(record) else {

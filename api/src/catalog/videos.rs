@@ -450,6 +450,18 @@ pub async fn update(db: &Db, video: &Video, patch: Patch) -> Result<Video, ApiEr
         .ok_or_else(|| ApiError::new(Code::VideoNotFound, "video vanished"))
 }
 
+/// The statement behind [`set_state`] for every state but `deleted`, over `$video`, `$state`
+/// and `$reason`, for transactions that move a video along with something else.
+pub const SET_STATE: &str = "UPDATE type::record('video', $video) SET failure_reason = $reason,
+    state = IF state IN ['published', 'deleted'] { state } ELSE { $state }";
+
+/// The statement that publishes `$version` of `$video` (of `$duration` seconds), unless it
+/// was deleted: the one pointer flip that makes new renditions visible.
+pub const PUBLISH: &str = "UPDATE type::record('video', $video) SET state = 'published',
+    published_version = $version, duration_s = $duration, failure_reason = NONE,
+    published_at = published_at ?? $now
+    WHERE state != 'deleted'";
+
 /// Moves a video to a new state, recording a failure reason when there is one. A published
 /// video stays published (and watchable) whatever happens to later transcodes, and a deleted
 /// one stays deleted; only deletion applies to every video.
@@ -460,13 +472,12 @@ pub async fn set_state(
     reason: Option<String>,
 ) -> Result<(), ApiError> {
     let sql = if state == VideoState::Deleted {
-        "UPDATE type::record('video', $id) SET state = $state, failure_reason = $reason"
+        "UPDATE type::record('video', $video) SET state = $state, failure_reason = $reason"
     } else {
-        "UPDATE type::record('video', $id) SET failure_reason = $reason,
-            state = IF state IN ['published', 'deleted'] { state } ELSE { $state }"
+        SET_STATE
     };
     db.query(sql)
-        .bind(("id", id.to_owned()))
+        .bind(("video", id.to_owned()))
         .bind(("state", state.as_str().to_owned()))
         .bind(("reason", reason))
         .await?
@@ -496,11 +507,6 @@ pub async fn next_version(db: &Db, id: &str) -> Result<u32, ApiError> {
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("video {id} has no version counter")))
 }
 
-/// Publishes a version: the one pointer flip that makes new renditions visible.
-pub async fn publish(db: &Db, id: &str, version: u32, duration_s: f64) -> Result<(), ApiError> {
-    flip(db, id, version, duration_s, "").await
-}
-
 /// Points a video at a version (when `condition` also holds) and marks it published.
 async fn flip(
     db: &Db,
@@ -509,16 +515,12 @@ async fn flip(
     duration_s: f64,
     condition: &str,
 ) -> Result<(), ApiError> {
-    db.query(format!(
-        "UPDATE type::record('video', $id) SET state = 'published', published_version = $v,
-            duration_s = $d, failure_reason = NONE, published_at = published_at ?? $now
-         WHERE state != 'deleted' {condition}"
-    ))
-    .bind(("id", id.to_owned()))
-    .bind(("v", version))
-    .bind(("d", duration_s))
-    .bind(("now", db::now()))
-    .await?
-    .check()?;
+    db.query(format!("{PUBLISH} {condition}"))
+        .bind(("video", id.to_owned()))
+        .bind(("version", version))
+        .bind(("duration", duration_s))
+        .bind(("now", db::now()))
+        .await?
+        .check()?;
     Ok(())
 }

@@ -15,17 +15,13 @@ pub fn user_key(user: &User) -> String {
 }
 
 /// Who is watching: a signed-in account, or an anonymous viewer known only by a keyed hash
-/// of their address and user agent (never stored in the clear).
-pub fn viewer_key(
-    signer: &Signer,
-    user: Option<&User>,
-    address: Option<&str>,
-    agent: Option<&str>,
-) -> String {
+/// of their client address (never stored in the clear). The user agent is left out on
+/// purpose: anyone can rotate it, so counting it would let one client count as many.
+pub fn viewer_key(signer: &Signer, user: Option<&User>, address: Option<&str>) -> String {
     match user {
         Some(u) => user_key(u),
         None => {
-            let message = format!("viewer\n{}\n{}", address.unwrap_or(""), agent.unwrap_or(""));
+            let message = format!("viewer\n{}", address.unwrap_or(""));
             let sig = signer.sign(&message, 0);
             format!("a:{}", &sig[..sig.len().min(22)])
         }
@@ -80,9 +76,9 @@ mod tests {
     #[test]
     fn anonymous_viewers_are_hashed_and_stable() {
         let signer = Signer::new("secret");
-        let a = viewer_key(&signer, None, Some("10.0.0.1"), Some("tv"));
-        assert_eq!(a, viewer_key(&signer, None, Some("10.0.0.1"), Some("tv")));
-        assert_ne!(a, viewer_key(&signer, None, Some("10.0.0.2"), Some("tv")));
+        let a = viewer_key(&signer, None, Some("10.0.0.1"));
+        assert_eq!(a, viewer_key(&signer, None, Some("10.0.0.1")));
+        assert_ne!(a, viewer_key(&signer, None, Some("10.0.0.2")));
         assert!(a.starts_with("a:") && !a.contains("10.0.0.1"));
     }
 }

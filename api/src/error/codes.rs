@@ -45,6 +45,8 @@ codes! {
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "The route exists but not with this method.";
     TooLarge = "too_large", PAYLOAD_TOO_LARGE, "The request body is larger than the route accepts.";
     TooManyRequests = "too_many_requests", TOO_MANY_REQUESTS, "Too many requests; wait and retry.";
+    TooManySubscriptions = "too_many_subscriptions", TOO_MANY_REQUESTS,
+        "The connection or the account runs as many subscriptions as allowed: end one first.";
     QueryTooLarge = "query_too_large", BAD_REQUEST,
         "The GraphQL operation asks for too much (root fields, fields, depth or cost); the message says which.";
     Internal = "internal", INTERNAL_SERVER_ERROR,
@@ -65,6 +67,10 @@ codes! {
     InvalidDisplayName = "invalid_display_name", BAD_REQUEST, "The display name is empty or too long.";
     UserNotFound = "user_not_found", NOT_FOUND, "No such account.";
     LastAdmin = "last_admin", CONFLICT, "The install's last admin cannot be demoted.";
+    RegistrationClosed = "registration_closed", FORBIDDEN,
+        "The install takes new accounts by invitation only, or not at all; the message says which.";
+    InvalidInvite = "invalid_invite", BAD_REQUEST,
+        "The invitation or setup code was used already, has expired or was mistyped.";
 
     // Catalogue and library.
     VideoNotFound = "video_not_found", NOT_FOUND,
@@ -97,6 +103,10 @@ codes! {
     UploadTooLarge = "upload_too_large", PAYLOAD_TOO_LARGE, "The file is larger than the install accepts.";
     TooManyOpenUploads = "too_many_open_uploads", TOO_MANY_REQUESTS,
         "The account has as many unfinished uploads as allowed: complete or abort one.";
+    TooManyUploadsToday = "too_many_uploads_today", TOO_MANY_REQUESTS,
+        "The account opened as many uploads in the last 24 hours as allowed.";
+    StorageQuotaExceeded = "storage_quota_exceeded", FORBIDDEN,
+        "The upload would take the account past its storage quota: delete videos or ask an admin.";
     UploadPartInvalid = "upload_part_invalid", BAD_REQUEST, "The part number is outside the upload's parts.";
     UploadPartTooLarge = "upload_part_too_large", PAYLOAD_TOO_LARGE, "The part's body is not the size the upload expects.";
     UploadPartsInvalid = "upload_parts_invalid", BAD_REQUEST, "`complete` must list every part once, in order.";
@@ -113,6 +123,7 @@ codes! {
 
     // Workers and jobs.
     JobNotFound = "job_not_found", NOT_FOUND, "No such job.";
+    WorkerNotFound = "worker_not_found", NOT_FOUND, "No such worker.";
     JobLeaseLost = "job_lease_lost", CONFLICT,
         "The worker's lease on the job expired or belongs to a newer attempt; drop the work.";
     NoPreviewExpected = "no_preview_expected", CONFLICT, "The job was not asked for a first playable version.";

@@ -8,6 +8,7 @@ mod loaders;
 mod mutation;
 mod query;
 mod shape;
+mod socket;
 mod subscription;
 mod types;
 
@@ -15,14 +16,14 @@ use crate::error::ApiError;
 use crate::identity::accounts::User;
 use crate::state::AppState;
 use async_graphql::dataloader::{DataLoader, HashMapCache};
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{Context, ErrorExtensions, Schema};
-use poem::web::{Data, Html};
-use poem::{IntoResponse, Request, handler};
+use poem::web::Data;
+use poem::{Request, handler};
 
 use crate::pages::{self, Pages};
 pub use mutation::Mutation;
 pub use query::Query;
+pub use socket::subscribe;
 pub use subscription::Subscription;
 
 pub type KinoSchema = Schema<Query, Mutation, Subscription>;
@@ -37,6 +38,7 @@ pub use shape::Limits;
 pub fn schema(state: Option<AppState>) -> KinoSchema {
     let mut b = Schema::build(Query, Mutation, Subscription)
         .extension(shape::Shape(Limits::default()))
+        .extension(socket::SessionCheck)
         .limit_complexity(MAX_COMPLEXITY);
     if let Some(state) = state {
         b = b.data(state);
@@ -67,9 +69,23 @@ fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
     ctx.data_unchecked::<AppState>()
 }
 
+/// The rate-limit key of the client a request came from.
+struct Client(Option<String>);
+
+/// Charges one search to the asking client.
+fn charge_search(ctx: &Context<'_>) -> async_graphql::Result<()> {
+    let client = ctx.data_opt::<Client>().and_then(|c| c.0.as_deref());
+    state(ctx).limits.search(client).map_err(gql_error)
+}
+
 /// The per-request data: who is asking, and the loaders that batch their lookups.
-fn request_data(state: &AppState, user: Option<User>) -> async_graphql::Data {
+fn request_data(
+    state: &AppState,
+    user: Option<User>,
+    client: Option<String>,
+) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
+    data.insert(Client(client));
     data.insert(loaders::Prefetched::default());
     // Per request, so remembering what was loaded is safe and saves asking twice.
     data.insert(DataLoader::with_cache(
@@ -102,16 +118,6 @@ async fn user_for(state: &AppState, token: Option<&str>) -> Option<User> {
     }
 }
 
-#[handler]
-pub async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish(),
-    )
-}
-
 /// Executes a GraphQL request as the user its bearer token names (or anonymously).
 #[handler]
 pub async fn execute(
@@ -120,6 +126,10 @@ pub async fn execute(
     req: &Request,
     gql: async_graphql_poem::GraphQLRequest,
 ) -> poem::Response {
+    let client = state.client_key(req);
+    if let Err(e) = state.limits.graphql(client.as_deref()) {
+        return refused(&e);
+    }
     let user = user_for(&state, crate::identity::sessions::bearer_token(req)).await;
     let viewer = user.as_ref().map(|u| u.id.clone());
     let mut request = gql.0;
@@ -131,7 +141,7 @@ pub async fn execute(
         return json(body);
     }
     let stamp = state.pages.stamp(&state.cache);
-    request.data = request_data(&state, user);
+    request.data = request_data(&state, user, client);
     let response = schema.execute(request).await;
     let body = match serde_json::to_vec(&response) {
         Ok(body) => bytes::Bytes::from(body),
@@ -159,77 +169,18 @@ pub async fn execute(
     json(body)
 }
 
+/// A request turned away before it ran, as a GraphQL response with the error's status.
+fn refused(e: &ApiError) -> poem::Response {
+    let body = serde_json::json!({
+        "errors": [{"message": e.body().message, "extensions": {"code": e.code().name()}}]
+    });
+    let mut r = json(bytes::Bytes::from(body.to_string()));
+    r.set_status(e.status());
+    r
+}
+
 fn json(body: bytes::Bytes) -> poem::Response {
     poem::Response::builder()
         .content_type("application/json")
         .body(body)
-}
-
-/// Subscriptions over a WebSocket (`graphql-transport-ws` or the older `graphql-ws`
-/// protocol). Clients authenticate in `connection_init`: `{"authorization": "Bearer …"}`
-/// (or `{"token": "…"}`).
-#[handler]
-pub async fn subscribe(
-    schema: Data<&KinoSchema>,
-    state: Data<&AppState>,
-    protocol: async_graphql_poem::GraphQLProtocol,
-    ws: poem::web::websocket::WebSocket,
-) -> impl IntoResponse {
-    let schema = schema.0.clone();
-    let state = state.0.clone();
-    // An operation over the socket is bounded like one over POST.
-    let max = state.settings.max_graphql_body_bytes;
-    let ping_every = ping_interval(state.settings.idle_timeout_s);
-    let config = poem::web::websocket::WebSocketConfig::default()
-        .max_message_size(Some(max))
-        .max_frame_size(Some(max));
-    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .config(config)
-        .on_upgrade(move |socket| async move {
-            use futures::{SinkExt, StreamExt};
-            use poem::web::websocket::Message;
-            // Outgoing messages go through a channel so pings can be sent between them: a
-            // quiet subscription (a job still queued) then keeps its connection alive past
-            // the server's idle timeout, and a client gone without a word is found out.
-            let (mut sink, stream) = socket.split();
-            let (tx, mut rx) = futures::channel::mpsc::channel::<Message>(16);
-            let pump = async move {
-                let mut tick = tokio::time::interval(ping_every);
-                tick.tick().await;
-                loop {
-                    let message = tokio::select! {
-                        m = rx.next() => match m {
-                            Some(m) => m,
-                            None => break,
-                        },
-                        _ = tick.tick() => Message::ping(Vec::new()),
-                    };
-                    if sink.send(message).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = sink.close().await;
-            };
-            let serve =
-                async_graphql_poem::GraphQLWebSocket::new_with_pair(tx, stream, schema, protocol)
-                    .on_connection_init(move |payload| async move {
-                        let token = payload["authorization"]
-                            .as_str()
-                            .or(payload["Authorization"].as_str())
-                            .map(|h| h.trim_start_matches("Bearer ").trim())
-                            .or(payload["token"].as_str())
-                            .map(str::to_owned);
-                        let user = user_for(&state, token.as_deref()).await;
-                        Ok(request_data(&state, user))
-                    })
-                    .serve();
-            futures::join!(serve, pump);
-        })
-}
-
-/// How often an open subscription socket is pinged: several times within the idle timeout,
-/// and at least every 30 s.
-fn ping_interval(idle_timeout_s: u64) -> std::time::Duration {
-    let quarter = std::time::Duration::from_secs(idle_timeout_s.max(1)) / 4;
-    quarter.min(std::time::Duration::from_secs(30))
 }

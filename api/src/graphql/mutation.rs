@@ -52,6 +52,7 @@ impl Mutation {
             poster: input.poster,
         };
         let v = videos::update(db, &v, patch).await.map_err(gql_error)?;
+        state(ctx).cache.forget_video(&v.id).await;
         Ok(GqlVideo(v))
     }
 
@@ -62,9 +63,10 @@ impl Mutation {
         let v = videos::get_managed(&s.db, &id, user)
             .await
             .map_err(gql_error)?;
-        crate::ingest::removal::delete_video(&s.db, &s.store, &v)
+        crate::ingest::removal::delete_video(&s.db, &s.store, &v, s.settings.job_lease_s)
             .await
             .map_err(gql_error)?;
+        s.cache.forget_video(&v.id).await;
         Ok(id)
     }
 
@@ -81,6 +83,7 @@ impl Mutation {
         let v = moderation::hide(&state(ctx).db, user, &id, &reason)
             .await
             .map_err(gql_error)?;
+        state(ctx).cache.forget_video(&v.id).await;
         Ok(GqlVideo(v))
     }
 
@@ -90,6 +93,7 @@ impl Mutation {
         let v = moderation::restore(&state(ctx).db, user, &id)
             .await
             .map_err(gql_error)?;
+        state(ctx).cache.forget_video(&v.id).await;
         Ok(GqlVideo(v))
     }
 

@@ -254,6 +254,7 @@ impl Query {
         #[graphql(desc = "The cursor of the hit to continue after.")] after: Option<String>,
         #[graphql(desc = "Page size, 1 to 100.", default = 24)] first: u32,
     ) -> async_graphql::Result<Connection<String, GqlSearchHit>> {
+        super::charge_search(ctx)?;
         let limit = first.clamp(1, 100);
         let offset = match &after {
             None => 0,

@@ -1,5 +1,6 @@
 //! Live updates over graphql-ws, fed by SurrealDB live queries.
 
+use super::socket::Slot;
 use super::types::GqlProcessing;
 use super::{gql_error, signed_in, state};
 use crate::catalog::videos;
@@ -60,6 +61,8 @@ impl Subscription {
         let v = videos::get_managed(&db, &id, user)
             .await
             .map_err(gql_error)?;
+        // Held for as long as the stream runs.
+        let slot = Slot::take(ctx, state(ctx), user).map_err(gql_error)?;
         let video_id = v.id.clone();
         // Follow first, then read, so no change falls between the two.
         let jobs = db
@@ -100,7 +103,11 @@ impl Subscription {
                 };
                 async move { out }
             })
-            .filter_map(|s| async move { s });
+            .filter_map(|s| async move { s })
+            .map(move |s| {
+                let _held = &slot;
+                s
+            });
         Ok(updates)
     }
 }

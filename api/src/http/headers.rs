@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 /// The policy of responses that are not pages.
 pub const NOT_A_PAGE: &str = "default-src 'none'; frame-ancestors 'none'";
-/// The policy of pages that bring their own scripts (the API explorers).
+/// The policy of pages that bring their own scripts (Swagger UI, whose page poem-openapi
+/// writes with inline scripts). The GraphQL explorer and the web app set stricter ones.
 pub const FOREIGN_PAGE: &str = "frame-ancestors 'none'";
 
 /// Middleware: fills in the security headers a response does not set itself.

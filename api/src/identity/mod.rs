@@ -1,6 +1,9 @@
 //! Who is asking: accounts (argon2id passwords, roles, the last-admin rule), signed-in
-//! sessions kept in memory behind the change feed, and rate limits on failed sign-ins.
+//! sessions kept in memory behind the change feed, client addresses and the rate limits keyed
+//! by them.
 
 pub mod accounts;
+pub mod address;
 pub mod ratelimit;
+pub mod registration;
 pub mod sessions;

@@ -28,6 +28,8 @@ pub struct Sessions {
     /// Bumped by every change that drops entries: a read that saw it move while it was at the
     /// database does not keep what it read, since that may predate the change.
     drops: AtomicU64,
+    /// Told of every such change, so open sockets check at once that their session lives.
+    dropped: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for Sessions {
@@ -40,6 +42,7 @@ impl Default for Sessions {
                 .build(),
             live: AtomicBool::new(false),
             drops: AtomicU64::new(0),
+            dropped: tokio::sync::watch::Sender::new(0),
         }
     }
 }
@@ -73,10 +76,21 @@ impl Sessions {
         Ok(found.map(|s| s.user))
     }
 
+    /// Wakes whoever waits for sessions to change (after the entries are gone).
+    fn tell(&self) {
+        self.dropped.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees a new value whenever sessions may have ended or users changed.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.dropped.subscribe()
+    }
+
     /// Forgets the session of `token` on this replica at once (signing out).
     pub async fn forget(&self, token: &str) {
         self.drops.fetch_add(1, Ordering::AcqRel);
         self.by_hash.invalidate(&token_hash(token)).await;
+        self.tell();
     }
 
     /// Forgets every session of a user on this replica at once (a new password or role).
@@ -90,11 +104,13 @@ impl Sessions {
         {
             self.by_hash.invalidate_all();
         }
+        self.tell();
     }
 
     fn forget_all(&self) {
         self.drops.fetch_add(1, Ordering::AcqRel);
         self.by_hash.invalidate_all();
+        self.tell();
     }
 }
 
@@ -117,6 +133,7 @@ impl Follower for Sessions {
                 Some(hash) => {
                     self.drops.fetch_add(1, Ordering::AcqRel);
                     self.by_hash.invalidate(hash).await;
+                    self.tell();
                 }
                 None => self.forget_all(),
             },

@@ -1,5 +1,7 @@
 //! Getting videos in and out: multipart uploads (open, parts, complete, abort, expiry and crash
-//! recovery) and the removal of a deleted video's jobs and files.
+//! recovery), the durable removal of a deleted video's jobs and files, and the reconciler
+//! that repairs videos no job is moving on.
 
+pub mod reconcile;
 pub mod removal;
 pub mod uploads;

@@ -60,6 +60,94 @@ pub struct Limits {
     pub max_size: u64,
     pub ttl_s: u64,
     pub max_open_per_user: u32,
+    /// Uploads one account may open in 24 hours (0: no limit).
+    pub per_day: u32,
+    /// Bytes of sources one account may keep (0: no limit).
+    pub storage_quota: u64,
+}
+
+/// What an account has under way and keeps, as its quotas count it.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct Usage {
+    /// Uploads open and not yet expired.
+    pub open: u64,
+    /// Uploads opened in the last 24 hours.
+    pub today: u64,
+    /// Bytes of uploads open, completing or completed whose video is not deleted.
+    pub bytes: u64,
+}
+
+impl Usage {
+    /// Refuses an upload of `size` bytes that would take the account past a limit.
+    fn admit(&self, size: u64, limits: &Limits) -> Result<(), ApiError> {
+        let max_open = u64::from(limits.max_open_per_user);
+        if self.open >= max_open {
+            return Err(ApiError::new(
+                Code::TooManyOpenUploads,
+                format!(
+                    "you have {} uploads in progress (the limit is {max_open}); \
+                     complete or abort one first",
+                    self.open
+                ),
+            ));
+        }
+        let per_day = u64::from(limits.per_day);
+        if per_day > 0 && self.today >= per_day {
+            return Err(ApiError::new(
+                Code::TooManyUploadsToday,
+                format!(
+                    "you opened {} uploads in the last 24 hours (the limit is {per_day}); try again later",
+                    self.today
+                ),
+            ));
+        }
+        let quota = limits.storage_quota;
+        if quota > 0 && self.bytes.saturating_add(size) > quota {
+            return Err(ApiError::new(
+                Code::StorageQuotaExceeded,
+                format!(
+                    "this upload needs {size} bytes and your videos keep {} of your {quota}; \
+                     delete videos or ask an admin for more room",
+                    self.bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The states of an upload whose bytes count against its owner's storage quota.
+const KEPT: [UploadState; 3] = [
+    UploadState::Open,
+    UploadState::Completing,
+    UploadState::Completed,
+];
+
+/// The SurrealQL that measures an account's [`Usage`] into `$usage`.
+const USAGE: &str = "LET $usage = {
+        open: (SELECT count() AS n FROM upload WHERE owner_id = $owner AND state = $open
+               AND expires_at > $now GROUP ALL)[0].n ?? 0,
+        today: (SELECT count() AS n FROM upload WHERE owner_id = $owner AND created_at > $day_ago
+               GROUP ALL)[0].n ?? 0,
+        bytes: math::sum((SELECT VALUE size FROM upload WHERE owner_id = $owner AND state IN $kept
+               AND released_at = NONE)) ?? 0,
+    };";
+
+/// An account's usage now.
+pub async fn usage(db: &Db, owner: &str) -> Result<Usage, ApiError> {
+    let mut r = db
+        .query(format!("{USAGE} RETURN $usage;"))
+        .bind(("owner", owner.to_owned()))
+        .bind(("open", UploadState::Open.as_str()))
+        .bind(("kept", KEPT.map(UploadState::as_str)))
+        .bind(("now", db::now()))
+        .bind((
+            "day_ago",
+            db::ts(chrono::Utc::now() - chrono::Duration::hours(24)),
+        ))
+        .await?;
+    let usage: Option<Usage> = db::first(&mut r, 1)?;
+    Ok(usage.unwrap_or_default())
 }
 
 /// Opens an upload, its multipart upload in the store and the video it will become.
@@ -71,9 +159,7 @@ pub async fn create(
     limits: Limits,
 ) -> Result<(Upload, Video), ApiError> {
     let Limits {
-        max_size,
-        ttl_s,
-        max_open_per_user,
+        max_size, ttl_s, ..
     } = limits;
     if owner.role == shared::Role::Viewer {
         return Err(ApiError::forbidden(
@@ -106,16 +192,8 @@ pub async fn create(
     }
     let title = videos::check_title(&req.title)?;
     let description = videos::check_description(req.description)?;
-    let open = count_open(db, &owner.id).await?;
-    if open >= u64::from(max_open_per_user) {
-        return Err(ApiError::new(
-            Code::TooManyOpenUploads,
-            format!(
-                "you have {open} uploads in progress (the limit is {max_open_per_user}); \
-                 complete or abort one first"
-            ),
-        ));
-    }
+    // Refused here before any work; checked again, atomically, as the upload is recorded.
+    usage(db, &owner.id).await?.admit(req.size, &limits)?;
     let video = videos::create(db, owner, title, description).await?;
     let multipart = match store
         .create_multipart(&shared::layout::source_key(&video.id))
@@ -127,29 +205,27 @@ pub async fn create(
             return Err(e.into());
         }
     };
-    let part_size = part_size_for(req.size);
-    let part_count = req.size.div_ceil(part_size) as u32;
     let id = ulid::Ulid::new().to_string();
     let expires = chrono::Utc::now() + chrono::Duration::seconds(ttl_s as i64);
-    db.query(
-        "CREATE type::record('upload', $id) SET video_id = $video, owner_id = $owner, filename = $filename,
-            content_type = $ct, size = $size, part_size = $ps, part_count = $pc, state = $open,
-            created_at = $now, expires_at = $exp, store_upload_id = $sid",
-    )
-    .bind(("id", id.clone()))
-    .bind(("video", video.id.clone()))
-    .bind(("owner", owner.id.clone()))
-    .bind(("filename", filename.to_owned()))
-    .bind(("ct", content_type))
-    .bind(("size", req.size))
-    .bind(("ps", part_size))
-    .bind(("pc", part_count))
-    .bind(("now", db::now()))
-    .bind(("exp", db::ts(expires)))
-    .bind(("sid", multipart.id.clone()))
-    .bind(("open", UploadState::Open.as_str()))
-    .await?
-    .check()?;
+    let row = NewRow {
+        id: &id,
+        video_id: &video.id,
+        owner_id: &owner.id,
+        filename,
+        content_type: &content_type,
+        size: req.size,
+        expires,
+        store_upload_id: &multipart.id,
+    };
+    let record = record_upload(db, &row, &limits).await;
+    if let Err(e) = record {
+        // Racing creations went past a limit (or the database failed): undo this one.
+        if let Err(abort) = store.abort_multipart(&multipart).await {
+            tracing::warn!(video = %video.id, error = %abort, "dropping a refused upload's parts");
+        }
+        videos::set_state(db, &video.id, VideoState::Deleted, None).await?;
+        return Err(e);
+    }
     let upload = get(db, &id)
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("upload vanished")))?;
@@ -178,19 +254,73 @@ pub async fn get_owned(db: &Db, id: &str, user: &User) -> Result<Upload, ApiErro
     }
 }
 
-/// Uploads a user has open and not yet expired.
-async fn count_open(db: &Db, owner: &str) -> Result<u64, ApiError> {
-    let mut r = db
-        .query(
-            "SELECT count() AS n FROM upload WHERE owner_id = $owner AND state = $open \
-             AND expires_at > $now GROUP ALL",
-        )
-        .bind(("owner", owner.to_owned()))
-        .bind(("open", UploadState::Open.as_str()))
-        .bind(("now", db::now()))
-        .await?;
-    let row: Option<serde_json::Value> = db::first(&mut r, 0)?;
-    Ok(row.and_then(|v| v["n"].as_u64()).unwrap_or(0))
+/// An upload row about to be recorded.
+struct NewRow<'a> {
+    id: &'a str,
+    video_id: &'a str,
+    owner_id: &'a str,
+    filename: &'a str,
+    content_type: &'a str,
+    size: u64,
+    expires: chrono::DateTime<chrono::Utc>,
+    store_upload_id: &'a str,
+}
+
+/// Records an upload if its owner's usage still admits it, in one transaction that first
+/// writes the owner's `usage` row: creations by one account then conflict with each other and
+/// run one after another, so racing requests cannot all pass the same count.
+async fn record_upload(db: &Db, row: &NewRow<'_>, limits: &Limits) -> Result<(), ApiError> {
+    let size = row.size;
+    let part_size = part_size_for(size);
+    let part_count = size.div_ceil(part_size) as u32;
+    db::retry_conflicts(|| async {
+        let mut resp = db
+            .query(format!(
+                "BEGIN TRANSACTION;
+                 UPSERT type::record('usage', $owner) SET touched_at = $now;
+                 {USAGE}
+                 LET $admit = $usage.open < $max_open
+                     AND ($per_day = 0 OR $usage.today < $per_day)
+                     AND ($quota = 0 OR $usage.bytes + $size <= $quota);
+                 IF $admit {{
+                     CREATE type::record('upload', $id) SET video_id = $video, owner_id = $owner,
+                         filename = $filename, content_type = $ct, size = $size, part_size = $ps,
+                         part_count = $pc, state = $open, created_at = $now, expires_at = $exp,
+                         store_upload_id = $sid
+                 }};
+                 RETURN $usage;
+                 COMMIT TRANSACTION;"
+            ))
+            .bind(("id", row.id.to_owned()))
+            .bind(("video", row.video_id.to_owned()))
+            .bind(("owner", row.owner_id.to_owned()))
+            .bind(("filename", row.filename.to_owned()))
+            .bind(("ct", row.content_type.to_owned()))
+            .bind(("size", size))
+            .bind(("ps", part_size))
+            .bind(("pc", part_count))
+            .bind(("now", db::now()))
+            .bind((
+                "day_ago",
+                db::ts(chrono::Utc::now() - chrono::Duration::hours(24)),
+            ))
+            .bind(("exp", db::ts(row.expires)))
+            .bind(("sid", row.store_upload_id.to_owned()))
+            .bind(("open", UploadState::Open.as_str()))
+            .bind(("kept", KEPT.map(UploadState::as_str)))
+            .bind(("max_open", u64::from(limits.max_open_per_user)))
+            .bind(("per_day", u64::from(limits.per_day)))
+            .bind(("quota", limits.storage_quota))
+            .await?;
+        if let Some(e) = db::failure(&mut resp) {
+            return Err(e.into());
+        }
+        let n = resp.num_statements();
+        let usage: Option<Usage> =
+            db::first(&mut resp, n - 1).or_else(|_| db::first(&mut resp, n - 2))?;
+        usage.unwrap_or_default().admit(size, limits)
+    })
+    .await
 }
 
 /// Ends uploads whose time ran out: drops their parts from the store, marks them `expired`
@@ -345,6 +475,38 @@ pub async fn transition(
         .await?;
     let v: Vec<serde_json::Value> = r.take(0)?;
     Ok(!v.is_empty())
+}
+
+/// Every upload of a video.
+pub async fn for_video(db: &Db, video_id: &str) -> Result<Vec<Upload>, ApiError> {
+    let mut r = db
+        .query(format!("SELECT {FIELDS} FROM upload WHERE video_id = $v"))
+        .bind(("v", video_id.to_owned()))
+        .await?;
+    Ok(db::rows(&mut r, 0)?)
+}
+
+/// A deleted video's uploads: they stop counting against the owner's storage quota, and the
+/// open ones are aborted so no client adds parts to a video that is gone. Returns the
+/// uploads this call aborted.
+pub async fn release_for_video(db: &Db, video_id: &str) -> Result<Vec<Upload>, ApiError> {
+    let mut r = db
+        .query(format!(
+            "UPDATE upload SET released_at = $now WHERE video_id = $v AND released_at = NONE;
+             SELECT {FIELDS} FROM upload WHERE video_id = $v AND state = $open;"
+        ))
+        .bind(("v", video_id.to_owned()))
+        .bind(("now", db::now()))
+        .bind(("open", UploadState::Open.as_str()))
+        .await?;
+    let open: Vec<Upload> = db::rows(&mut r, 1)?;
+    let mut aborted = Vec::new();
+    for up in open {
+        if transition(db, &up.id, UploadState::Open, UploadState::Aborted).await? {
+            aborted.push(up);
+        }
+    }
+    Ok(aborted)
 }
 
 /// The parts the store holds; none once the store has dropped the upload.

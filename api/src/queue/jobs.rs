@@ -37,28 +37,34 @@ struct JobRow {
     attempt: u32,
 }
 
-/// Queues a transcode of a video's source.
+/// Queues the transcode of a video's source, once: the job's id is the video's, so racing
+/// callers (two completion recoveries, the reconciler beside a completion) queue one job.
+/// Returns the job's id.
 pub async fn enqueue(db: &Db, video_id: &str) -> Result<String, ApiError> {
-    let id = ulid::Ulid::new().to_string();
+    let id = video_id.to_owned();
     // Fair share: a job's priority is how many jobs its creator queued in the last day, so one
     // creator's batch of uploads does not hold back everybody else's first.
     let since = db::ts(chrono::Utc::now() - chrono::Duration::hours(24));
-    db.query(
-        "LET $owner = (SELECT VALUE owner_id FROM type::record('video', $video))[0];
+    let mut r = db
+        .query(
+            "LET $owner = (SELECT VALUE owner_id FROM type::record('video', $video))[0];
          LET $recent = (SELECT count() AS n FROM job WHERE owner_id = $owner
                         AND created_at > $since GROUP ALL)[0].n OR 0;
          CREATE type::record('job', $id) SET video_id = $video, owner_id = $owner,
             priority = $recent, state = $queued, attempt = 0,
             created_at = $now, available_at = $now;",
-    )
-    .bind(("queued", JobState::Queued.as_str()))
-    .bind(("id", id.clone()))
-    .bind(("video", video_id.to_owned()))
-    .bind(("since", since))
-    .bind(("now", db::now()))
-    .await?
-    .check()?;
-    Ok(id)
+        )
+        .bind(("queued", JobState::Queued.as_str()))
+        .bind(("id", id.clone()))
+        .bind(("video", video_id.to_owned()))
+        .bind(("since", since))
+        .bind(("now", db::now()))
+        .await?;
+    match db::failure(&mut r) {
+        Some(e) if e.to_string().contains("already exists") => Ok(id),
+        Some(e) => Err(e.into()),
+        None => Ok(id),
+    }
 }
 
 /// Whether a video has ever had a job queued.
@@ -165,22 +171,16 @@ async fn reserve_versions(
     Ok((version, preview_version))
 }
 
-/// Compare-and-set guard shared by heartbeat, complete and fail: the job must still be leased
-/// for this attempt by the holder of this token. `set` may use `$now` and `$reason`; `to`
-/// moves the job to another state as well.
+/// Compare-and-set guard of heartbeats and first playable versions: the job must still be
+/// leased for this attempt by the holder of this token. `set` may use `$now`. (Completion and
+/// failure, which move the video too, go through [`settle`].)
 async fn cas(
     db: &Db,
     job_id: &str,
     attempt: u32,
     token: &str,
-    to: Option<JobState>,
     set: &str,
-    reason: Option<String>,
 ) -> Result<Option<String>, ApiError> {
-    let set = match to {
-        Some(_) => format!("state = $to, {set}"),
-        None => set.to_owned(),
-    };
     if !shared::layout::is_safe_id(job_id) {
         return Err(ApiError::new(Code::JobNotFound, format!("no job {job_id}")));
     }
@@ -194,12 +194,10 @@ async fn cas(
                  RETURN VALUE video_id"
             ))
             .bind(("leased", JobState::Leased.as_str()))
-            .bind(("to", to.map(JobState::as_str)))
             .bind(("id", job_id.to_owned()))
             .bind(("attempt", attempt))
             .bind(("th", token_hash(token)))
             .bind(("now", db::now()))
-            .bind(("reason", reason.clone()))
             .await?;
         let v: Vec<serde_json::Value> = r.take(0)?;
         Ok(v.into_iter()
@@ -230,7 +228,7 @@ pub async fn heartbeat(
         "lease_until = '{until}', progress = {}",
         progress.clamp(0.0, 100.0)
     );
-    cas(db, job_id, attempt, token, None, &set, None)
+    cas(db, job_id, attempt, token, &set)
         .await?
         .ok_or_else(|| lease_lost(job_id))?;
     Ok(until)
@@ -250,7 +248,76 @@ async fn version_field(db: &Db, job_id: &str, field: &str) -> Result<Option<u32>
         .map(|v| v as u32))
 }
 
-/// Marks an attempt done and publishes its version.
+/// What settling a job does to its video, in the same transaction.
+struct Then {
+    /// Statements over `$video` and `$version` (the job's) and the values below.
+    sql: String,
+    duration: Option<f64>,
+    state: Option<VideoState>,
+    reason: Option<String>,
+    /// The attempt's error, for the job's own `set` (`$error`).
+    error: Option<String>,
+}
+
+/// Moves a job on from its lease (compare-and-set on state, attempt and job token, like
+/// [`cas`]) and applies `then` to its video in one transaction, so that neither a crash nor a
+/// failed write between the two can leave a finished job beside a video still processing.
+/// The video id, or `None` when the lease was lost.
+async fn settle(
+    db: &Db,
+    job_id: &str,
+    attempt: u32,
+    token: &str,
+    to: JobState,
+    set: &str,
+    then: Then,
+) -> Result<Option<String>, ApiError> {
+    if !shared::layout::is_safe_id(job_id) {
+        return Err(ApiError::new(Code::JobNotFound, format!("no job {job_id}")));
+    }
+    let sql = format!(
+        "BEGIN TRANSACTION;
+         LET $job = (UPDATE type::record('job', $id) SET state = $to, {set}
+             WHERE state = $leased AND attempt = $attempt AND token_hash = $th
+             RETURN video_id, version)[0];
+         LET $video = $job.video_id;
+         LET $version = $job.version;
+         IF $job != NONE {{ {} }};
+         RETURN {{ video: $video }};
+         COMMIT TRANSACTION;",
+        then.sql
+    );
+    retry_conflicts(|| async {
+        let mut resp = db
+            .query(sql.as_str())
+            .bind(("id", job_id.to_owned()))
+            .bind(("to", to.as_str()))
+            .bind(("leased", JobState::Leased.as_str()))
+            .bind(("attempt", attempt))
+            .bind(("th", token_hash(token)))
+            .bind(("now", db::now()))
+            .bind(("duration", then.duration))
+            .bind(("state", then.state.map(VideoState::as_str)))
+            .bind(("reason", then.reason.clone()))
+            .bind(("error", then.error.clone()))
+            .await?;
+        if let Some(e) = db::failure(&mut resp) {
+            return Err(e.into());
+        }
+        let n = resp.num_statements();
+        #[derive(serde::Deserialize)]
+        struct Settled {
+            video: Option<String>,
+        }
+        // An object, so the transaction's closing statement (a null row) cannot pass for it.
+        let settled: Option<Settled> =
+            db::first(&mut resp, n - 1).or_else(|_| db::first(&mut resp, n - 2))?;
+        Ok(settled.and_then(|s| s.video))
+    })
+    .await
+}
+
+/// Marks an attempt done and publishes its version, in one transaction.
 pub async fn complete(
     db: &Db,
     job_id: &str,
@@ -258,21 +325,30 @@ pub async fn complete(
     token: &str,
     duration_s: f64,
 ) -> Result<(), ApiError> {
-    let version = version_field(db, job_id, "version").await?;
-    let video_id = cas(
+    let then = Then {
+        // A job leased without a version would publish nothing: refuse rather than point the
+        // video at no rendition.
+        sql: format!(
+            "IF $version = NONE {{ THROW 'the job has no version' }}; {}",
+            videos::PUBLISH
+        ),
+        duration: Some(duration_s),
+        state: None,
+        reason: None,
+        error: None,
+    };
+    settle(
         db,
         job_id,
         attempt,
         token,
-        Some(JobState::Done),
+        JobState::Done,
         "finished_at = $now, progress = 100",
-        None,
+        then,
     )
     .await?
     .ok_or_else(|| lease_lost(job_id))?;
-    let version = version
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("job {job_id} has no version")))?;
-    retry_conflicts(|| videos::publish(db, &video_id, version, duration_s)).await
+    Ok(())
 }
 
 /// How failed attempts are retried.
@@ -294,7 +370,7 @@ pub async fn publish_preview(
     duration_s: f64,
 ) -> Result<(), ApiError> {
     let preview = version_field(db, job_id, "preview_version").await?;
-    let video_id = cas(db, job_id, attempt, token, None, "preview_at = $now", None)
+    let video_id = cas(db, job_id, attempt, token, "preview_at = $now")
         .await?
         .ok_or_else(|| lease_lost(job_id))?;
     let Some(version) = preview else {
@@ -370,31 +446,30 @@ pub async fn fail(
         let at = db::ts(chrono::Utc::now() + chrono::Duration::seconds(backoff));
         (
             JobState::Queued,
-            format!("available_at = '{at}', last_error = $reason"),
+            format!("available_at = '{at}', last_error = $error"),
         )
     } else {
         (
             JobState::Dead,
-            "finished_at = $now, last_error = $reason".to_owned(),
+            "finished_at = $now, last_error = $error".to_owned(),
         )
     };
-    let video_id = cas(
-        db,
-        job_id,
-        attempt,
-        token,
-        Some(to),
-        &set,
-        Some(reason.clone()),
-    )
-    .await?
-    .ok_or_else(|| lease_lost(job_id))?;
     let (state, why) = if retry {
         (VideoState::Queued, None)
     } else {
-        (VideoState::Failed, Some(reason))
+        (VideoState::Failed, Some(reason.clone()))
     };
-    retry_conflicts(|| videos::set_state(db, &video_id, state, why.clone())).await
+    let then = Then {
+        sql: videos::SET_STATE.to_owned(),
+        duration: None,
+        state: Some(state),
+        reason: why,
+        error: Some(reason),
+    };
+    settle(db, job_id, attempt, token, to, &set, then)
+        .await?
+        .ok_or_else(|| lease_lost(job_id))?;
+    Ok(())
 }
 
 /// Re-queues jobs whose lease expired (their worker died or lost contact), or dead-letters
@@ -431,32 +506,6 @@ pub async fn requeue_expired(db: &Db, max_attempts: u32) -> Result<usize, ApiErr
         }
     }
     Ok(rows.len())
-}
-
-/// Registers a worker and returns its id and bearer token.
-pub async fn register_worker(db: &Db, name: &str) -> Result<(String, String), ApiError> {
-    let id = ulid::Ulid::new().to_string();
-    let token = random_token();
-    db.query(
-        "CREATE type::record('worker', $id) SET name = $name, token_hash = $th, created_at = $now",
-    )
-    .bind(("id", id.clone()))
-    .bind(("name", name.to_owned()))
-    .bind(("th", token_hash(&token)))
-    .bind(("now", db::now()))
-    .await?
-    .check()?;
-    Ok((id, token))
-}
-
-/// The worker a token belongs to.
-pub async fn worker_by_token(db: &Db, token: &str) -> Result<Option<String>, ApiError> {
-    let mut r = db
-        .query("SELECT VALUE record::id(id) FROM worker WHERE token_hash = $th")
-        .bind(("th", token_hash(token)))
-        .await?;
-    let v: Vec<serde_json::Value> = r.take(0)?;
-    Ok(v.first().and_then(|v| v.as_str()).map(str::to_owned))
 }
 
 /// Cancels the queued or running jobs of a video (it was deleted). A worker still holding the

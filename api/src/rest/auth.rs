@@ -2,6 +2,7 @@
 
 use crate::error::{ApiError, ApiResult, Code, ErrorResponse};
 use crate::identity::accounts::{self, User};
+use crate::identity::registration;
 use crate::rest::ApiTags;
 use crate::state::AppState;
 use poem::Request;
@@ -75,6 +76,26 @@ pub struct SignupRequest {
     pub email: String,
     pub password: String,
     pub display_name: String,
+    /// An admin's invitation code (needed when the install takes accounts by invitation), or
+    /// the one-time setup token `kino` prints while the install has no admin, which makes
+    /// this account the admin.
+    pub invite_code: Option<String>,
+}
+
+/// A single-use invitation to create an account.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none, rename = "Invite")]
+pub struct InviteDto {
+    /// The code the new account signs up with (`invite_code`); shown once.
+    pub code: String,
+    pub expires_at: String,
+}
+
+#[derive(ApiResponse)]
+pub enum InviteResponse {
+    /// Invitation created.
+    #[oai(status = 201)]
+    Created(Json<InviteDto>),
 }
 
 #[derive(Debug, Object)]
@@ -138,10 +159,24 @@ impl AuthApi {
     async fn signup(
         &self,
         state: Data<&AppState>,
+        req: &Request,
         body: Json<SignupRequest>,
     ) -> ApiResult<SignupResponse> {
-        let user =
-            accounts::signup(&state.db, &body.email, &body.password, &body.display_name).await?;
+        // Counted once the fields are valid, so typos do not use up the address's allowance,
+        // and before the costly hash.
+        accounts::check_signup(&body.email, &body.password, &body.display_name)?;
+        state.limits.signup(state.client_key(req).as_deref())?;
+        let form = registration::Signup {
+            email: &body.email,
+            password: &body.password,
+            display_name: &body.display_name,
+            code: body.invite_code.as_deref(),
+        };
+        let admission = registration::Admission {
+            registration: state.settings.registration,
+            role: state.settings.new_account_role,
+        };
+        let user = registration::signup(&state.db, form, admission).await?;
         let token = accounts::open_session(&state.db, &user.id).await?;
         Ok(SignupResponse::Created(Json(AuthResponse {
             token,
@@ -159,14 +194,13 @@ impl AuthApi {
     ) -> ApiResult<Json<AuthResponse>> {
         let account = accounts::normalise_email(&body.email)
             .unwrap_or_else(|_| body.email.trim().to_lowercase());
-        let address = req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|a| a.ip().to_string());
-        state.logins.check(&account, address.as_deref())?;
+        let address = state.client_key(req);
+        // The attempt holds its place before the password is checked, so parallel guesses
+        // cannot outrun the limit.
+        let attempt = state.limits.sign_in(&account, address.as_deref())?;
         match accounts::login(&state.db, &body.email, &body.password).await {
             Ok((token, user)) => {
-                state.logins.succeeded(&account);
+                attempt.succeeded();
                 Ok(Json(AuthResponse {
                     token,
                     user: user.into(),
@@ -174,7 +208,7 @@ impl AuthApi {
             }
             Err(e) => {
                 if e.code() == Code::InvalidCredentials {
-                    state.logins.failed(&account, address.as_deref());
+                    attempt.failed();
                 }
                 Err(e.into())
             }
@@ -248,6 +282,20 @@ impl AuthApi {
         let user = accounts::set_role(&state.db, &auth.0, &user_id, body.role).await?;
         state.sessions.forget_user(&user.id);
         Ok(Json(user.into()))
+    }
+
+    /// Create a single-use invitation, valid for 7 days. Admins only.
+    #[oai(path = "/invites", method = "post", operation_id = "create_invite")]
+    async fn create_invite(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+    ) -> ApiResult<InviteResponse> {
+        let invite = registration::create_invite(&state.db, &auth.0).await?;
+        Ok(InviteResponse::Created(Json(InviteDto {
+            code: invite.code,
+            expires_at: invite.expires_at,
+        })))
     }
 
     /// Revoke the token this request carries.

@@ -105,6 +105,7 @@ impl DiscoverApi {
     async fn search(
         &self,
         state: Data<&AppState>,
+        req: &poem::Request,
         /// The words to look for (1 to 200 characters).
         q: Query<String>,
         /// Results to skip, up to 1000 (default 0).
@@ -112,6 +113,7 @@ impl DiscoverApi {
         /// Page size, 1 to 100 (default 24).
         limit: Query<Option<u32>>,
     ) -> ApiResult<Json<SearchResults>> {
+        state.limits.search(state.client_key(req).as_deref())?;
         let limit = limit.0.unwrap_or(24).clamp(1, 100);
         let offset = offset.0.unwrap_or(0);
         let hits = search::search(&state.db, &state.cache, &q.0, limit + 1, offset).await?;

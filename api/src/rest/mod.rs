@@ -61,8 +61,9 @@ pub fn service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
 }
 
 /// Answers a REST request, then, if it could have written (any method but GET, HEAD and
-/// OPTIONS) and came from a signed-in user, drops the GraphQL pages saved for that user
-/// (see [`crate::pages`]), so what they changed shows on their next page.
+/// OPTIONS): forgets the video its path names in this replica's cache, and, when it came from
+/// a signed-in user, drops the GraphQL pages saved for that user (see [`crate::pages`]), so
+/// what they changed shows on their next read here without waiting for the change feed.
 pub async fn drop_pages_after_writes<E: poem::Endpoint>(
     ep: std::sync::Arc<E>,
     req: poem::Request,
@@ -73,8 +74,18 @@ pub async fn drop_pages_after_writes<E: poem::Endpoint>(
     let token = crate::identity::sessions::bearer_token(&req)
         .filter(|_| writes)
         .map(str::to_owned);
+    let video = req
+        .uri()
+        .path()
+        .strip_prefix("/api/v1/videos/")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|id| writes && shared::layout::is_safe_id(id))
+        .map(str::to_owned);
     let state = req.data::<crate::state::AppState>().cloned();
     let answer = ep.call(req).await.map(IntoResponse::into_response);
+    if let (Some(video), Some(state)) = (video, &state) {
+        state.cache.forget_video(&video).await;
+    }
     if let (Some(token), Some(state)) = (token, state)
         && let Ok(Some(user)) = state.sessions.authenticate(&state.db, &token).await
     {

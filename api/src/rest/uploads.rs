@@ -116,12 +116,16 @@ fn part_urls(state: &AppState, req: &Request, upload: &Upload) -> Vec<PartUrl> {
     let multipart = upload.multipart();
     (1..=upload.part_count)
         .map(|n| {
-            let url = state.store.part_url(&multipart, n, ttl).unwrap_or_else(|| {
-                let sig = state
-                    .signer
-                    .sign(&Signer::part_message(&upload.id, n), expires);
-                format!("{base}/parts/{}/{n}?expires={expires}&sig={sig}", upload.id)
-            });
+            let size = upload.expected_part_size(n).unwrap_or(upload.part_size);
+            let url = state
+                .store
+                .part_url(&multipart, n, size, ttl)
+                .unwrap_or_else(|| {
+                    let sig = state
+                        .signer
+                        .sign(&Signer::part_message(&upload.id, n), expires);
+                    format!("{base}/parts/{}/{n}?expires={expires}&sig={sig}", upload.id)
+                });
             PartUrl { number: n, url }
         })
         .collect()
@@ -153,6 +157,8 @@ impl UploadsApi {
             max_size: s.max_upload_bytes,
             ttl_s: s.upload_ttl_s,
             max_open_per_user: s.max_open_uploads_per_user,
+            per_day: s.uploads_per_day,
+            storage_quota: s.storage_quota_bytes,
         };
         let (upload, video) =
             uploads::create(&state.db, &state.store, &auth.0, new, limits).await?;

@@ -378,20 +378,10 @@ impl VideosApi {
             )
             .into());
         }
-        let address = req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|a| a.ip().to_string());
-        let agent = req
-            .headers()
-            .get(poem::http::header::USER_AGENT)
-            .and_then(|h| h.to_str().ok());
-        let viewer = crate::catalog::views::viewer_key(
-            &state.signer,
-            auth.user(),
-            address.as_deref(),
-            agent,
-        );
+        let address = state.client_key(req);
+        state.limits.view(address.as_deref())?;
+        let viewer =
+            crate::catalog::views::viewer_key(&state.signer, auth.user(), address.as_deref());
         let counted = crate::catalog::views::record(&state.db, &v, &viewer).await?;
         Ok(Json(ViewCounted { counted }))
     }
@@ -436,7 +426,8 @@ impl VideosApi {
         video_id: Path<String>,
     ) -> ApiResult<Empty> {
         let v = videos::get_managed(&state.db, &video_id, &auth.0).await?;
-        crate::ingest::removal::delete_video(&state.db, &state.store, &v).await?;
+        let lease = state.settings.job_lease_s;
+        crate::ingest::removal::delete_video(&state.db, &state.store, &v, lease).await?;
         Ok(Empty::NoContent)
     }
 

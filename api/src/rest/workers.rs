@@ -2,8 +2,9 @@
 //! complete, fail. Workers authenticate with worker tokens, never user tokens.
 
 use crate::error::{ApiError, ApiResult};
-use crate::queue::jobs;
+use crate::queue::{jobs, workers};
 use crate::rest::ApiTags;
+use crate::rest::auth::UserAuth;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::Request;
@@ -23,13 +24,17 @@ async fn check_worker(req: &Request, bearer: Bearer) -> poem::Result<String> {
     let state = req
         .data::<AppState>()
         .expect("state is attached to every route");
-    match jobs::worker_by_token(&state.db, &bearer.token).await {
+    let idle_days = state.settings.worker_token_idle_days;
+    match workers::by_token(&state.db, &bearer.token, idle_days).await {
         Ok(Some(id)) => Ok(id),
         Ok(None) => Err(poem::Error::from_string(
-            "unknown worker token",
+            "unknown, revoked or lapsed worker token: register again",
             poem::http::StatusCode::UNAUTHORIZED,
         )),
-        Err(e) => Err(poem::Error::from_string(e.to_string(), e.status())),
+        Err(e) => {
+            tracing::error!(error = %e, "checking a worker token");
+            Err(poem::Error::from_string(e.to_string(), e.status()))
+        }
     }
 }
 
@@ -40,6 +45,25 @@ pub struct RegisterWorkerRequest {
     pub name: String,
     /// The installation's worker registration token.
     pub registration_token: String,
+}
+
+/// A registered worker, as admins see it.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct WorkerInfo {
+    pub worker_id: String,
+    pub name: String,
+    pub created_at: String,
+    /// When its token was last used (to within 10 minutes).
+    pub seen_at: Option<String>,
+    /// Set once an admin revoked its token.
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct WorkerList {
+    pub items: Vec<WorkerInfo>,
 }
 
 #[derive(Debug, Object)]
@@ -153,8 +177,42 @@ impl WorkersApi {
             return Err(ApiError::forbidden("wrong registration token").into());
         }
         let name: String = body.name.trim().chars().take(100).collect();
-        let (worker_id, token) = jobs::register_worker(&state.db, &name).await?;
+        let (worker_id, token) = workers::register(&state.db, &name).await?;
         Ok(Json(WorkerRegistered { worker_id, token }))
+    }
+
+    /// Every registered worker, most recently seen first. Admins only.
+    #[oai(path = "/workers", method = "get", operation_id = "list_workers")]
+    async fn list(&self, state: Data<&AppState>, auth: UserAuth) -> ApiResult<Json<WorkerList>> {
+        let items = workers::list(&state.db, &auth.0)
+            .await?
+            .into_iter()
+            .map(|w| WorkerInfo {
+                worker_id: w.id,
+                name: w.name,
+                created_at: w.created_at,
+                seen_at: w.seen_at,
+                revoked_at: w.revoked_at,
+            })
+            .collect();
+        Ok(Json(WorkerList { items }))
+    }
+
+    /// Revoke a worker's token at once: its next request gets 401 (it may register again
+    /// while it holds the registration token). Admins only.
+    #[oai(
+        path = "/workers/:worker_id",
+        method = "delete",
+        operation_id = "revoke_worker"
+    )]
+    async fn revoke(
+        &self,
+        state: Data<&AppState>,
+        auth: UserAuth,
+        worker_id: Path<String>,
+    ) -> ApiResult<Done> {
+        workers::revoke(&state.db, &auth.0, &worker_id).await?;
+        Ok(Done::NoContent)
     }
 
     /// Wait for a queued job and lease it.

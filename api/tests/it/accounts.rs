@@ -10,6 +10,7 @@ async fn signup_login_me_and_logout_round_trip() {
             email: "  Ada@Example.com ".into(),
             password: "correct horse battery".into(),
             display_name: "Ada".into(),
+            invite_code: None,
         })
         .await
         .unwrap()
@@ -17,8 +18,8 @@ async fn signup_login_me_and_logout_round_trip() {
     assert_eq!(first.user.email, "ada@example.com");
     assert_eq!(
         first.user.role,
-        types::Role::Admin,
-        "the first account administers the install"
+        types::Role::Creator,
+        "the first account is no admin: the setup token makes one"
     );
 
     let (second_token, _) = app.user("bob").await;
@@ -35,6 +36,7 @@ async fn signup_login_me_and_logout_round_trip() {
             email: "ada@example.com".into(),
             password: "another password".into(),
             display_name: "Ada 2".into(),
+            invite_code: None,
         })
         .await;
     assert_eq!(code(again), (409, "email_taken".into()));
@@ -78,6 +80,7 @@ async fn bad_signups_get_clear_codes() {
                 email: email.into(),
                 password: password.into(),
                 display_name: name.into(),
+                invite_code: None,
             })
             .await;
         assert_eq!(
@@ -116,6 +119,7 @@ async fn a_password_change_signs_out_other_sessions_and_retires_the_old_password
             email: email.into(),
             password: "first password".into(),
             display_name: "Changer".into(),
+            invite_code: None,
         })
         .await
         .unwrap()
@@ -171,7 +175,7 @@ async fn a_password_change_signs_out_other_sessions_and_retires_the_old_password
 #[tokio::test]
 async fn admins_change_roles_and_viewers_cannot_upload() {
     let app = spawn_app(0).await;
-    let (admin, admin_id) = app.user("admin").await;
+    let (admin, admin_id) = app.admin("admin").await;
     let (creator, creator_id) = app.user("creator").await;
     let as_admin = app.as_user(&admin);
     let role = |r| types::SetRoleRequest { role: r };

@@ -2,26 +2,17 @@
 //! private read of one creator's things, called by another user, by an anonymous client and
 //! with a worker's token, is refused, and afterwards nothing has changed.
 
-use crate::helpers::{REGISTRATION, spawn_app};
+use crate::helpers::spawn_app;
 use serde_json::{Value, json};
 use shared::client::types;
 
 #[tokio::test]
 async fn nobody_but_the_owner_reaches_a_creators_things() {
     let app = spawn_app(0).await;
-    let (admin, _) = app.user("admin").await;
+    let (admin, _) = app.admin("admin").await;
     let (owner, owner_id) = app.user("owner").await;
     let (stranger, _) = app.user("stranger").await;
-    let worker = app
-        .anon()
-        .register_worker(&types::RegisterWorkerRequest {
-            name: "w".into(),
-            registration_token: REGISTRATION.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .token;
+    let worker = app.worker("w").await.token;
     let o = app.as_user(&owner);
 
     // A published private video with a subtitle track, and an open upload.

@@ -74,3 +74,41 @@ async fn the_catalogue_filters_by_tag_and_creator() {
         .into_inner();
     assert!(none.items.is_empty());
 }
+
+#[tokio::test]
+async fn an_owner_reads_their_own_edit_at_once() {
+    let app = spawn_app(0).await;
+    let (owner, _) = app.user("owner").await;
+    let (stranger, _) = app.user("stranger").await;
+    let id = published(&app, &owner, "Holiday").await;
+    let c = app.as_user(&owner);
+    // Each read comes straight after the write, before the change feed can have told the
+    // cache: the replica that wrote must not answer from what it held before.
+    for round in 0..10 {
+        let visibility = if round % 2 == 0 {
+            types::Visibility::Private
+        } else {
+            types::Visibility::Public
+        };
+        // Cached first, so a stale entry would be there to serve.
+        c.get_video(&id).await.unwrap();
+        app.as_user(&stranger).get_video(&id).await.ok();
+        c.update_video(
+            &id,
+            &types::UpdateVideoRequest {
+                visibility: Some(visibility),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let seen = c.get_video(&id).await.unwrap().into_inner();
+        assert_eq!(seen.visibility, visibility, "round {round}");
+        let stranger_sees = app.as_user(&stranger).get_video(&id).await.is_ok();
+        assert_eq!(
+            stranger_sees,
+            visibility == types::Visibility::Public,
+            "round {round}"
+        );
+    }
+}

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// The setup token every test app is given.
+pub const SETUP: &str = "test-setup-token";
 /// The worker registration token of every test app.
 pub const REGISTRATION: &str = "test-registration-token";
 
@@ -99,6 +101,15 @@ pub async fn spawn_app_with(
         db_namespace: format!("t{name}"),
         workers,
         worker_registration_token: Some(REGISTRATION.into()),
+        // Every test drives its app from one address; the tests of the limits set them.
+        signups_per_hour_per_address: 100_000,
+        searches_per_minute_per_address: 100_000,
+        graphql_per_minute_per_address: 100_000,
+        // Most tests upload as the accounts they create; the tests of registration and
+        // quotas use the defaults.
+        new_account_role: shared::Role::Creator,
+        uploads_per_day: 0,
+        setup_token: Some(SETUP.into()),
         ..api::Settings::default()
     };
     tweak(&mut settings);
@@ -164,17 +175,42 @@ impl TestApp {
 
     /// Signs up a fresh user and returns its token and id.
     pub async fn user(&self, name: &str) -> (String, String) {
-        let r = self
-            .anon()
+        let r = self.sign_up(name, None).await;
+        (r.token, r.user.id)
+    }
+
+    /// Creates the install's admin with the setup token; returns its token and id.
+    pub async fn admin(&self, name: &str) -> (String, String) {
+        let r = self.sign_up(name, Some(SETUP)).await;
+        assert_eq!(r.user.role, types::Role::Admin);
+        (r.token, r.user.id)
+    }
+
+    /// Creates an account named `name` (with a unique email), with an invitation or setup
+    /// code when given one.
+    pub async fn sign_up(&self, name: &str, code: Option<&str>) -> types::AuthResponse {
+        self.anon()
             .signup(&types::SignupRequest {
                 email: format!("{name}-{}@example.com", ulid::Ulid::new()),
                 password: "correct horse battery".into(),
                 display_name: name.into(),
+                invite_code: code.map(str::to_owned),
             })
             .await
             .expect("signup")
-            .into_inner();
-        (r.token, r.user.id)
+            .into_inner()
+    }
+
+    /// Registers a transcoder worker named `name` with the installation's token.
+    pub async fn worker(&self, name: &str) -> types::WorkerRegistered {
+        self.anon()
+            .register_worker(&types::RegisterWorkerRequest {
+                name: name.into(),
+                registration_token: REGISTRATION.into(),
+            })
+            .await
+            .expect("worker registration")
+            .into_inner()
     }
 
     /// Uploads `file` in parts as `token` and completes it; returns the video id.

@@ -47,6 +47,7 @@ async fn progress_follows_the_viewer_across_devices() {
             email: email.into(),
             password: "correct horse battery".into(),
             display_name: "Viewer".into(),
+            invite_code: None,
         })
         .await
         .unwrap()

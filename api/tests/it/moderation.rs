@@ -64,7 +64,7 @@ async fn publicly_found(app: &TestApp, id: &str) -> [bool; 4] {
 #[tokio::test]
 async fn admins_hide_a_video_everywhere_and_only_they_bring_it_back() {
     let app = spawn_app(0).await;
-    let (admin, _) = app.user("admin").await;
+    let (admin, _) = app.admin("admin").await;
     let (owner, _) = app.user("owner").await;
     let (viewer, _) = app.user("viewer").await;
     let video = published(&app, &owner, "The lighthouse keeper").await;

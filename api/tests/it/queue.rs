@@ -1,6 +1,6 @@
 //! The queue's order: creators with fewer recent uploads go first, then the oldest job.
 
-use crate::helpers::{REGISTRATION, spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with};
 use shared::client::types;
 
 #[tokio::test]
@@ -16,15 +16,7 @@ async fn a_creator_with_one_upload_is_not_stuck_behind_another_creators_batch() 
     }
     let single = app.upload(&occasional, &file, "the only one").await;
 
-    let worker = app
-        .anon()
-        .register_worker(&types::RegisterWorkerRequest {
-            name: "w".into(),
-            registration_token: REGISTRATION.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let worker = app.worker("w").await;
     let w = app.as_user(&worker.token);
     let mut order = Vec::new();
     for _ in 0..4 {
@@ -48,15 +40,7 @@ async fn a_creator_with_one_upload_is_not_stuck_behind_another_creators_batch() 
 async fn race(app: &crate::helpers::TestApp, workers: usize) -> Vec<(String, u32)> {
     let mut tasks = Vec::new();
     for i in 0..workers {
-        let reg = app
-            .anon()
-            .register_worker(&types::RegisterWorkerRequest {
-                name: format!("racer-{i}"),
-                registration_token: REGISTRATION.into(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let reg = app.worker(&format!("racer-{i}")).await;
         let w = app.as_user(&reg.token);
         tasks.push(tokio::spawn(async move {
             let mut got = Vec::new();
@@ -143,4 +127,122 @@ async fn two_and_eight_racing_workers_never_run_one_attempt_twice() {
         let jobs: std::collections::HashSet<&String> = leased.iter().map(|(j, _)| j).collect();
         assert_eq!(jobs.len(), 16);
     }
+}
+
+#[tokio::test]
+async fn a_completion_cut_between_its_writes_leaves_nothing_half_done() {
+    let app = spawn_app(0).await;
+    let (creator, _) = app.user("creator").await;
+    let file = app.dir.path().join("take.mp4");
+    std::fs::write(&file, vec![1u8; 2048]).unwrap();
+    let video = app.upload(&creator, &file, "cut").await;
+    let worker = app.worker("w").await;
+    let w = app.as_user(&worker.token);
+    let job = w
+        .lease_job(&types::LeaseRequest { wait_s: Some(0) })
+        .await
+        .unwrap()
+        .into_inner()
+        .job
+        .expect("a job is queued");
+    let states = || async {
+        let mut r = app
+            .db
+            .query(
+                "SELECT VALUE state FROM type::record('job', $job);
+                 SELECT VALUE state FROM type::record('video', $video);",
+            )
+            .bind(("job", job.job_id.clone()))
+            .bind(("video", video.clone()))
+            .await
+            .unwrap();
+        let j: Vec<String> = r.take(0).unwrap();
+        let v: Vec<String> = r.take(1).unwrap();
+        (j[0].clone(), v[0].clone())
+    };
+    let complete = |duration_s: f64| {
+        let body = types::CompleteJobRequest {
+            attempt: job.attempt,
+            job_token: job.job_token.clone(),
+            duration_s,
+        };
+        let (w, id) = (&w, job.job_id.clone());
+        async move { w.complete_job(&id, &body).await }
+    };
+    // The video's write fails after the job's has been made: a field assertion that this one
+    // completion breaks stands in for a crash or a lost connection between the two.
+    let inject = "DEFINE FIELD OVERWRITE duration_s ON video ASSERT $value != 42.5";
+    app.db.query(inject).await.unwrap().check().unwrap();
+    let cut = complete(42.5).await;
+    assert_eq!(crate::helpers::code(cut).0, 500);
+    assert_eq!(
+        states().await,
+        ("leased".into(), "processing".into()),
+        "neither write stayed"
+    );
+    // The worker, still holding its lease, completes again once the fault is gone.
+    let heal = "REMOVE FIELD duration_s ON video";
+    app.db.query(heal).await.unwrap().check().unwrap();
+    complete(42.0).await.unwrap();
+    assert_eq!(states().await, ("done".into(), "published".into()));
+}
+
+#[tokio::test]
+async fn admins_revoke_worker_tokens_and_unused_ones_lapse() {
+    let app = spawn_app_with(
+        tempfile::tempdir().unwrap(),
+        Some("mem://".into()),
+        0,
+        |s| s.worker_token_idle_days = 1,
+    )
+    .await;
+    let (admin, _) = app.admin("admin").await;
+    let (creator, _) = app.user("creator").await;
+    let (a, b) = (app.worker("a").await, app.worker("b").await);
+    let lease = |token: String| {
+        let c = app.as_user(&token);
+        async move {
+            c.lease_job(&types::LeaseRequest { wait_s: Some(0) })
+                .await
+                .map(|_| ())
+        }
+    };
+    lease(a.token.clone()).await.unwrap();
+
+    assert_eq!(
+        crate::helpers::code(app.as_user(&creator).list_workers().await),
+        (403, "forbidden".into())
+    );
+    let listed = app
+        .as_user(&admin)
+        .list_workers()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.items.len(), 2);
+    assert!(listed.items.iter().all(|w| w.revoked_at.is_none()));
+
+    app.as_user(&admin)
+        .revoke_worker(&a.worker_id)
+        .await
+        .unwrap();
+    assert_eq!(crate::helpers::code(lease(a.token.clone()).await).0, 401);
+    lease(b.token.clone()).await.unwrap();
+    assert_eq!(
+        crate::helpers::code(app.as_user(&admin).revoke_worker("nobody").await),
+        (404, "worker_not_found".into())
+    );
+
+    // A token unused for longer than its idle time lapses.
+    app.db
+        .query("UPDATE type::record('worker', $id) SET seen_at = $then")
+        .bind(("id", b.worker_id.clone()))
+        .bind(("then", "2020-01-01T00:00:00.000Z"))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    assert_eq!(crate::helpers::code(lease(b.token.clone()).await).0, 401);
+    // Registering again is how a worker comes back.
+    lease(app.worker("b again").await.token).await.unwrap();
 }

@@ -1,5 +1,7 @@
-use crate::helpers::{REGISTRATION, clip, code, put_parts, spawn_app};
+use crate::helpers::{clip, code, put_parts, spawn_app, spawn_app_with};
 use shared::client::types;
+use shared::store::ObjectStore;
+use std::time::Duration;
 
 fn request(size: u64) -> types::CreateUploadRequest {
     types::CreateUploadRequest {
@@ -254,15 +256,7 @@ async fn deleting_a_queued_video_cancels_its_job() {
         (404, "video_not_found".into())
     );
     // A worker arriving now finds nothing to do.
-    let reg = app
-        .anon()
-        .register_worker(&types::RegisterWorkerRequest {
-            name: "late".into(),
-            registration_token: REGISTRATION.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let reg = app.worker("late").await;
     let lease = app
         .as_user(&reg.token)
         .lease_job(&types::LeaseRequest { wait_s: Some(0) })
@@ -282,4 +276,122 @@ async fn deleting_a_queued_video_cancels_its_job() {
         code(app.anon().register_worker(&forged).await),
         (403, "forbidden".into())
     );
+}
+
+/// Every file under `dir`, relative to it.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn deleting_leaves_no_object_behind_open_uploads_and_running_jobs() {
+    let app = spawn_app_with(
+        tempfile::tempdir().unwrap(),
+        Some("mem://".into()),
+        0,
+        |s| {
+            // A second pass comes once a worker's lease could have lapsed: short here.
+            s.job_lease_s = 1;
+            s.upload_sweep_interval_s = 1;
+        },
+    )
+    .await;
+    let (token, _) = app.user("creator").await;
+    let c = app.as_user(&token);
+    let objects = app.dir.path().join("objects");
+
+    // An upload with a part sent, then the video deleted before it completes.
+    let data = vec![3u8; 9 * 1024 * 1024];
+    let open = c
+        .create_upload(&types::CreateUploadRequest {
+            filename: "half.mp4".into(),
+            size: data.len() as u64,
+            content_type: "video/mp4".into(),
+            title: "Half sent".into(),
+            description: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    put_parts(&open.parts[..1], open.part_size, &data).await;
+    assert!(files_under(&objects).iter().any(|f| f.ends_with(".part")));
+
+    // A video whose job a worker is running, still writing renditions as it is deleted.
+    let running = app
+        .upload(&token, &clip(640, 360, 2).await, "Being transcoded")
+        .await;
+    let reg = app.worker("busy").await;
+    let lease = app
+        .as_user(&reg.token)
+        .lease_job(&types::LeaseRequest { wait_s: Some(0) })
+        .await
+        .unwrap()
+        .into_inner()
+        .job
+        .expect("the job is queued");
+    assert_eq!(lease.video_id, running);
+    let store = &app.state.store;
+    let segment = |n: u32| {
+        let version = lease.version;
+        format!(
+            "{}/360p/seg_{n:05}.m4s",
+            shared::layout::version_prefix(&running, version)
+        )
+    };
+    store
+        .put_bytes(&segment(0), vec![1u8; 100].into())
+        .await
+        .unwrap();
+
+    c.delete_video(&open.video_id).await.unwrap();
+    c.delete_video(&running).await.unwrap();
+    // The worker does not know yet: one more segment lands after the deletion.
+    store
+        .put_bytes(&segment(1), vec![1u8; 100].into())
+        .await
+        .unwrap();
+    let heartbeat = app
+        .as_user(&reg.token)
+        .heartbeat_job(
+            &lease.job_id,
+            &types::HeartbeatRequest {
+                attempt: lease.attempt,
+                job_token: lease.job_token.clone(),
+                progress: 50.0,
+            },
+        )
+        .await;
+    assert_eq!(code(heartbeat), (409, "job_lease_lost".into()));
+
+    // The first pass goes at once; the second once the lease has lapsed (2 s here).
+    let mut left = Vec::new();
+    for _ in 0..150 {
+        left = files_under(&objects)
+            .into_iter()
+            .filter(|f| f.contains(&open.video_id) || f.contains(&running) || f.ends_with(".part"))
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // The upload was aborted with its video.
+    let up = c.get_upload(&open.upload_id).await.unwrap().into_inner();
+    assert_eq!(up.state, types::UploadState::Aborted);
 }

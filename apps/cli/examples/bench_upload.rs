@@ -95,6 +95,7 @@ async fn main() {
             email: "bench@example.com".into(),
             password: "correct horse battery".into(),
             display_name: "Bench".into(),
+            invite_code: None,
         })
         .await
         .unwrap()

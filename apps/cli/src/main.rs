@@ -56,6 +56,10 @@ enum Command {
         name: String,
         #[arg(long, env = "KINO_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+        /// An admin's invitation code, or the setup code `kino` printed at first start (it
+        /// makes this account the admin).
+        #[arg(long)]
+        code: Option<String>,
     },
     /// Forget the session (and revoke it on the server).
     Logout,
@@ -168,6 +172,7 @@ async fn run(cli: Cli) -> Result<i32> {
             email,
             name,
             password: pw,
+            code,
         } => {
             let server = server.trim_end_matches('/').to_owned();
             let r = client::connect(&server, None)
@@ -175,6 +180,7 @@ async fn run(cli: Cli) -> Result<i32> {
                     email: email.clone(),
                     password: password(pw)?,
                     display_name: name,
+                    invite_code: code,
                 })
                 .await
                 .map_err(|e| failure(&e))?

@@ -7,13 +7,17 @@ use dioxus::prelude::*;
 use shared::client::types;
 use shared::graphql::Role;
 
-/// `/signin?next=`: signs in or creates an account, then opens `next` (a page of this app).
+/// `/signin?next=&code=`: signs in or creates an account, then opens `next` (a page of this
+/// app). A `code` (an invitation, or the setup code the server printed for the first admin)
+/// opens the form on account creation with the code filled in.
 #[component]
-pub fn SignIn(next: ReadSignal<String>) -> Element {
+pub fn SignIn(next: ReadSignal<String>, code: ReadSignal<Option<String>>) -> Element {
     let platform = use_context::<PlatformHandle>();
     let session = Session::get();
     let nav = use_navigator();
-    let mut creating = use_signal(|| false);
+    let given = code.peek().as_deref().unwrap_or_default().trim().to_owned();
+    let mut creating = use_signal(|| !given.is_empty());
+    let mut invite = use_signal(|| given.clone());
     let mut email = use_signal(String::new);
     let mut password = use_signal(String::new);
     let mut name = use_signal(String::new);
@@ -33,6 +37,7 @@ pub fn SignIn(next: ReadSignal<String>) -> Element {
                         email: email(),
                         password: password(),
                         display_name: name(),
+                        invite_code: Some(invite().trim().to_owned()).filter(|c| !c.is_empty()),
                     })
                     .await
                     .map(|r| r.into_inner().token)
@@ -75,6 +80,11 @@ pub fn SignIn(next: ReadSignal<String>) -> Element {
                     label { r#for: "name", "Display name" }
                     input { id: "name", required: true, autocomplete: "nickname", value: "{name}",
                         oninput: move |e| name.set(e.value()) }
+                    label { r#for: "invite", "Invitation code "
+                        span { class: "muted", "(if you were given one)" }
+                    }
+                    input { id: "invite", autocomplete: "off", spellcheck: "false", value: "{invite}",
+                        oninput: move |e| invite.set(e.value()) }
                 }
                 if let Some(e) = error() {
                     p { class: "error", role: "alert", "{e}" }

@@ -54,8 +54,10 @@ pub enum Route {
         Account {},
         #[route("/studio")]
         Studio {},
-        #[route("/signin?:next")]
-        SignIn { next: String },
+        #[route("/signin?:code&:next")]
+        // `code` first: the router writes an `&` after every argument but the last that it
+        // writes, so an absent code leaves the usual `/signin?next=…`.
+        SignIn { code: Option<String>, next: String },
         #[route("/:..segments")]
         NotFound { segments: Vec<String> },
 }

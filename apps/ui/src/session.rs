@@ -60,6 +60,7 @@ impl Session {
 pub fn sign_in_then(back: &Route) -> Route {
     Route::SignIn {
         next: back.to_string(),
+        code: None,
     }
 }
 

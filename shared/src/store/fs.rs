@@ -66,11 +66,18 @@ impl FsStore {
         self.root.join(".tmp").join(format!("{:016x}", rand_u64()))
     }
 
+    /// Moves a finished temporary file into place durably: its data is on disk before the
+    /// rename, and the rename is on disk (the directory synced) before the caller is told the
+    /// object is stored, so a crash never leaves an acknowledged object empty or missing.
     async fn commit(&self, tmp: &Path, dest: &Path) -> Result<(), StoreError> {
+        fs::File::open(tmp).await?.sync_all().await?;
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).await?;
         }
         fs::rename(tmp, dest).await?;
+        if let Some(parent) = dest.parent() {
+            sync_dir(parent).await?;
+        }
         Ok(())
     }
 
@@ -147,7 +154,13 @@ impl ObjectStore for FsStore {
         Ok(upload)
     }
 
-    fn part_url(&self, _upload: &Multipart, _number: u32, _ttl: Duration) -> Option<String> {
+    fn part_url(
+        &self,
+        _upload: &Multipart,
+        _number: u32,
+        _size: u64,
+        _ttl: Duration,
+    ) -> Option<String> {
         None
     }
 
@@ -199,6 +212,7 @@ impl ObjectStore for FsStore {
             let _ = fs::remove_file(dir.join(Self::part_name(number, &old.etag))).await;
         }
         fs::rename(&tmp, dir.join(Self::part_name(number, &etag))).await?;
+        sync_dir(&dir).await?;
         Ok(StoredPart { number, size, etag })
     }
 
@@ -279,6 +293,12 @@ impl ObjectStore for FsStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Makes a directory's entries (a rename into it) durable.
+async fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    fs::File::open(dir).await?.sync_all().await?;
+    Ok(())
 }
 
 fn rand_u64() -> u64 {

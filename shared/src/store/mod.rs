@@ -128,10 +128,12 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
     ) -> impl Future<Output = Result<Multipart, StoreError>> + Send;
 
-    /// A URL a client can `PUT` part `number` to without credentials, valid for `ttl`; `None`
-    /// when the backend has no such URLs (then the api takes the part and calls
-    /// [`ObjectStore::put_part`]).
-    fn part_url(&self, upload: &Multipart, number: u32, ttl: Duration) -> Option<String>;
+    /// A URL a client can `PUT` part `number` of exactly `size` bytes to without credentials,
+    /// valid for `ttl`; `None` when the backend has no such URLs (then the api takes the part
+    /// and calls [`ObjectStore::put_part`]). Where the backend can, the size is part of the
+    /// signature, so the store itself refuses a larger body.
+    fn part_url(&self, upload: &Multipart, number: u32, size: u64, ttl: Duration)
+    -> Option<String>;
 
     /// Stores one part from a byte stream of exactly `size` bytes and returns its ETag.
     fn put_part(
@@ -249,8 +251,14 @@ impl ObjectStore for Store {
     async fn create_multipart(&self, key: &str) -> Result<Multipart, StoreError> {
         dispatch!(self, s => s.create_multipart(key).await)
     }
-    fn part_url(&self, upload: &Multipart, number: u32, ttl: Duration) -> Option<String> {
-        dispatch!(self, s => s.part_url(upload, number, ttl))
+    fn part_url(
+        &self,
+        upload: &Multipart,
+        number: u32,
+        size: u64,
+        ttl: Duration,
+    ) -> Option<String> {
+        dispatch!(self, s => s.part_url(upload, number, size, ttl))
     }
     async fn put_part(
         &self,

@@ -517,12 +517,22 @@ impl ObjectStore for S3Store {
         })
     }
 
-    fn part_url(&self, upload: &Multipart, number: u32, ttl: Duration) -> Option<String> {
+    fn part_url(
+        &self,
+        upload: &Multipart,
+        number: u32,
+        size: u64,
+        ttl: Duration,
+    ) -> Option<String> {
         let n = part_number(number).ok()?;
-        let url = self
+        let mut action = self
             .bucket()
-            .upload_part(self.creds(), &upload.key, n, &upload.id)
-            .sign(ttl.clamp(Duration::from_secs(60), MAX_PRESIGN));
+            .upload_part(self.creds(), &upload.key, n, &upload.id);
+        // A signed Content-Length: the bucket refuses a body of any other size, so a client
+        // cannot store more than the upload declared through a URL it was handed.
+        let size = size.to_string();
+        action.headers_mut().insert("content-length", size.as_str());
+        let url = action.sign(ttl.clamp(Duration::from_secs(60), MAX_PRESIGN));
         Some(url.into())
     }
 
@@ -797,7 +807,9 @@ mod tests {
             key: "sources/v/source".into(),
             id: "abc".into(),
         };
-        let url = store.part_url(&up, 3, Duration::from_secs(600)).unwrap();
+        let url = store
+            .part_url(&up, 3, 8 << 20, Duration::from_secs(600))
+            .unwrap();
         assert!(
             url.starts_with("https://media.s3.example.com/sources/v/source?"),
             "{url}"
@@ -805,6 +817,10 @@ mod tests {
         assert!(url.contains("partNumber=3") && url.contains("uploadId=abc"));
         assert!(url.contains("X-Amz-Signature="));
         assert!(url.contains("X-Amz-Expires=600"));
+        assert!(
+            url.contains("X-Amz-SignedHeaders=content-length%3Bhost"),
+            "{url}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! client.
 
 pub use fantoccini::Client as Browser;
+pub use serde_json::Value;
 pub use shared::client::{self, types};
 pub use std::path::{Path, PathBuf};
 pub use std::process::Command;
@@ -66,4 +67,31 @@ pub fn start_worker(base: &str, token: &str, data: &Path, scratch: &str) -> Guar
         .spawn()
         .unwrap_or_else(|e| panic!("{} starts: {e}", bin.display()));
     Guard(child)
+}
+
+/// Runs `script` in the page and returns its value.
+pub async fn js(browser: &Browser, script: &str) -> Value {
+    browser
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("running {script}: {e}"))
+}
+
+/// Polls `script` until `ok` holds for its value (up to `secs` seconds), and returns it.
+pub async fn until(
+    browser: &Browser,
+    secs: u64,
+    what: &str,
+    script: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = browser.execute(script, vec![]).await.unwrap_or(Value::Null);
+        if ok(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

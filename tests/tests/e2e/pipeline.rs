@@ -415,6 +415,7 @@ async fn an_interrupted_studio_upload_resumes_in_the_browser_straight_to_the_buc
             email: "resume@example.com".into(),
             password: "correct horse battery".into(),
             display_name: "Resumer".into(),
+            invite_code: None,
         })
         .await
         .unwrap()

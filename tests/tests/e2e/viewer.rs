@@ -7,7 +7,6 @@ use crate::harness::*;
 use fantoccini::actions::{
     InputSource, KeyAction, KeyActions, MouseActions, PointerAction, TouchActions,
 };
-use serde_json::Value;
 
 /// A 20 s clip at 540p: two rungs (360p and 540p) and more than one 6 s segment, so a quality
 /// switch lands at a segment boundary while it still plays.
@@ -56,32 +55,6 @@ async fn catalogue(base: &str, dir: &Path) -> (String, String) {
     .await
     .unwrap();
     (first, second)
-}
-
-async fn js(browser: &Browser, script: &str) -> Value {
-    browser
-        .execute(script, vec![])
-        .await
-        .unwrap_or_else(|e| panic!("running {script}: {e}"))
-}
-
-/// Polls `script` until `ok` holds for its value (up to `secs` seconds), and returns it.
-async fn until(
-    browser: &Browser,
-    secs: u64,
-    what: &str,
-    script: &str,
-    ok: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let v = browser.execute(script, vec![]).await.unwrap_or(Value::Null);
-        if ok(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{what}: still {v}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 const MEDIA: &str = "const v = document.getElementById('kino-player'); \
@@ -809,4 +782,67 @@ async fn playback_carries_on_after_its_signed_links_expire() {
         "no playback error"
     );
     browser.close().await.unwrap();
+}
+
+/// The first admin follows the link `kino` printed: the form opens on account creation with
+/// the setup code filled in, and the account it makes administers the install; the link
+/// works once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_setup_link_makes_the_first_admin_once() {
+    let data = tempfile::tempdir().unwrap();
+    let (_kino, base) = start_kino_with(data.path(), 0, &[]);
+    let (_driver, browser) = start_browser().await;
+    let link = format!("{base}/signin?code={}", kino::SETUP_TOKEN);
+    browser.goto(&link).await.unwrap();
+    let filled = until(
+        &browser,
+        15,
+        "the code in the form",
+        "const i = document.getElementById('invite'); return i ? i.value : null;",
+        |v| v.is_string(),
+    )
+    .await;
+    assert_eq!(filled, kino::SETUP_TOKEN);
+    accessible(&browser, "the setup link's form").await;
+    type_into(&browser, "#email", "owner@example.com").await;
+    type_into(&browser, "#password", PASSWORD).await;
+    type_into(&browser, "#name", "Owner").await;
+    click(&browser, "form.form button[type=submit]").await;
+    wait_path(&browser, "/").await;
+    browser.goto(&format!("{base}/account")).await.unwrap();
+    until(
+        &browser,
+        15,
+        "the account's role",
+        "return document.querySelector('dl.profile')?.textContent;",
+        |v| v.as_str().unwrap_or("").contains("Admin"),
+    )
+    .await;
+    screenshot(&browser, "setup-admin-account").await;
+
+    // The link is spent: a second visitor is told so, and no account is made.
+    let (_driver2, other) = start_browser().await;
+    other.goto(&link).await.unwrap();
+    until(
+        &other,
+        15,
+        "the form",
+        "return document.getElementById('invite')?.value;",
+        |v| v.is_string(),
+    )
+    .await;
+    type_into(&other, "#email", "late@example.com").await;
+    type_into(&other, "#password", PASSWORD).await;
+    type_into(&other, "#name", "Late").await;
+    click(&other, "form.form button[type=submit]").await;
+    until(
+        &other,
+        15,
+        "the refusal",
+        "return document.querySelector('p.error')?.textContent;",
+        |v| v.as_str().unwrap_or("").contains("not valid"),
+    )
+    .await;
+    browser.close().await.unwrap();
+    other.close().await.unwrap();
 }
