@@ -119,6 +119,8 @@ const MIGRATIONS: &[(u32, &str)] = &[
     DEFINE TABLE IF NOT EXISTS invite SCHEMALESS;
     DEFINE TABLE IF NOT EXISTS usage SCHEMALESS;
     DEFINE INDEX IF NOT EXISTS upload_owner_created ON upload FIELDS owner_id, created_at;
+    DEFINE TABLE IF NOT EXISTS device_login SCHEMALESS;
+    DEFINE INDEX IF NOT EXISTS device_login_user_code ON device_login FIELDS user_code;
     "#,
     ),
 ];

@@ -67,6 +67,15 @@ codes! {
     InvalidDisplayName = "invalid_display_name", BAD_REQUEST, "The display name is empty or too long.";
     UserNotFound = "user_not_found", NOT_FOUND, "No such account.";
     LastAdmin = "last_admin", CONFLICT, "The install's last admin cannot be demoted.";
+    AuthorizationPending = "authorization_pending", BAD_REQUEST,
+        "No viewer has approved this TV's code yet: poll again after the interval.";
+    SlowDown = "slow_down", BAD_REQUEST,
+        "The TV polled sooner than its interval allows; the interval grew by 5 seconds.";
+    ExpiredToken = "expired_token", BAD_REQUEST,
+        "The TV's code expired or was already used: start signing in again.";
+    InvalidGrant = "invalid_grant", BAD_REQUEST, "No TV sign-in has this device code.";
+    InvalidUserCode = "invalid_user_code", NOT_FOUND,
+        "No TV is waiting for this code (mistyped, expired or used).";
     RegistrationClosed = "registration_closed", FORBIDDEN,
         "The install takes new accounts by invitation only, or not at all; the message says which.";
     InvalidInvite = "invalid_invite", BAD_REQUEST,

@@ -72,10 +72,16 @@ fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
 /// The rate-limit key of the client a request came from.
 struct Client(Option<String>);
 
+/// How the client reaches this server (links the api hands out are built on it).
+struct BaseUrl(String);
+
+fn client_key<'a>(ctx: &'a Context<'_>) -> Option<&'a str> {
+    ctx.data_opt::<Client>().and_then(|c| c.0.as_deref())
+}
+
 /// Charges one search to the asking client.
 fn charge_search(ctx: &Context<'_>) -> async_graphql::Result<()> {
-    let client = ctx.data_opt::<Client>().and_then(|c| c.0.as_deref());
-    state(ctx).limits.search(client).map_err(gql_error)
+    state(ctx).limits.search(client_key(ctx)).map_err(gql_error)
 }
 
 /// The per-request data: who is asking, and the loaders that batch their lookups.
@@ -83,9 +89,11 @@ fn request_data(
     state: &AppState,
     user: Option<User>,
     client: Option<String>,
+    base_url: String,
 ) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
     data.insert(Client(client));
+    data.insert(BaseUrl(base_url));
     data.insert(loaders::Prefetched::default());
     // Per request, so remembering what was loaded is safe and saves asking twice.
     data.insert(DataLoader::with_cache(
@@ -141,7 +149,7 @@ pub async fn execute(
         return json(body);
     }
     let stamp = state.pages.stamp(&state.cache);
-    request.data = request_data(&state, user, client);
+    request.data = request_data(&state, user, client, crate::rest::base_url(&state, req));
     let response = schema.execute(request).await;
     let body = match serde_json::to_vec(&response) {
         Ok(body) => bytes::Bytes::from(body),

@@ -3,6 +3,7 @@
 use super::types::*;
 use super::{gql_error, signed_in, state};
 use crate::catalog::videos::{self, Patch};
+use crate::identity::devices;
 use crate::{catalog::moderation, library};
 use async_graphql::{Context, ID, InputObject, Object};
 use shared::Visibility;
@@ -143,5 +144,68 @@ impl Mutation {
             .await
             .map_err(gql_error)?;
         Ok(GqlProgress::new(&p, &v))
+    }
+
+    /// Start signing a TV in by code (RFC 8628): show `userCode` and `verificationUri`,
+    /// then poll `pollDeviceSignIn` every `interval` seconds.
+    async fn start_device_sign_in(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What the approving viewer is shown, e.g. \"Living room TV\".")]
+        name: Option<String>,
+    ) -> async_graphql::Result<GqlDeviceSignIn> {
+        let s = state(ctx);
+        s.limits
+            .device_start(super::client_key(ctx))
+            .map_err(gql_error)?;
+        let started = devices::start(&s.db, name.as_deref().unwrap_or_default())
+            .await
+            .map_err(gql_error)?;
+        let base = ctx
+            .data_opt::<super::BaseUrl>()
+            .map_or("", |b| b.0.as_str());
+        let verification_uri = format!("{base}/activate");
+        Ok(GqlDeviceSignIn {
+            verification_uri_complete: format!("{verification_uri}?code={}", started.user_code),
+            verification_uri,
+            device_code: started.device_code,
+            user_code: started.user_code,
+            expires_in: started.expires_in,
+            interval: started.interval,
+        })
+    }
+
+    /// Poll a TV's sign-in: the session once a viewer approved it (given once); until then
+    /// an error with code `authorization_pending`, `slow_down`, `expired_token` or
+    /// `invalid_grant`.
+    async fn poll_device_sign_in(
+        &self,
+        ctx: &Context<'_>,
+        device_code: String,
+    ) -> async_graphql::Result<GqlSession> {
+        let (token, user) = devices::poll(&state(ctx).db, &device_code)
+            .await
+            .map_err(gql_error)?;
+        Ok(GqlSession {
+            token,
+            user: user.into(),
+        })
+    }
+
+    /// Approve the TV showing `userCode`: it is signed in as the caller. Returns the name the
+    /// TV gave itself.
+    async fn approve_device(
+        &self,
+        ctx: &Context<'_>,
+        user_code: String,
+    ) -> async_graphql::Result<String> {
+        let user = signed_in(ctx)?;
+        let s = state(ctx);
+        s.limits
+            .code_entry(super::client_key(ctx), &user.id)
+            .map_err(gql_error)?;
+        devices::approve(&s.db, user, &user_code)
+            .await
+            .map_err(gql_error)
     }
 }

@@ -173,6 +173,7 @@ pub async fn subscribe(
     if let Err(e) = state.limits.graphql(client.as_deref()) {
         return refused(&e);
     }
+    let base_url = crate::rest::base_url(&state, req);
     // An operation over the socket is bounded like one over POST.
     let max = state.settings.max_graphql_body_bytes;
     let ping_every = ping_interval(state.settings.idle_timeout_s);
@@ -250,7 +251,7 @@ pub async fn subscribe(
                             .or(payload["token"].as_str())
                             .map(str::to_owned);
                         let user = user_for(&state, token.as_deref()).await;
-                        let mut data = request_data(&state, user.clone(), client);
+                        let mut data = request_data(&state, user.clone(), client, base_url);
                         data.insert(SocketSlots::default());
                         if let (Some(token), Some(user)) = (token, user) {
                             let who = SignedIn { token, user };

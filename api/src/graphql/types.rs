@@ -359,6 +359,33 @@ impl From<crate::identity::accounts::User> for GqlUser {
     }
 }
 
+/// A TV's sign-in by code: what it keeps and what it shows.
+#[derive(SimpleObject)]
+#[graphql(name = "DeviceSignIn")]
+pub struct GqlDeviceSignIn {
+    /// Secret: the TV polls `pollDeviceSignIn` with it.
+    pub device_code: String,
+    /// Shown on the TV, e.g. `BCDF-GHJK`.
+    pub user_code: String,
+    /// Where a signed-in viewer enters the code.
+    pub verification_uri: String,
+    /// The same with the code filled in (for a QR code).
+    pub verification_uri_complete: String,
+    /// Seconds the codes last.
+    pub expires_in: u64,
+    /// Seconds to wait between polls.
+    pub interval: u64,
+}
+
+/// A new session: the bearer token and its account.
+#[derive(SimpleObject)]
+#[graphql(name = "Session")]
+pub struct GqlSession {
+    /// Bearer token for `Authorization: Bearer ...` and `connection_init`.
+    pub token: String,
+    pub user: GqlUser,
+}
+
 /// Processing news of one video.
 #[derive(SimpleObject, Clone, Debug, PartialEq)]
 #[graphql(name = "ProcessingUpdate")]

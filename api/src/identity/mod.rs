@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod address;
+pub mod devices;
 pub mod ratelimit;
 pub mod registration;
 pub mod sessions;

@@ -56,6 +56,13 @@ pub const CODE_ENTRY: Rule = Rule {
     every: Duration::from_secs(30),
 };
 
+/// TV sign-ins started per address: each is a row that lives 10 minutes.
+pub const DEVICE_START: Rule = Rule {
+    name: "device start",
+    burst: 30,
+    every: Duration::from_secs(120),
+};
+
 /// How long an address that signed in to an account stays exempt from the account's pacing.
 const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Past this many keys, full buckets (which mean the same as none) are forgotten.
@@ -317,9 +324,33 @@ impl Limits {
         self.charge(self.graphql, address, "too many GraphQL requests")
     }
 
-    /// One code typed on a device being linked.
-    pub fn code_entry(&self, address: Option<&str>) -> Result<(), ApiError> {
-        self.charge(Some(CODE_ENTRY), address, "too many codes tried")
+    /// One TV sign-in code typed, by an account from an address: counted for both, so
+    /// neither many addresses nor many accounts can guess faster.
+    pub fn code_entry(&self, address: Option<&str>, account: &str) -> Result<(), ApiError> {
+        let account = format!("account {account}");
+        let mut asks = vec![(CODE_ENTRY, account.as_str())];
+        if let Some(a) = address {
+            asks.push((CODE_ENTRY, a));
+        }
+        match self.limiter.take(&asks) {
+            Ok(t) => {
+                t.spend();
+                Ok(())
+            }
+            Err(r) => Err(ApiError::new(
+                Code::TooManyAttempts,
+                format!("too many codes tried; try again in {}", wait_text(r.wait)),
+            )),
+        }
+    }
+
+    /// One TV sign-in started from an address.
+    pub fn device_start(&self, address: Option<&str>) -> Result<(), ApiError> {
+        self.charge(
+            Some(DEVICE_START),
+            address,
+            "too many TV sign-ins started from this address",
+        )
     }
 
     fn charge(

@@ -2,6 +2,7 @@
 //! `operation_id` (generated clients name their methods after it).
 
 pub mod auth;
+pub mod devices;
 pub mod discover;
 pub mod library;
 pub mod uploads;
@@ -26,6 +27,7 @@ pub enum ApiTags {
 
 pub type Apis = (
     auth::AuthApi,
+    devices::DevicesApi,
     discover::DiscoverApi,
     library::LibraryApi,
     uploads::UploadsApi,
@@ -33,11 +35,25 @@ pub type Apis = (
     workers::WorkersApi,
 );
 
+/// How clients reach this server: the configured public URL, else the request's host.
+pub fn base_url(state: &crate::state::AppState, req: &poem::Request) -> String {
+    if let Some(url) = &state.settings.public_url {
+        return url.clone();
+    }
+    let host = req
+        .headers()
+        .get(poem::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
 /// The OpenAPI service holding every REST operation.
 pub fn service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
     let svc = OpenApiService::new(
         (
             auth::AuthApi,
+            devices::DevicesApi,
             discover::DiscoverApi,
             library::LibraryApi,
             uploads::UploadsApi,

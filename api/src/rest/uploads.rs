@@ -92,22 +92,10 @@ pub struct CompleteUploadRequest {
     pub parts: Vec<CompletedPart>,
 }
 
-fn base_url(state: &AppState, req: &Request) -> String {
-    if let Some(url) = &state.settings.public_url {
-        return url.clone();
-    }
-    let host = req
-        .headers()
-        .get(poem::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
-}
-
 /// One URL per part: presigned straight to the bucket when the store has such URLs, else
 /// signed by the api for its own `/parts` endpoint. Both stop working when the upload expires.
 fn part_urls(state: &AppState, req: &Request, upload: &Upload) -> Vec<PartUrl> {
-    let base = base_url(state, req);
+    let base = crate::rest::base_url(state, req);
     let expires_at = crate::db::parse_ts(&upload.expires_at);
     let expires = expires_at.timestamp();
     let ttl = (expires_at - chrono::Utc::now())

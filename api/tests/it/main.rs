@@ -6,6 +6,7 @@ mod bodies;
 mod bola;
 mod catalogue;
 mod conformance;
+mod devices;
 mod discover;
 mod graphql_limits;
 mod headers;

@@ -246,3 +246,104 @@ async fn admins_revoke_worker_tokens_and_unused_ones_lapse() {
     // Registering again is how a worker comes back.
     lease(app.worker("b again").await.token).await.unwrap();
 }
+
+/// The reconciler: videos left `queued` or `processing` with no job that will move them on are
+/// repaired, each the way its history calls for; a video with a live job is left alone.
+#[tokio::test]
+async fn the_reconciler_repairs_videos_no_job_is_moving_on() {
+    let app = spawn_app(0).await;
+    let (creator, _) = app.user("creator").await;
+    let file = app.dir.path().join("take.mp4");
+    std::fs::write(&file, vec![1u8; 2048]).unwrap();
+    let mut ids = Vec::new();
+    for title in ["live", "dead", "done", "lost job", "never sent"] {
+        ids.push(app.upload(&creator, &file, title).await);
+    }
+    let [live, dead, done, lost, never] = ids.try_into().unwrap();
+    let sql =
+        "UPDATE type::record('job', $dead) SET state = 'dead', last_error = 'ffmpeg: not a video';
+         UPDATE type::record('job', $done) SET state = 'done';
+         UPDATE type::record('video', $done) SET state = 'processing', published_version = 1;
+         DELETE job WHERE video_id = $lost;
+         UPDATE type::record('video', $lost) SET state = 'processing';
+         DELETE job WHERE video_id = $never;
+         UPDATE upload SET state = 'aborted' WHERE video_id = $never;";
+    app.db
+        .query(sql)
+        .bind(("dead", dead.clone()))
+        .bind(("done", done.clone()))
+        .bind(("lost", lost.clone()))
+        .bind(("never", never.clone()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    let repaired = api::ingest::reconcile::reconcile(&app.db).await.unwrap();
+    assert_eq!(repaired, 4);
+    let state = |id: String| {
+        let c = app.as_user(&creator);
+        async move { c.get_video(&id).await.unwrap().into_inner() }
+    };
+    assert_eq!(state(live.clone()).await.state, types::VideoState::Queued);
+    let d = state(dead).await;
+    assert_eq!(d.state, types::VideoState::Failed);
+    assert_eq!(d.failure_reason.as_deref(), Some("ffmpeg: not a video"));
+    assert_eq!(state(done).await.state, types::VideoState::Published);
+    // Its source is complete: a new job is queued for it, which a worker then leases.
+    assert_eq!(
+        state(lost.clone()).await.state,
+        types::VideoState::Processing
+    );
+    let n = |id: String| {
+        let db = app.db.clone();
+        async move {
+            let mut r = db
+                .query("SELECT count() AS n FROM job WHERE video_id = $v AND state = 'queued' GROUP ALL")
+                .bind(("v", id))
+                .await
+                .unwrap();
+            let n: Vec<serde_json::Value> = r.take(0).unwrap();
+            n.first().map_or(0, |v| v["n"].as_u64().unwrap())
+        }
+    };
+    assert_eq!(n(lost).await, 1);
+    let never = state(never).await;
+    assert_eq!(never.state, types::VideoState::Failed);
+    assert!(never.failure_reason.unwrap().contains("never finished"));
+    // A second pass finds nothing to do.
+    assert_eq!(api::ingest::reconcile::reconcile(&app.db).await.unwrap(), 0);
+    assert_eq!(n(live).await, 1);
+}
+
+/// Recoveries, the reconciler and a completion racing to queue one video's transcode queue
+/// it once.
+#[tokio::test(flavor = "multi_thread")]
+async fn racing_enqueues_queue_one_job() {
+    let app = spawn_app(0).await;
+    let (creator, _) = app.user("creator").await;
+    let file = app.dir.path().join("take.mp4");
+    std::fs::write(&file, vec![1u8; 2048]).unwrap();
+    let video = app.upload(&creator, &file, "once").await;
+    app.db
+        .query("DELETE job WHERE video_id = $v")
+        .bind(("v", video.clone()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    let racers = (0..10).map(|_| {
+        let (db, v) = (app.db.clone(), video.clone());
+        tokio::spawn(async move { api::queue::jobs::enqueue(&db, &v).await })
+    });
+    for r in futures::future::join_all(racers).await {
+        r.unwrap().unwrap();
+    }
+    let mut r = app
+        .db
+        .query("SELECT count() AS n FROM job WHERE video_id = $v GROUP ALL")
+        .bind(("v", video))
+        .await
+        .unwrap();
+    let n: Vec<serde_json::Value> = r.take(0).unwrap();
+    assert_eq!(n[0]["n"], 1);
+}

@@ -7,6 +7,7 @@
 //! client in `shared::client` for writes.
 
 mod account;
+mod activate;
 mod browse;
 mod cards;
 mod clock;
@@ -24,6 +25,7 @@ mod watch;
 pub use platform::{LocalFuture, Platform, PlatformHandle};
 
 use account::{Account, SignIn};
+use activate::Activate;
 use browse::{Genre, Home, Search};
 use dioxus::prelude::*;
 use library::{History, MyList};
@@ -54,6 +56,8 @@ pub enum Route {
         Account {},
         #[route("/studio")]
         Studio {},
+        #[route("/activate?:code")]
+        Activate { code: Option<String> },
         #[route("/signin?:code&:next")]
         // `code` first: the router writes an `&` after every argument but the last that it
         // writes, so an absent code leaves the usual `/signin?next=…`.

@@ -846,3 +846,66 @@ async fn the_setup_link_makes_the_first_admin_once() {
     browser.close().await.unwrap();
     other.close().await.unwrap();
 }
+
+/// A TV shows a code; a viewer opens the link it gives on a phone, signs up on the way, and
+/// approves it; the TV's next poll is signed in as that viewer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_viewer_signs_a_tv_in_from_a_phone() {
+    let data = tempfile::tempdir().unwrap();
+    let (_kino, base) = start_kino_with(data.path(), 0, &[]);
+    let tv = client::connect(&base, None);
+    let started = tv
+        .start_device_sign_in(&types::StartDeviceSignInRequest {
+            name: Some("Living room TV".into()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (_driver, browser) = start_browser_as(Screen::Phone).await;
+    browser
+        .goto(&started.verification_uri_complete)
+        .await
+        .unwrap();
+    // Signed out: to the sign-in page and back with the code.
+    until(
+        &browser,
+        15,
+        "the sign-in page",
+        "return location.pathname;",
+        |v| v == "/signin",
+    )
+    .await;
+    sign_up_in_the_app(&browser, "phone@example.com").await;
+    let filled = until(
+        &browser,
+        15,
+        "the code on /activate",
+        "const i = document.getElementById('user-code'); return i ? i.value : null;",
+        |v| v.is_string(),
+    )
+    .await;
+    assert_eq!(filled, started.user_code.as_str());
+    accessible(&browser, "/activate").await;
+    click(&browser, "form.form button[type=submit]").await;
+    let said = until(
+        &browser,
+        15,
+        "the approval",
+        "return document.querySelector('p.notice')?.textContent;",
+        |v| v.is_string(),
+    )
+    .await;
+    assert!(said.as_str().unwrap().contains("Living room TV"), "{said}");
+    screenshot(&browser, "activate-phone").await;
+    // The TV polls once its interval has passed, and is signed in as the viewer.
+    tokio::time::sleep(Duration::from_secs(started.interval)).await;
+    let session = tv
+        .poll_device_sign_in(&types::PollDeviceSignInRequest {
+            device_code: started.device_code.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(session.user.email, "phone@example.com");
+    browser.close().await.unwrap();
+}
