@@ -164,10 +164,10 @@ impl Mutation {
         let base = ctx
             .data_opt::<super::BaseUrl>()
             .map_or("", |b| b.0.as_str());
-        let verification_uri = format!("{base}/activate");
+        let (verification_uri, verification_uri_complete) = started.verification_uris(base);
         Ok(GqlDeviceSignIn {
-            verification_uri_complete: format!("{verification_uri}?code={}", started.user_code),
             verification_uri,
+            verification_uri_complete,
             device_code: started.device_code,
             user_code: started.user_code,
             expires_in: started.expires_in,

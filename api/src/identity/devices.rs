@@ -34,6 +34,16 @@ pub struct Started {
     pub interval: u64,
 }
 
+impl Started {
+    /// Where a viewer enters the code on the server at `base`, and the same with the code
+    /// filled in (for a QR code).
+    pub fn verification_uris(&self, base: &str) -> (String, String) {
+        let uri = format!("{base}/activate");
+        let complete = format!("{uri}?code={}", self.user_code);
+        (uri, complete)
+    }
+}
+
 fn new_user_code() -> String {
     let mut rng = rand::rng();
     let letters: String = (0..USER_CODE_LEN)

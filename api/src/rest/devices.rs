@@ -83,11 +83,11 @@ impl DevicesApi {
             .limits
             .device_start(state.client_key(req).as_deref())?;
         let started = devices::start(&state.db, body.name.as_deref().unwrap_or_default()).await?;
-        let base = crate::rest::base_url(&state, req);
-        let verification_uri = format!("{base}/activate");
+        let (verification_uri, verification_uri_complete) =
+            started.verification_uris(&crate::rest::base_url(&state, req));
         Ok(Started::Created(Json(DeviceSignIn {
-            verification_uri_complete: format!("{verification_uri}?code={}", started.user_code),
             verification_uri,
+            verification_uri_complete,
             device_code: started.device_code,
             user_code: started.user_code,
             expires_in: started.expires_in,
