@@ -221,8 +221,10 @@ async fn migrate(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `op` again (up to 10 times, with a short growing pause) while the database reports a
-/// write conflict between concurrent transactions; any other outcome is returned as is.
+/// Runs `op` again (up to 20 times, with a short growing pause) while the database reports a
+/// write conflict between concurrent transactions; any other outcome is returned as is. The
+/// pause is jittered: racers that collided once would otherwise retry in step and collide
+/// again, as a burst of one account's upload creations (serialised on purpose) did.
 pub async fn retry_conflicts<T, F, Fut>(mut op: F) -> Result<T, crate::error::ApiError>
 where
     F: FnMut() -> Fut,
@@ -233,11 +235,12 @@ where
         tries += 1;
         match op().await {
             Err(crate::error::ApiError::Internal(e))
-                if tries < 10
+                if tries < 20
                     && e.downcast_ref::<surrealdb::Error>()
                         .is_some_and(is_conflict) =>
             {
-                tokio::time::sleep(std::time::Duration::from_millis(5 * tries)).await;
+                let jitter = rand::random_range(0..=5 * tries);
+                tokio::time::sleep(std::time::Duration::from_millis(5 * tries + jitter)).await;
             }
             other => return other,
         }

@@ -103,17 +103,21 @@ pub async fn approve(db: &Db, by: &User, user_code: &str) -> Result<String, ApiE
     if code.len() != USER_CODE_LEN {
         return Err(refused());
     }
-    let mut r = db
-        .query(
-            "UPDATE device_login SET state = 'approved', user_id = $user, approved_at = $now
-             WHERE user_code = $uc AND state = 'pending' AND expires_at > $now
-             RETURN VALUE name",
-        )
-        .bind(("uc", token_hash(&code)))
-        .bind(("user", by.id.clone()))
-        .bind(("now", db::now()))
-        .await?;
-    let names: Vec<String> = r.take(0)?;
+    // Two viewers approving one code at once conflict; the retry finds it approved.
+    let names: Vec<String> = db::retry_conflicts(|| async {
+        let mut r = db
+            .query(
+                "UPDATE device_login SET state = 'approved', user_id = $user, approved_at = $now
+                 WHERE user_code = $uc AND state = 'pending' AND expires_at > $now
+                 RETURN VALUE name",
+            )
+            .bind(("uc", token_hash(&code)))
+            .bind(("user", by.id.clone()))
+            .bind(("now", db::now()))
+            .await?;
+        Ok(r.take(0)?)
+    })
+    .await?;
     names.into_iter().next().ok_or_else(refused)
 }
 

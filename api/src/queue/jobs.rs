@@ -45,26 +45,30 @@ pub async fn enqueue(db: &Db, video_id: &str) -> Result<String, ApiError> {
     // Fair share: a job's priority is how many jobs its creator queued in the last day, so one
     // creator's batch of uploads does not hold back everybody else's first.
     let since = db::ts(chrono::Utc::now() - chrono::Duration::hours(24));
-    let mut r = db
-        .query(
-            "LET $owner = (SELECT VALUE owner_id FROM type::record('video', $video))[0];
-         LET $recent = (SELECT count() AS n FROM job WHERE owner_id = $owner
-                        AND created_at > $since GROUP ALL)[0].n OR 0;
-         CREATE type::record('job', $id) SET video_id = $video, owner_id = $owner,
-            priority = $recent, state = $queued, attempt = 0,
-            created_at = $now, available_at = $now;",
-        )
-        .bind(("queued", JobState::Queued.as_str()))
-        .bind(("id", id.clone()))
-        .bind(("video", video_id.to_owned()))
-        .bind(("since", since))
-        .bind(("now", db::now()))
-        .await?;
-    match db::failure(&mut r) {
-        Some(e) if e.to_string().contains("already exists") => Ok(id),
-        Some(e) => Err(e.into()),
-        None => Ok(id),
-    }
+    // Racing creations of the one record conflict; the retry then finds it made.
+    retry_conflicts(|| async {
+        let mut r = db
+            .query(
+                "LET $owner = (SELECT VALUE owner_id FROM type::record('video', $video))[0];
+                 LET $recent = (SELECT count() AS n FROM job WHERE owner_id = $owner
+                                AND created_at > $since GROUP ALL)[0].n OR 0;
+                 CREATE type::record('job', $id) SET video_id = $video, owner_id = $owner,
+                    priority = $recent, state = $queued, attempt = 0,
+                    created_at = $now, available_at = $now;",
+            )
+            .bind(("queued", JobState::Queued.as_str()))
+            .bind(("id", id.clone()))
+            .bind(("video", video_id.to_owned()))
+            .bind(("since", since.clone()))
+            .bind(("now", db::now()))
+            .await?;
+        match db::failure(&mut r) {
+            Some(e) if e.to_string().contains("already exists") => Ok(id.clone()),
+            Some(e) => Err(e.into()),
+            None => Ok(id.clone()),
+        }
+    })
+    .await
 }
 
 /// Whether a video has ever had a job queued.
