@@ -194,25 +194,9 @@ async fn guessing_codes_is_stopped_per_account_across_addresses() {
 async fn the_same_flow_over_graphql() {
     let app = spawn_app(0).await;
     let (viewer, viewer_id) = app.user("viewer").await;
-    let gql = |token: Option<&str>, query: String| {
-        let mut req = reqwest::Client::new()
-            .post(format!("{}/graphql", app.base))
-            .json(&serde_json::json!({ "query": query }));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        async move {
-            req.send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let started = gql(
+    let started = app.graphql(
         None,
-        r#"mutation { startDeviceSignIn(name: "Bedroom") { deviceCode userCode verificationUri interval } }"#.into(),
+        r#"mutation { startDeviceSignIn(name: "Bedroom") { deviceCode userCode verificationUri interval } }"#,
     )
     .await;
     let s = &started["data"]["startDeviceSignIn"];
@@ -229,19 +213,20 @@ async fn the_same_flow_over_graphql() {
     let poll = format!(
         r#"mutation {{ pollDeviceSignIn(deviceCode: "{device}") {{ token user {{ id }} }} }}"#
     );
-    let pending = gql(None, poll.clone()).await;
+    let pending = app.graphql(None, &poll).await;
     assert_eq!(
         pending["errors"][0]["extensions"]["code"],
         "authorization_pending"
     );
-    let approved = gql(
-        Some(&viewer),
-        format!(r#"mutation {{ approveDevice(userCode: "{user_code}") }}"#),
-    )
-    .await;
+    let approved = app
+        .graphql(
+            Some(&viewer),
+            &format!(r#"mutation {{ approveDevice(userCode: "{user_code}") }}"#),
+        )
+        .await;
     assert_eq!(approved["data"]["approveDevice"], "Bedroom", "{approved}");
     wait_out_interval(&app).await;
-    let session = gql(None, poll).await;
+    let session = app.graphql(None, &poll).await;
     assert_eq!(
         session["data"]["pollDeviceSignIn"]["user"]["id"],
         viewer_id.as_str()

@@ -102,13 +102,7 @@ async fn search_results_follow_the_edits_that_change_them_and_ignore_case_and_sp
 }
 
 async fn gql(app: &TestApp, token: Option<&str>, query: &str) -> Value {
-    let mut req = reqwest::Client::new()
-        .post(format!("{}/graphql", app.base))
-        .json(&json!({ "query": query }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap().json().await.unwrap()
+    app.graphql(token, query).await
 }
 
 #[tokio::test]

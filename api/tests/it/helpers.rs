@@ -201,6 +201,17 @@ impl TestApp {
             .into_inner()
     }
 
+    /// Sends a GraphQL query over POST, as `token` or anonymously; the JSON answer.
+    pub async fn graphql(&self, token: Option<&str>, query: &str) -> serde_json::Value {
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/graphql", self.base))
+            .json(&serde_json::json!({ "query": query }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap().json().await.unwrap()
+    }
+
     /// Registers a transcoder worker named `name` with the installation's token.
     pub async fn worker(&self, name: &str) -> types::WorkerRegistered {
         self.anon()

@@ -139,24 +139,12 @@ async fn media_is_signed_ranged_cached_and_typed() {
     );
 
     // GraphQL reads through the same rules.
-    let q = serde_json::json!({"query": format!("{{ video(id: \"{video_id}\") {{ title }} videos {{ edges {{ node {{ id }} }} }} }}")});
-    let graphql = |token: Option<&str>| {
-        let mut req = http.post(format!("{}/graphql", app.base)).json(&q);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        async move {
-            req.send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let anon = graphql(None).await;
+    let q = format!(
+        "{{ video(id: \"{video_id}\") {{ title }} videos {{ edges {{ node {{ id }} }} }} }}"
+    );
+    let anon = app.graphql(None, &q).await;
     assert_eq!(anon["data"]["video"], serde_json::Value::Null);
-    let owner = graphql(Some(&token)).await;
+    let owner = app.graphql(Some(&token), &q).await;
     assert_eq!(owner["data"]["video"]["title"], "Ranges");
 
     c.delete_video(&video_id).await.unwrap();

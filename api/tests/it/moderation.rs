@@ -4,21 +4,12 @@
 
 use crate::helpers::{TestApp, code, eventually, spawn_app};
 use crate::library::published;
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::client::types;
 use shared::store::ObjectStore;
 
 async fn gql(app: &TestApp, token: &str, query: &str) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/graphql", app.base))
-        .bearer_auth(token)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.graphql(Some(token), query).await
 }
 
 /// The status of a media link (relative to the app, as the api hands them out).
