@@ -82,6 +82,8 @@ pub struct Settings {
     pub job_retry_base_s: u64,
     /// Days a worker's token stays valid without being used (it then registers again).
     pub worker_token_idle_days: u32,
+    /// Seconds a TV's sign-in code can be approved (RFC 8628 suggests minutes, not hours).
+    pub device_code_lifetime_s: u32,
     /// Scratch directory of in-process workers.
     pub scratch_dir: Option<PathBuf>,
     /// In-process workers publish sources at least this long (seconds) as their lowest rung
@@ -167,6 +169,7 @@ impl Default for Settings {
             job_max_attempts: 5,
             job_retry_base_s: 5,
             worker_token_idle_days: 30,
+            device_code_lifetime_s: 600,
             scratch_dir: None,
             preview_min_s: 30.0,
             s3_access_key_id: None,

@@ -13,6 +13,10 @@ pub enum Screen {
     Desktop,
     /// A 390x844 phone with touch, as Chromium's device emulation gives it.
     Phone,
+    /// A 1920x1080 TV, driven by keys alone.
+    Tv,
+    /// A 1280x720 TV.
+    Tv720,
 }
 
 pub async fn start_browser() -> (Guard, Browser) {
@@ -47,6 +51,18 @@ pub async fn start_browser_as(screen: Screen) -> (Guard, Browser) {
     let mut options = serde_json::json!({ "binary": "/usr/bin/chromium" });
     match screen {
         Screen::Desktop => args.push("--window-size=1280,800".into()),
+        // The window's own frame would take from the page: emulate the screen exactly.
+        Screen::Tv | Screen::Tv720 => {
+            let (width, height) = if screen == Screen::Tv {
+                (1920, 1080)
+            } else {
+                (1280, 720)
+            };
+            args.push(format!("--window-size={width},{height}"));
+            options["mobileEmulation"] = serde_json::json!({
+                "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0, "touch": false, "mobile": false },
+            });
+        }
         Screen::Phone => {
             args.push("--window-size=390,844".into());
             options["mobileEmulation"] = serde_json::json!({

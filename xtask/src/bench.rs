@@ -28,7 +28,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             run(root, &["upload".to_owned()])?;
             run(root, &["api".to_owned()])?;
             run(root, &["sync".to_owned()])?;
-            run(root, &["web".to_owned()])
+            run(root, &["web".to_owned()])?;
+            run(root, &["tv".to_owned()])
         }
         Some("transcode") => {
             crate::prereqs::media_tools()?;
@@ -56,21 +57,26 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         // The browser's view of the app: built like the tests build it (the web bundle, then
         // the workspace's debug binaries and examples in the test build's one feature
         // resolution, so nothing is compiled twice), timed in Chromium.
-        Some("web") => {
+        // The TV app's focus moves and its time to first frame, the same way.
+        Some(which @ ("web" | "tv")) => {
             crate::prereqs::media_tools()?;
             crate::prereqs::browser()?;
             crate::prereqs::web_toolchain(root)?;
             let web = crate::web::build(root)?;
             sh::run(sh::cmd("cargo").args(["test", "--workspace", "--all-targets", "--no-run"]))?;
+            // The test build compiles examples as test harnesses: build the program itself,
+            // with the same feature resolution so nothing else is rebuilt.
+            let example = format!("bench_{which}");
+            sh::run(sh::cmd("cargo").args(["build", "--workspace", "--example", &example]))?;
             let target = crate::target_dir(root);
             sh::run(
-                sh::cmd(target.join("debug/examples/bench_web"))
+                sh::cmd(target.join("debug/examples").join(&example))
                     .env("KINO_BIN", target.join("debug/kino"))
                     .env("KINO_WEB_DIR", web),
             )
         }
         Some(other) => {
-            bail!("unknown benchmark `{other}` (known: transcode, upload, api, sync, web)")
+            bail!("unknown benchmark `{other}` (known: transcode, upload, api, sync, web, tv)")
         }
     }
 }

@@ -6,11 +6,14 @@
 //!   benchmark on a 2-second clip.
 //! - `cargo xtask codegen`: rewrite `openapi/kino.openapi.json` and `openapi/schema.graphql`.
 //! - `cargo xtask lint`: rustfmt and clippy, warnings as errors.
-//! - `cargo xtask bench [transcode|upload]`: the benchmarks (both without an argument).
+//! - `cargo xtask bench [transcode|upload|api|sync|web|tv]`: the benchmarks (all without an
+//!   argument).
+//! - `cargo xtask tv --server URL [--out DIR]`: the Tizen and webOS shells for that server.
 
 mod bench;
 mod prereqs;
 mod sh;
+mod tv;
 mod web;
 
 use anyhow::{Context, Result};
@@ -28,8 +31,9 @@ fn main() -> Result<()> {
         Some("web") => build_web(&root).map(|dir| println!("{}", dir.display())),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("seed") => seed(&args[1..]),
+        Some("tv") => tv::run(&root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <up|test|codegen|lint|web|bench|seed>");
+            eprintln!("usage: cargo xtask <up|test|codegen|lint|web|bench|seed|tv>");
             std::process::exit(2);
         }
     }

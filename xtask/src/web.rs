@@ -93,7 +93,8 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     sh::run(
         sh::cmd("esbuild")
             .arg(root.join("apps/ui/assets/main.css"))
-            .args(["--minify", "--log-level=warning"])
+            // `--bundle` inlines the stylesheets main.css imports (the TV app's).
+            .args(["--bundle", "--minify", "--log-level=warning"])
             .arg(format!("--outfile={}", css.display()))
             .env("PATH", &path),
     )?;

@@ -158,9 +158,13 @@ impl Mutation {
         s.limits
             .device_start(super::client_key(ctx))
             .map_err(gql_error)?;
-        let started = devices::start(&s.db, name.as_deref().unwrap_or_default())
-            .await
-            .map_err(gql_error)?;
+        let started = devices::start(
+            &s.db,
+            name.as_deref().unwrap_or_default(),
+            s.settings.device_code_lifetime_s,
+        )
+        .await
+        .map_err(gql_error)?;
         let base = ctx
             .data_opt::<super::BaseUrl>()
             .map_or("", |b| b.0.as_str());

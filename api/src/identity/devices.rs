@@ -16,8 +16,6 @@ use crate::identity::accounts::{self, User, token_hash};
 use rand::Rng;
 use serde::Deserialize;
 
-/// How long a pair of codes lasts.
-pub const LIFETIME_S: i64 = 600;
 /// The polling interval a TV is given.
 pub const INTERVAL_S: u64 = 5;
 /// The letters of a short code: no vowels (no words), none that look alike (0/O, 1/I/L).
@@ -60,8 +58,10 @@ pub fn normalise_user_code(code: &str) -> String {
         .collect()
 }
 
-/// Starts a sign-in for a device named `name` (shown to the viewer who approves it).
-pub async fn start(db: &Db, name: &str) -> Result<Started, ApiError> {
+/// Starts a sign-in for a device named `name` (shown to the viewer who approves it), whose
+/// codes work for `lifetime_s` seconds.
+pub async fn start(db: &Db, name: &str, lifetime_s: u32) -> Result<Started, ApiError> {
+    let lifetime_s = i64::from(lifetime_s.max(1));
     let name: String = name.trim().chars().take(60).collect();
     let name = if name.is_empty() {
         "A TV".to_owned()
@@ -80,13 +80,13 @@ pub async fn start(db: &Db, name: &str) -> Result<Started, ApiError> {
     .bind(("name", name))
     .bind(("interval", INTERVAL_S))
     .bind(("now", db::ts(now)))
-    .bind(("exp", db::ts(now + chrono::Duration::seconds(LIFETIME_S))))
+    .bind(("exp", db::ts(now + chrono::Duration::seconds(lifetime_s))))
     .await?
     .check()?;
     Ok(Started {
         device_code,
         user_code,
-        expires_in: LIFETIME_S as u64,
+        expires_in: lifetime_s as u64,
         interval: INTERVAL_S,
     })
 }

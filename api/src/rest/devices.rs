@@ -82,7 +82,12 @@ impl DevicesApi {
         state
             .limits
             .device_start(state.client_key(req).as_deref())?;
-        let started = devices::start(&state.db, body.name.as_deref().unwrap_or_default()).await?;
+        let started = devices::start(
+            &state.db,
+            body.name.as_deref().unwrap_or_default(),
+            state.settings.device_code_lifetime_s,
+        )
+        .await?;
         let (verification_uri, verification_uri_complete) =
             started.verification_uris(&crate::rest::base_url(&state, req));
         Ok(Started::Created(Json(DeviceSignIn {

@@ -30,30 +30,7 @@ pub fn Home() -> Element {
             }
         },
         Some(Ok(q)) => {
-            let h = &q.home;
-            let mut rails: Vec<(String, String, Vec<CardData>)> = Vec::new();
-            if let Some(items) = h.continue_watching.as_ref().filter(|i| !i.is_empty()) {
-                let cards = items
-                    .iter()
-                    .map(|i| (i.video.clone(), Some(i.position_s)))
-                    .collect();
-                rails.push(("continue".into(), "Continue watching".into(), cards));
-            }
-            let mut push = |r: &gql_types::Rail| {
-                if !r.videos.is_empty() {
-                    let cards = r.videos.iter().map(|v| (v.clone(), None)).collect();
-                    rails.push((r.key.clone(), r.title.clone(), cards));
-                }
-            };
-            for r in [&h.because_you_watched, &h.new, &h.popular]
-                .into_iter()
-                .flatten()
-            {
-                push(r);
-            }
-            for r in h.genres.iter().flatten() {
-                push(r);
-            }
+            let rails = home_rails(&q.home);
             if rails.is_empty() {
                 rsx! { p { class: "status", "Nothing to watch yet." } }
             } else {
@@ -69,6 +46,35 @@ pub fn Home() -> Element {
         h1 { class: "visually-hidden", "Home" }
         {body}
     }
+}
+
+/// The home page's rails in order (Continue watching, Because you watched, New, Popular,
+/// then genres) as (key, title, cards); empty rails and those the api left out are skipped.
+pub fn home_rails(h: &gql_types::Home) -> Vec<(String, String, Vec<CardData>)> {
+    let mut rails: Vec<(String, String, Vec<CardData>)> = Vec::new();
+    if let Some(items) = h.continue_watching.as_ref().filter(|i| !i.is_empty()) {
+        let cards = items
+            .iter()
+            .map(|i| (i.video.clone(), Some(i.position_s)))
+            .collect();
+        rails.push(("continue".into(), "Continue watching".into(), cards));
+    }
+    let mut push = |r: &gql_types::Rail| {
+        if !r.videos.is_empty() {
+            let cards = r.videos.iter().map(|v| (v.clone(), None)).collect();
+            rails.push((r.key.clone(), r.title.clone(), cards));
+        }
+    };
+    for r in [&h.because_you_watched, &h.new, &h.popular]
+        .into_iter()
+        .flatten()
+    {
+        push(r);
+    }
+    for r in h.genres.iter().flatten() {
+        push(r);
+    }
+    rails
 }
 
 /// A genre's videos, newest or most viewed first, 24 at a time.

@@ -20,6 +20,7 @@ mod session;
 mod shell;
 mod storyboard;
 mod studio;
+mod tv;
 mod watch;
 
 pub use platform::{LocalFuture, Platform, PlatformHandle};
@@ -32,6 +33,7 @@ use library::{History, MyList};
 use session::Session;
 use shell::{NotFound, Shell};
 use studio::Studio;
+use tv::{TvDetails, TvHome, TvMyList, TvSearch, TvShell, TvSignIn, TvWatch};
 use watch::Watch;
 
 /// Every page of the app; the addresses are part of the contract (links and reloads land on
@@ -39,6 +41,23 @@ use watch::Watch;
 #[derive(Debug, Clone, Routable, PartialEq)]
 #[rustfmt::skip]
 pub enum Route {
+    // The TV app: its own frame and focus system over the same data and player.
+    #[nest("/tv")]
+        #[layout(TvShell)]
+            #[route("/")]
+            TvHome {},
+            #[route("/video/:id")]
+            TvDetails { id: String },
+            #[route("/watch/:id?:from")]
+            TvWatch { id: String, from: String },
+            #[route("/search")]
+            TvSearch {},
+            #[route("/my-list")]
+            TvMyList {},
+            #[route("/signin")]
+            TvSignIn {},
+        #[end_layout]
+    #[end_nest]
     #[layout(Shell)]
         #[route("/")]
         Home {},

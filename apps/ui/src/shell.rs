@@ -57,6 +57,7 @@ pub fn Shell() -> Element {
                     Link { to: Route::History {}, "History" }
                 }
                 Link { to: Route::Studio {}, "Studio" }
+                Link { to: Route::TvHome {}, title: "The app for TVs, driven by arrow keys or a remote", "TV" }
                 if signed_in {
                     Link { to: Route::Account {}, title: "Your account", "{name}" }
                 } else if !on_sign_in {

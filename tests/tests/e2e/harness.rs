@@ -95,3 +95,38 @@ pub async fn until(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Saves a screenshot as `$KINO_SCREENSHOTS/{name}.png` when that directory is set.
+pub async fn screenshot(browser: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("KINO_SCREENSHOTS") {
+        let png = browser.screenshot().await.unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+/// Runs axe-core on the page and fails on any serious or critical violation.
+pub async fn accessible(browser: &Browser, page: &str) {
+    let axe = std::env::var_os("KINO_AXE")
+        .map(PathBuf::from)
+        .expect("KINO_AXE must name axe-core's axe.min.js: run the tests with `cargo xtask test`");
+    let source = std::fs::read_to_string(&axe).unwrap_or_else(|e| panic!("{}: {e}", axe.display()));
+    browser.execute(&source, vec![]).await.unwrap();
+    let found = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations \
+               .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+               .map(v => v.id + ': ' + v.help + ' at ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))) \
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let found: Vec<String> = serde_json::from_value(found).unwrap();
+    assert!(
+        found.is_empty(),
+        "accessibility of {page}:\n{}",
+        found.join("\n")
+    );
+}

@@ -7,4 +7,5 @@
 mod explorer;
 mod harness;
 mod pipeline;
+mod tv;
 mod viewer;

@@ -4,8 +4,8 @@
 use super::Ctl;
 use super::icons::{Glyph, Icon};
 use super::state::{Menu, UpNext};
+use crate::PlatformHandle;
 use crate::storyboard;
-use crate::{PlatformHandle, Route};
 use dioxus::prelude::*;
 use serde_json::json;
 use std::rc::Rc;
@@ -14,7 +14,7 @@ const SPEEDS: [f64; 6] = [0.5, 0.75, 1.0, 1.25, 1.5, 2.0];
 /// Milliseconds between two taps that make a double tap.
 const DOUBLE_TAP_MS: f64 = 300.0;
 
-fn clock(t: f64) -> String {
+pub(super) fn clock(t: f64) -> String {
     shared::duration_label(t.max(0.0).floor())
 }
 
@@ -139,11 +139,11 @@ fn Flash(text: &'static str, ctl: Ctl) -> Element {
 
 /// The resume prompt, a playback error with a retry, and Up next.
 #[component]
-fn Overlays(ctl: Ctl, next: ReadSignal<Option<UpNext>>) -> Element {
+pub(super) fn Overlays(ctl: Ctl, next: ReadSignal<Option<UpNext>>) -> Element {
     let mut ctl = ctl;
     if let Some(message) = ctl.error.read().clone() {
         return rsx! {
-            div { class: "overlay", role: "alert",
+            div { class: "overlay", role: "alert", "data-tv-layer": "true",
                 p { "{message}" }
                 button { class: "button", autofocus: true,
                     onclick: move |_| {
@@ -158,7 +158,7 @@ fn Overlays(ctl: Ctl, next: ReadSignal<Option<UpNext>>) -> Element {
     if let Some(at) = *ctl.prompt.read() {
         let label = clock(at);
         return rsx! {
-            div { class: "overlay resume", role: "dialog", aria_label: "Resume", "data-at": "{at:.1}",
+            div { class: "overlay resume", role: "dialog", aria_label: "Resume", "data-at": "{at:.1}", "data-tv-layer": "true",
                 p { "You stopped at {label}." }
                 div { class: "actions",
                     button { class: "button", autofocus: true,
@@ -182,14 +182,14 @@ fn Overlays(ctl: Ctl, next: ReadSignal<Option<UpNext>>) -> Element {
     }
     if let (Some(left), Some(up)) = (*ctl.up_next.read(), next()) {
         return rsx! {
-            div { class: "overlay up-next", role: "dialog", aria_label: "Up next",
+            div { class: "overlay up-next", role: "dialog", aria_label: "Up next", "data-tv-layer": "true",
                 p { class: "muted", "Up next in {left} s" }
                 p { class: "next-title", "{up.title}" }
                 div { class: "actions",
                     button { class: "button", autofocus: true,
                         onclick: move |_| {
                             ctl.up_next.set(None);
-                            navigator().push(Route::Watch { id: up.id.clone() });
+                            navigator().push(ctl.watch_route(up.id.clone()));
                         },
                         "Play now"
                     }
@@ -327,7 +327,7 @@ fn ControlBar(ctl: Ctl) -> Element {
 }
 
 #[component]
-fn QualityMenu(ctl: Ctl) -> Element {
+pub(super) fn QualityMenu(ctl: Ctl) -> Element {
     let mut ctl = ctl;
     let mut heights: Vec<(usize, u32)> = ctl.levels.read().iter().copied().enumerate().collect();
     heights.sort_by_key(|h| std::cmp::Reverse(h.1));
@@ -338,7 +338,7 @@ fn QualityMenu(ctl: Ctl) -> Element {
         ctl.menu.set(None);
     };
     rsx! {
-        div { class: "menu", role: "menu", aria_label: "Quality",
+        div { class: "menu", role: "menu", aria_label: "Quality", "data-tv-layer": "true",
             button { role: "menuitemradio", aria_checked: "{chosen < 0}", onclick: move |_| pick(-1), "Auto" }
             for (i, h) in heights {
                 button { role: "menuitemradio", aria_checked: "{chosen == i as i32}", "data-height": "{h}",
@@ -349,7 +349,7 @@ fn QualityMenu(ctl: Ctl) -> Element {
 }
 
 #[component]
-fn SubtitlesMenu(ctl: Ctl) -> Element {
+pub(super) fn SubtitlesMenu(ctl: Ctl) -> Element {
     let platform = use_context::<PlatformHandle>();
     let mut ctl = ctl;
     let chosen = *ctl.subtitle.read();
@@ -362,7 +362,7 @@ fn SubtitlesMenu(ctl: Ctl) -> Element {
         }
     };
     rsx! {
-        div { class: "menu", role: "menu", aria_label: "Subtitles",
+        div { class: "menu", role: "menu", aria_label: "Subtitles", "data-tv-layer": "true",
             button { role: "menuitemradio", aria_checked: "{chosen < 0}", onclick: off, "Off" }
             for (i, t) in tracks.into_iter().enumerate() {
                 button { role: "menuitemradio", aria_checked: "{chosen == i as i32}", lang: "{t.lang}",

@@ -114,8 +114,20 @@ listen(video, 'leavepictureinpicture', () => send({ ev: 'pip', on: false }));
 // focused button or link.
 const KEYS = new Set([' ', 'k', 'j', 'l', 'f', 'm', 'c', 'ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown',
   '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+// On a TV the remote's media keys work anywhere, and OK and the arrows drive playback while
+// the picture has focus; the TV app's focus engine names the keys (Tizen and webOS send codes).
+function remote(e) {
+  const name = window.__kinoKey ? window.__kinoKey(e) : e.key;
+  const key = name === ' ' ? 'Enter' : name;
+  const own = e.target && e.target.closest && e.target.closest('[data-keys=own]');
+  if (key.startsWith('Media') || (own && (key === 'Enter' || key.startsWith('Arrow')))) {
+    e.preventDefault();
+    send({ ev: 'key', key });
+  }
+}
 listen(document, 'keydown', (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (config.tv) { remote(e); return; }
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
   if (!KEYS.has(key)) return;
   const t = e.target;

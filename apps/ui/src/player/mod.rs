@@ -9,6 +9,7 @@
 mod controls;
 mod icons;
 mod state;
+mod tv;
 
 use crate::gql;
 use crate::session::Session;
@@ -31,6 +32,10 @@ const REPORT_EVERY_S: f64 = 10.0;
 const UP_NEXT_S: u32 = 10;
 /// Milliseconds without pointer or key activity before the controls hide while playing.
 const HIDE_AFTER_MS: f64 = 3000.0;
+/// The same on a TV, where the viewer sits further back and reads more slowly.
+const TV_HIDE_AFTER_MS: f64 = 4000.0;
+/// Seconds a remote's Left and Right (and its rewind and fast-forward keys) seek.
+const TV_SEEK_S: f64 = 10.0;
 
 /// Everything the controls read and change, as one copyable handle.
 #[derive(Clone, Copy)]
@@ -55,6 +60,12 @@ struct Ctl {
     flash: Signal<Option<&'static str>>,
     tiles: Signal<Vec<Tile>>,
     storyboard_url: Signal<Option<String>>,
+    /// Driven by a TV remote: OK plays and pauses, Left and Right seek by 10 s.
+    tv: bool,
+    /// Where a remote's seek lands, for its storyboard thumbnail while the overlay shows.
+    seek_preview: Signal<Option<f64>>,
+    /// Up or Down asked for the TV control row: it takes focus once it shows.
+    row_focus: Signal<bool>,
 }
 
 /// One player's handles are the same handles: components re-render on what they read.
@@ -68,6 +79,18 @@ impl Ctl {
     fn send(&self, cmd: serde_json::Value) {
         if let Err(e) = self.eval.send(cmd) {
             tracing::warn!("player command: {e}");
+        }
+    }
+
+    /// Where a video plays in this layout.
+    fn watch_route(&self, id: String) -> Route {
+        if self.tv {
+            Route::TvWatch {
+                id,
+                from: String::new(),
+            }
+        } else {
+            Route::Watch { id }
         }
     }
 
@@ -113,6 +136,10 @@ impl Ctl {
     /// A shortcut from the keyboard (or a TV remote's keys).
     fn key(&mut self, platform: &PlatformHandle, key: &str) {
         self.activity(platform);
+        if self.tv {
+            self.remote_key(platform, key);
+            return;
+        }
         let m = self.media.peek().clone();
         match key {
             " " | "k" => self.toggle(),
@@ -142,6 +169,50 @@ impl Ctl {
         }
     }
 
+    /// A remote's key while the picture has focus (the control row moves focus itself).
+    fn remote_key(&mut self, platform: &PlatformHandle, key: &str) {
+        match key {
+            "Enter" | "MediaPlayPause" => self.toggle(),
+            "MediaPlay" => {
+                self.prompt.set(None);
+                self.send(json!({ "op": "play" }));
+            }
+            "MediaPause" => self.send(json!({ "op": "pause" })),
+            "ArrowLeft" | "MediaRewind" | "ArrowRight" | "MediaFastForward" => {
+                let dt = if key == "ArrowLeft" || key == "MediaRewind" {
+                    -TV_SEEK_S
+                } else {
+                    TV_SEEK_S
+                };
+                // Presses in a row add up from where the last one landed, not from a
+                // playhead the media has not reported yet.
+                let from = self.seek_preview.peek().unwrap_or(self.media.peek().t);
+                let d = self.media.peek().d;
+                let to = if d > 0.0 {
+                    (from + dt).clamp(0.0, d)
+                } else {
+                    (from + dt).max(0.0)
+                };
+                self.seek_preview.set(Some(to));
+                self.seek(to);
+                // The thumbnail stays a moment after the last press.
+                let (platform, mut preview) = (platform.clone(), self.seek_preview);
+                spawn(async move {
+                    platform.0.sleep(1500).await;
+                    if *preview.peek() == Some(to) {
+                        preview.set(None);
+                    }
+                });
+            }
+            "ArrowUp" | "ArrowDown" => self.row_focus.set(true),
+            "MediaStop" => {
+                self.send(json!({ "op": "pause" }));
+                navigator().go_back();
+            }
+            _ => {}
+        }
+    }
+
     /// The track the viewer last chose, if this video has one in that language.
     fn remembered_track(&self, platform: &PlatformHandle) -> Option<i32> {
         let want = platform.0.load(SUBTITLES_KEY).filter(|l| !l.is_empty())?;
@@ -162,6 +233,15 @@ pub fn Player(
     resume_at: Option<f64>,
     /// What to offer when this one ends.
     next: ReadSignal<Option<UpNext>>,
+    /// The TV layout, driven by a remote.
+    #[props(default)]
+    tv: bool,
+    /// Start at `resume_at` without asking (the viewer already chose Resume).
+    #[props(default)]
+    no_prompt: bool,
+    /// Shown over the picture in the TV layout.
+    #[props(default)]
+    title: String,
 ) -> Element {
     let platform = use_context::<PlatformHandle>();
     let session = Session::get();
@@ -177,12 +257,15 @@ pub fn Player(
         visible: Signal::new(true),
         last_activity: Signal::new(0.0),
         fullscreen: Signal::new(false),
-        prompt: Signal::new(resume_at),
+        prompt: Signal::new(resume_at.filter(|_| !no_prompt)),
         error: Signal::new(None),
         up_next: Signal::new(None),
         flash: Signal::new(None),
         tiles: Signal::new(Vec::new()),
         storyboard_url: Signal::new(playback.storyboard_url.clone()),
+        tv,
+        seek_preview: Signal::new(None),
+        row_focus: Signal::new(false),
     });
 
     // Start the driver: the stream, where to start, and how to report on leaving the page.
@@ -197,8 +280,9 @@ pub fn Player(
                 "id": "kino-player",
                 "src": src,
                 "start": resume_at,
-                "autoplay": resume_at.is_none(),
+                "autoplay": resume_at.is_none() || no_prompt,
                 "report": report,
+                "tv": tv,
             }));
         }
     });
@@ -222,10 +306,16 @@ pub fn Player(
             async move {
                 loop {
                     platform.0.sleep(500).await;
-                    let idle = platform.0.now_ms() - *ctl.last_activity.peek() > HIDE_AFTER_MS;
+                    let after = if ctl.tv {
+                        TV_HIDE_AFTER_MS
+                    } else {
+                        HIDE_AFTER_MS
+                    };
+                    let idle = platform.0.now_ms() - *ctl.last_activity.peek() > after;
                     let playing = !ctl.media.peek().paused;
                     if idle && playing && ctl.menu.peek().is_none() && *ctl.visible.peek() {
                         ctl.visible.set(false);
+                        ctl.seek_preview.set(None);
                     }
                 }
             }
@@ -289,6 +379,11 @@ pub fn Player(
         }
     });
 
+    if tv {
+        return rsx! {
+            tv::TvFrame { ctl, poster: playback.poster_url.clone(), next, title }
+        };
+    }
     rsx! {
         controls::Frame { ctl, poster: playback.poster_url.clone(), next }
     }
@@ -406,7 +501,7 @@ fn start_countdown(mut ctl: Ctl, platform: PlatformHandle, up: UpNext) {
             };
             if left <= 1 {
                 ctl.up_next.set(None);
-                navigator().push(Route::Watch { id: up.id.clone() });
+                navigator().push(ctl.watch_route(up.id.clone()));
                 return;
             }
             ctl.up_next.set(Some(left - 1));
