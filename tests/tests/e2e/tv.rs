@@ -171,6 +171,18 @@ async fn a_remote_goes_from_home_to_the_player_and_back_to_the_same_card() {
     })
     .await;
 
+    // The remote's play/pause key, sent as Tizen sends it (a bare code), and webOS's play.
+    press_code(&browser, 10252).await;
+    until(&browser, 10, "a pause by media key", PLAYHEAD, |v| {
+        v["paused"] == true
+    })
+    .await;
+    press_code(&browser, 415).await;
+    until(&browser, 10, "playing by media key", PLAYHEAD, |v| {
+        v["paused"] == false
+    })
+    .await;
+
     // Right seeks 10 s forward, with the overlay and the time showing.
     press(&browser, Key::Right).await;
     until(&browser, 10, "a seek forward", PLAYHEAD, |v| {
@@ -322,6 +334,21 @@ async fn the_layout_fits_a_720p_tv() {
     let card = focused(&browser).await;
     assert!(card.starts_with("card:"), "{card}");
     screenshot(&browser, "tv-home-720").await;
+    // The focused card goes away (as when a rail reloads): focus lands on a control that shows.
+    js(
+        &browser,
+        "document.activeElement.closest('li').remove(); return null;",
+    )
+    .await;
+    let landed = until(
+        &browser,
+        10,
+        "focus back on a control",
+        "const a = document.activeElement;          return a && a !== document.body && a.getBoundingClientRect().width > 0            ? a.getAttribute('data-focus-key') : null;",
+        |v| v.is_string(),
+    )
+    .await;
+    assert_ne!(landed.as_str(), Some(card.as_str()));
     browser.close().await.unwrap();
 }
 
