@@ -224,26 +224,9 @@ impl TestApp {
             .into_inner()
     }
 
-    /// Uploads `file` in parts as `token` and completes it; returns the video id.
+    /// Uploads `file` as `token` through the clients' upload engine; returns the video id.
     pub async fn upload(&self, token: &str, file: &Path, title: &str) -> String {
-        let c = self.as_user(token);
-        let data = std::fs::read(file).unwrap();
-        let up = c
-            .create_upload(&types::CreateUploadRequest {
-                filename: file.file_name().unwrap().to_string_lossy().into_owned(),
-                size: data.len() as u64,
-                content_type: "video/mp4".into(),
-                title: title.into(),
-                description: None,
-            })
-            .await
-            .expect("create_upload")
-            .into_inner();
-        let parts = put_parts(&up.parts, up.part_size, &data).await;
-        c.complete_upload(&up.upload_id, &types::CompleteUploadRequest { parts })
-            .await
-            .expect("complete_upload");
-        up.video_id
+        testkit::catalog::upload_titled(&self.as_user(token), file, title).await
     }
 
     /// Polls a video until it reaches a terminal state.

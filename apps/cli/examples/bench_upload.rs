@@ -10,7 +10,7 @@
 //! binary (default: target/release/kino, else target/debug/kino).
 
 use cli::profile::{Profile, Session};
-use cli::upload::{self, PartTarget, UploadJob};
+use cli::upload::{self, Part, UploadJob};
 use shared::store::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -148,10 +148,10 @@ async fn main() {
         let part_size = size.div_ceil(parts);
 
         // The baseline: the same parts, the same sender, straight to the bucket.
-        let targets: Vec<PartTarget> = (1..=parts as u32)
+        let targets: Vec<Part> = (1..=parts as u32)
             .map(|n| {
-                let offset = u64::from(n - 1) * part_size;
-                PartTarget {
+                let start = u64::from(n - 1) * part_size;
+                Part {
                     number: n,
                     url: s3
                         .presigned_put_url(
@@ -159,21 +159,13 @@ async fn main() {
                             Duration::from_secs(3600),
                         )
                         .unwrap(),
-                    offset,
-                    len: part_size.min(size - offset),
+                    start,
+                    end: start + part_size.min(size - start),
                 }
             })
             .collect();
         let t = Instant::now();
-        upload::send_parts(
-            &file,
-            targets,
-            PARALLEL,
-            &indicatif::ProgressBar::hidden(),
-            None,
-        )
-        .await
-        .unwrap();
+        upload::send_parts(&file, targets, PARALLEL).await.unwrap();
         direct = direct.min(t.elapsed());
     }
     let rss_peak = peak_rss_mib(server.process.id());

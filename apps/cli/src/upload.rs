@@ -1,24 +1,30 @@
-//! Resumable, parallel part uploads.
+//! Resumable, parallel part uploads from a file on disk, through the shared upload engine
+//! (`shared::upload`): this module gives it the file, HTTP with a rate cap, and a progress bar.
 //!
 //! The upload of a file is remembered under a fingerprint of (server, absolute path, size,
-//! modification time). Run again after a crash or Ctrl-C, `upload` asks the server which parts
-//! it holds (`get_upload`), sends only the others and completes. A file that changed since is
-//! a different fingerprint, so stale parts are never joined to new bytes.
+//! modification time). Run again after a crash or Ctrl-C, `upload` hands the remembered upload
+//! to the engine, which asks the server which parts it holds (`get_upload`), sends only the
+//! others and completes. A file that changed since is a different fingerprint, so stale parts
+//! are never joined to new bytes.
 
 use crate::profile::{Profile, write_private};
 use crate::throttle::Throttle;
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
+use futures::future::LocalBoxFuture;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use shared::client::{self, Client, types};
-use std::collections::BTreeMap;
+use shared::client::Client;
+pub use shared::upload::Part;
+use shared::upload::{
+    self as engine, Control, Event, FileSpec, Io, Options, PutError, UploadError,
+};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// What one `upload` asks for.
 #[derive(Debug, Clone)]
@@ -86,77 +92,6 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn describe(e: &client::Error<types::ErrorBody>) -> String {
-    let (status, code, message) = client::error_code(e);
-    match status {
-        Some(s) => format!("{message} ({code}, HTTP {s})"),
-        None => message,
-    }
-}
-
-/// An open upload on the server: where its parts go and which it holds.
-struct Open {
-    upload_id: String,
-    video_id: String,
-    part_size: u64,
-    urls: BTreeMap<u32, String>,
-    held: BTreeMap<u32, (u64, String)>,
-}
-
-/// Finds the remembered upload of this file if the server still takes its parts.
-async fn resume(api: &Client, state: &Path, server: &str) -> Result<Option<Open>> {
-    let Ok(text) = std::fs::read_to_string(state) else {
-        return Ok(None);
-    };
-    let Ok(r) = serde_json::from_str::<Remembered>(&text) else {
-        let _ = std::fs::remove_file(state);
-        return Ok(None);
-    };
-    if r.server != server {
-        return Ok(None);
-    }
-    let status = match api.get_upload(&r.upload_id).await {
-        Ok(s) => s.into_inner(),
-        Err(e) if e.status().is_some_and(|s| s.as_u16() == 404) => {
-            let _ = std::fs::remove_file(state);
-            return Ok(None);
-        }
-        Err(e) => bail!(
-            "asking the server about the earlier upload: {}",
-            describe(&e)
-        ),
-    };
-    match status.state {
-        types::UploadState::Open => Ok(Some(Open {
-            upload_id: status.upload_id,
-            video_id: status.video_id,
-            part_size: status.part_size,
-            urls: status
-                .parts
-                .into_iter()
-                .map(|p| (p.number, p.url))
-                .collect(),
-            held: status
-                .received
-                .into_iter()
-                .map(|p| (p.number, (p.size, p.etag)))
-                .collect(),
-        })),
-        // Completed by the earlier run, which stopped before it could forget it.
-        types::UploadState::Completed | types::UploadState::Completing => Ok(Some(Open {
-            upload_id: status.upload_id,
-            video_id: status.video_id,
-            part_size: status.part_size,
-            urls: BTreeMap::new(),
-            held: BTreeMap::new(),
-        })),
-        _ => {
-            let _ = std::fs::remove_file(state);
-            Ok(None)
-        }
-    }
-}
-
 /// Uploads a file, resuming an interrupted upload of the same file.
 pub async fn upload(
     api: &Client,
@@ -172,71 +107,10 @@ pub async fn upload(
     }
     let size = meta.len();
     let state = profile.upload_state(&fingerprint(server, &path, &meta));
-
-    let open = match resume(api, &state, server).await? {
-        Some(open) if open.urls.is_empty() => {
-            // Already complete.
-            let _ = std::fs::remove_file(&state);
-            return Ok(Uploaded {
-                video_id: open.video_id,
-                resumed_parts: 0,
-                total_parts: 0,
-                completion: Duration::ZERO,
-            });
-        }
-        Some(open) => open,
-        None => {
-            let filename = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "video".into());
-            let created = api
-                .create_upload(&types::CreateUploadRequest {
-                    filename,
-                    size,
-                    content_type: content_type(&path).into(),
-                    title: job.title.clone(),
-                    description: job.description.clone(),
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("the server refused the upload: {}", describe(&e)))?
-                .into_inner();
-            let remembered = Remembered {
-                server: server.to_owned(),
-                upload_id: created.upload_id.clone(),
-                video_id: created.video_id.clone(),
-                path: path.clone(),
-                size,
-            };
-            write_private(&state, &serde_json::to_vec_pretty(&remembered)?)?;
-            Open {
-                upload_id: created.upload_id,
-                video_id: created.video_id,
-                part_size: created.part_size,
-                urls: created
-                    .parts
-                    .into_iter()
-                    .map(|p| (p.number, p.url))
-                    .collect(),
-                held: BTreeMap::new(),
-            }
-        }
-    };
-
-    let total_parts = open.urls.len();
-    let expected = |n: u32| -> u64 {
-        let start = u64::from(n - 1) * open.part_size;
-        open.part_size.min(size - start)
-    };
-    // Parts the server holds at the right size are kept; anything else is sent (again).
-    let kept: BTreeMap<u32, String> = open
-        .held
-        .iter()
-        .filter(|(n, (sz, _))| open.urls.contains_key(n) && *sz == expected(**n))
-        .map(|(n, (_, etag))| (*n, etag.clone()))
-        .collect();
-    let resumed_parts = kept.len();
-    let kept_bytes: u64 = kept.keys().map(|n| expected(*n)).sum();
+    let remembered = std::fs::read_to_string(&state)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Remembered>(&text).ok())
+        .filter(|r| r.server == server);
 
     let bar = if job.show_progress {
         ProgressBar::new(size)
@@ -251,49 +125,85 @@ pub async fn upload(
         .progress_chars("=> "),
     );
     bar.set_message(truncate(&job.title, 24));
-    bar.set_position(kept_bytes);
-    if resumed_parts > 0 {
-        say(
+
+    let file = FileSpec {
+        filename: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "video".into()),
+        size,
+        content_type: content_type(&path).into(),
+        title: job.title.clone(),
+        description: job.description.clone(),
+    };
+    let io = FileIo::new(&path, job.limit_rate)?;
+    let options = Options {
+        parallel: job.parallel.max(1),
+        ..Options::default()
+    };
+    let on_event = |event: Event| match event {
+        Event::Opened {
+            upload_id,
+            video_id,
+            resumed_parts,
+            parts,
+        } => {
+            if resumed_parts > 0 {
+                say(
+                    &bar,
+                    format!(
+                        "resuming upload {upload_id}: {resumed_parts} of {parts} parts already on the server"
+                    ),
+                );
+            }
+            let r = Remembered {
+                server: server.to_owned(),
+                upload_id,
+                video_id,
+                path: path.clone(),
+                size,
+            };
+            if let Ok(json) = serde_json::to_vec_pretty(&r)
+                && let Err(e) = write_private(&state, &json)
+            {
+                say(
+                    &bar,
+                    format!("could not remember the upload for a resume: {e}"),
+                );
+            }
+        }
+        Event::Progress(p) => bar.set_position(p.sent),
+        Event::Retrying { part, attempt, why } => say(
             &bar,
-            format!(
-                "resuming upload {}: {resumed_parts} of {total_parts} parts already on the server",
-                open.upload_id
-            ),
-        );
-    }
-
-    let throttle = job.limit_rate.map(|r| Arc::new(Throttle::new(r)));
-    let todo: Vec<PartTarget> = open
-        .urls
-        .iter()
-        .filter(|(n, _)| !kept.contains_key(n))
-        .map(|(n, u)| PartTarget {
-            number: *n,
-            url: u.clone(),
-            offset: u64::from(n - 1) * open.part_size,
-            len: expected(*n),
-        })
-        .collect();
-    let sent = send_parts(&path, todo, job.parallel, &bar, throttle).await?;
+            format!("part {part}: {why}; retrying (attempt {})", attempt + 1),
+        ),
+        Event::Completing => bar.set_message("joining the parts"),
+    };
+    let done = engine::upload(
+        api,
+        &io,
+        &file,
+        remembered.as_ref().map(|r| r.upload_id.as_str()),
+        options,
+        &Control::default(),
+        &on_event,
+    )
+    .await;
     bar.finish_and_clear();
-
-    let mut parts: BTreeMap<u32, String> = kept;
-    parts.extend(sent);
-    let parts = parts
-        .into_iter()
-        .map(|(number, etag)| types::CompletedPart { number, etag })
-        .collect();
-    let completing = std::time::Instant::now();
-    api.complete_upload(&open.upload_id, &types::CompleteUploadRequest { parts })
-        .await
-        .map_err(|e| anyhow::anyhow!("completing the upload: {}", describe(&e)))?;
-    let completion = completing.elapsed();
+    let done = match done {
+        Ok(done) => done,
+        Err(e @ UploadError::Api { .. }) if remembered.is_none() => {
+            bail!("the server refused the upload: {e}")
+        }
+        // Parts the server holds stay there: the same command picks them up again.
+        Err(e) => bail!("{e}"),
+    };
     let _ = std::fs::remove_file(&state);
     Ok(Uploaded {
-        video_id: open.video_id,
-        resumed_parts,
-        total_parts,
-        completion,
+        video_id: done.video_id,
+        resumed_parts: done.resumed_parts,
+        total_parts: done.parts,
+        completion: Duration::from_secs_f64(done.completion_ms / 1000.0),
     })
 }
 
@@ -314,117 +224,139 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-/// One part of a file and the URL it goes to.
-#[derive(Debug, Clone)]
-pub struct PartTarget {
-    pub number: u32,
-    pub url: String,
-    pub offset: u64,
-    pub len: u64,
-}
-
-/// PUTs parts of `path` to their URLs, `parallel` at a time, and returns each part's ETag.
+/// PUTs parts of `path` to their URLs, `parallel` at a time, with the engine's retries, and
+/// returns each part's ETag in the order they finished.
 pub async fn send_parts(
     path: &Path,
-    parts: Vec<PartTarget>,
+    parts: Vec<Part>,
     parallel: usize,
-    bar: &ProgressBar,
-    throttle: Option<Arc<Throttle>>,
 ) -> Result<Vec<(u32, String)>> {
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .read_timeout(Duration::from_secs(120))
-        .build()?;
-    futures::stream::iter(parts)
-        .map(|p| {
-            let http = http.clone();
-            let bar = bar.clone();
-            let throttle = throttle.clone();
-            async move {
-                let etag = send_part(&http, &p.url, path, p.offset, p.len, &bar, throttle).await?;
-                anyhow::Ok((p.number, etag))
-            }
-        })
-        .buffer_unordered(parallel.max(1))
-        .try_collect()
-        .await
+    let io = FileIo::new(path, None)?;
+    let total = parts.iter().map(|p| p.end - p.start).sum();
+    let options = Options {
+        parallel: parallel.max(1),
+        ..Options::default()
+    };
+    let sent = engine::send(&io, parts, 0, total, options, &Control::default(), &|_| {}).await?;
+    Ok(sent.into_iter().map(|p| (p.number, p.etag)).collect())
 }
 
-/// Reads a part from the file and PUTs it, retrying transient failures with backoff.
-async fn send_part(
-    http: &reqwest::Client,
-    url: &str,
-    path: &Path,
-    offset: u64,
-    len: u64,
-    bar: &ProgressBar,
+/// A file on disk and reqwest: what the upload engine needs from this platform.
+pub struct FileIo {
+    path: PathBuf,
+    http: reqwest::Client,
     throttle: Option<Arc<Throttle>>,
-) -> Result<String> {
-    let data = {
-        let file = path.to_owned();
-        tokio::task::spawn_blocking(move || -> std::io::Result<Bytes> {
-            let mut f = std::fs::File::open(&file)?;
-            f.seek(SeekFrom::Start(offset))?;
-            let mut buf = vec![0u8; len as usize];
-            f.read_exact(&mut buf)?;
-            Ok(Bytes::from(buf))
+    started: Instant,
+}
+
+impl FileIo {
+    /// Reads `path`, sending at most `limit_rate` bytes per second across all parts.
+    pub fn new(path: &Path, limit_rate: Option<u64>) -> Result<FileIo> {
+        Ok(FileIo {
+            path: path.to_owned(),
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .read_timeout(Duration::from_secs(120))
+                .build()?,
+            throttle: limit_rate.map(|r| Arc::new(Throttle::new(r))),
+            started: Instant::now(),
         })
-        .await?
-        .with_context(|| format!("reading {}", path.display()))?
-    };
-    let mut attempt = 0u32;
-    loop {
-        attempt += 1;
-        let counted = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let body = chunks(data.clone(), bar.clone(), throttle.clone(), counted.clone());
-        let result = http
-            .put(url)
-            .header(reqwest::header::CONTENT_LENGTH, len)
-            .body(reqwest::Body::wrap_stream(body))
-            .send()
-            .await;
-        let retry_in = Duration::from_millis(500 << attempt.min(5));
-        let outcome: Result<(), String> = match result {
-            Ok(r) if r.status().is_success() => match r.headers().get("etag") {
-                Some(e) => return Ok(e.to_str().unwrap_or_default().to_owned()),
-                None => Err("the server sent no ETag".to_owned()),
-            },
-            Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
-                Err(format!("HTTP {}", r.status()))
-            }
-            Ok(r) => {
-                let status = r.status();
-                let text = r.text().await.unwrap_or_default();
-                bail!(
-                    "the server refused part at offset {offset}: HTTP {status} {}",
-                    text.chars().take(300).collect::<String>()
-                );
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        // Take back the progress of the failed attempt.
-        bar.dec(counted.load(std::sync::atomic::Ordering::Relaxed));
-        if let Err(why) = outcome {
-            if attempt >= 6 {
-                bail!("sending the part at offset {offset} failed {attempt} times: {why}");
-            }
-            say(bar, format!("part at offset {offset}: {why}; retrying"));
-            tokio::time::sleep(retry_in).await;
-        }
     }
 }
 
-/// The part as a stream of 256 KiB chunks that moves the progress bar and keeps to the rate.
+impl Io for FileIo {
+    fn read(&self, start: u64, end: u64) -> LocalBoxFuture<'_, Result<Vec<u8>, String>> {
+        let path = self.path.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+                let mut f = std::fs::File::open(&path)?;
+                f.seek(SeekFrom::Start(start))?;
+                let mut buf = vec![0u8; (end - start) as usize];
+                f.read_exact(&mut buf)?;
+                Ok(buf)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+        })
+    }
+
+    fn put<'a>(
+        &'a self,
+        url: &'a str,
+        body: Vec<u8>,
+        sent: &'a dyn Fn(u64),
+    ) -> LocalBoxFuture<'a, Result<String, PutError>> {
+        Box::pin(async move {
+            let len = body.len() as u64;
+            // The body streams in chunks that keep to the rate; their count comes back here,
+            // where progress is told, every tenth of a second.
+            let counted = Arc::new(AtomicU64::new(0));
+            let stream = chunks(Bytes::from(body), self.throttle.clone(), counted.clone());
+            let request = self
+                .http
+                .put(url)
+                .header(reqwest::header::CONTENT_LENGTH, len)
+                .body(reqwest::Body::wrap_stream(stream))
+                .send();
+            let mut request = std::pin::pin!(request);
+            let mut told = 0;
+            let mut tell = || {
+                let now = counted.load(Ordering::Relaxed);
+                if now > told {
+                    sent(now - told);
+                    told = now;
+                }
+            };
+            let result = loop {
+                let tick = Box::pin(tokio::time::sleep(Duration::from_millis(100)));
+                match futures::future::select(request.as_mut(), tick).await {
+                    futures::future::Either::Left((r, _)) => break r,
+                    futures::future::Either::Right(_) => tell(),
+                }
+            };
+            tell();
+            match result {
+                Ok(r) if r.status().is_success() => r
+                    .headers()
+                    .get("etag")
+                    .and_then(|e| e.to_str().ok())
+                    .map(str::to_owned)
+                    .ok_or_else(|| PutError::Retry("the server sent no ETag".to_owned())),
+                Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
+                    Err(PutError::Retry(format!("HTTP {}", r.status())))
+                }
+                Ok(r) => {
+                    let status = r.status();
+                    let text = r.text().await.unwrap_or_default();
+                    Err(PutError::Refused(format!(
+                        "HTTP {status} {}",
+                        text.chars().take(300).collect::<String>()
+                    )))
+                }
+                Err(e) => Err(PutError::Retry(e.to_string())),
+            }
+        })
+    }
+
+    fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(Duration::from_millis(ms)))
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1000.0
+    }
+}
+
+/// The part as a stream of 256 KiB chunks that counts what left and keeps to the rate.
 fn chunks(
     data: Bytes,
-    bar: ProgressBar,
     throttle: Option<Arc<Throttle>>,
-    counted: Arc<std::sync::atomic::AtomicU64>,
+    counted: Arc<AtomicU64>,
 ) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
     const CHUNK: usize = 256 * 1024;
     futures::stream::unfold(0usize, move |at| {
         let data = data.clone();
-        let bar = bar.clone();
         let throttle = throttle.clone();
         let counted = counted.clone();
         async move {
@@ -438,9 +370,7 @@ fn chunks(
                     tokio::time::sleep(wait).await;
                 }
             }
-            let n = (end - at) as u64;
-            bar.inc(n);
-            counted.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            counted.fetch_add((end - at) as u64, Ordering::Relaxed);
             Some((Ok(data.slice(at..end)), end))
         }
     })

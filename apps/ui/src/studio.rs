@@ -1,13 +1,16 @@
 //! The creator's studio: upload a video with a progress bar, then follow its processing.
 //!
-//! The file is read one part at a time (through the platform) and each part is sent to the URL
-//! `create_upload` handed out for it, so memory holds one part however large the file is.
+//! Uploads go through the shared engine (`shared::upload`): the file is read one part at a time
+//! (through the platform) and each part is sent to the URL `create_upload` handed out for it,
+//! so memory holds one part however large the file is.
 
 use crate::session::Session;
 use crate::{PlatformHandle, Route};
 use dioxus::html::FileData;
 use dioxus::prelude::*;
+use futures::future::LocalBoxFuture;
 use shared::client::types;
+use shared::upload;
 
 #[derive(Clone, PartialEq)]
 enum Phase {
@@ -28,23 +31,6 @@ enum Phase {
     Failed(String),
 }
 
-async fn put_part(http: &reqwest::Client, url: &str, body: Vec<u8>) -> Result<String, String> {
-    let r = http
-        .put(url)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    if !r.status().is_success() {
-        return Err(format!("the server refused a part ({})", r.status()));
-    }
-    r.headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .ok_or_else(|| "the server sent no ETag for a part".to_owned())
-}
-
 /// Where the Studio remembers the upload of a file, so picking the same file again after a
 /// reload or a crash resumes it.
 fn resume_key(file: &FileData) -> String {
@@ -59,141 +45,124 @@ fn resume_key(file: &FileData) -> String {
 /// Parts sent at once.
 const PARALLEL_PARTS: usize = 3;
 
-/// An upload the server takes parts for: where they go and which it already holds.
-struct OpenUpload {
-    upload_id: String,
-    video_id: String,
-    part_size: u64,
-    urls: Vec<types::PartUrl>,
-    held: Vec<types::CompletedPart>,
+/// The browser, for the upload engine: the picked file read a part at a time, fetch for the
+/// PUTs, the page's timers and clock.
+struct BrowserIo {
+    platform: PlatformHandle,
+    file: FileData,
+    http: reqwest::Client,
 }
 
-/// The remembered upload of this file, if the server still takes its parts.
-async fn resumable(
-    platform: &PlatformHandle,
-    client: &shared::client::Client,
-    key: &str,
-    total: u64,
-) -> Option<OpenUpload> {
-    let id = platform.0.load(key)?;
-    let status = match client.get_upload(&id).await {
-        Ok(s) => s.into_inner(),
-        Err(_) => {
-            platform.0.save(key, None);
-            return None;
-        }
-    };
-    if status.state != types::UploadState::Open || status.size != total {
-        platform.0.save(key, None);
-        return None;
+impl upload::Io for BrowserIo {
+    fn read(&self, start: u64, end: u64) -> LocalBoxFuture<'_, Result<Vec<u8>, String>> {
+        self.platform.0.read_range(&self.file, start, end)
     }
-    let part_size = status.part_size;
-    let expected = |n: u32| part_size.min(total - u64::from(n - 1) * part_size);
-    Some(OpenUpload {
-        upload_id: status.upload_id,
-        video_id: status.video_id,
-        part_size,
-        urls: status.parts,
-        held: status
-            .received
-            .into_iter()
-            .filter(|p| p.size == expected(p.number))
-            .map(|p| types::CompletedPart {
-                number: p.number,
-                etag: p.etag,
-            })
-            .collect(),
-    })
+
+    fn put<'a>(
+        &'a self,
+        url: &'a str,
+        body: Vec<u8>,
+        sent: &'a dyn Fn(u64),
+    ) -> LocalBoxFuture<'a, Result<String, upload::PutError>> {
+        Box::pin(async move {
+            let len = body.len() as u64;
+            let r = self
+                .http
+                .put(url)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| upload::PutError::Retry(e.to_string()))?;
+            let status = r.status();
+            if status.is_server_error() || status.as_u16() == 429 {
+                return Err(upload::PutError::Retry(format!("HTTP {status}")));
+            }
+            if !status.is_success() {
+                return Err(upload::PutError::Refused(format!(
+                    "the server refused a part (HTTP {status})"
+                )));
+            }
+            // fetch says nothing until the whole part is sent.
+            sent(len);
+            r.headers()
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .ok_or_else(|| upload::PutError::Retry("the server sent no ETag".to_owned()))
+        })
+    }
+
+    fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
+        self.platform.0.sleep(ms.min(u64::from(u32::MAX)) as u32)
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.platform.0.now_ms()
+    }
 }
 
+/// Uploads `file` through the shared engine, resuming the upload remembered for it.
 async fn upload(
     platform: &PlatformHandle,
     client: &shared::client::Client,
     file: FileData,
     title: String,
     description: String,
-    mut phase: Signal<Phase>,
+    phase: Signal<Phase>,
 ) -> Result<String, String> {
-    use futures::StreamExt;
-    let total = file.size();
     let key = resume_key(&file);
-    let describe = |e: shared::client::Error<types::ErrorBody>| shared::client::error_code(&e).2;
-    let open = match resumable(platform, client, &key, total).await {
-        Some(open) => open,
-        None => {
-            let up = client
-                .create_upload(&types::CreateUploadRequest {
-                    filename: file.name(),
-                    size: total,
-                    content_type: file
-                        .content_type()
-                        .unwrap_or_else(|| "application/octet-stream".into()),
-                    title,
-                    description: Some(description).filter(|d| !d.trim().is_empty()),
-                })
-                .await
-                .map_err(describe)?
-                .into_inner();
-            platform.0.save(&key, Some(&up.upload_id));
-            OpenUpload {
-                upload_id: up.upload_id,
-                video_id: up.video_id,
-                part_size: up.part_size,
-                urls: up.parts,
-                held: Vec::new(),
+    let remembered = platform.0.load(&key);
+    let spec = upload::FileSpec {
+        filename: file.name(),
+        size: file.size(),
+        content_type: file
+            .content_type()
+            .unwrap_or_else(|| "application/octet-stream".into()),
+        title,
+        description: Some(description).filter(|d| !d.trim().is_empty()),
+    };
+    let io = BrowserIo {
+        platform: platform.clone(),
+        file,
+        http: reqwest::Client::new(),
+    };
+    let resumed = std::cell::Cell::new(0);
+    let on_event = |event: upload::Event| {
+        let mut phase = phase;
+        match event {
+            upload::Event::Opened {
+                upload_id,
+                resumed_parts,
+                ..
+            } => {
+                platform.0.save(&key, Some(&upload_id));
+                resumed.set(resumed_parts);
             }
+            upload::Event::Progress(p) => phase.set(Phase::Uploading {
+                sent: p.sent,
+                total: p.total,
+                resumed: resumed.get(),
+            }),
+            upload::Event::Retrying { .. } | upload::Event::Completing => {}
         }
     };
-    let part_size = open.part_size;
-    let part_len = |n: u32| part_size.min(total - u64::from(n - 1) * part_size);
-    let resumed = open.held.len();
-    let mut sent: u64 = open.held.iter().map(|p| part_len(p.number)).sum();
-    phase.set(Phase::Uploading {
-        sent,
-        total,
-        resumed,
-    });
-    let http = reqwest::Client::new();
-    let todo: Vec<&types::PartUrl> = open
-        .urls
-        .iter()
-        .filter(|u| !open.held.iter().any(|h| h.number == u.number))
-        .collect();
-    let mut in_flight = futures::stream::iter(todo)
-        .map(|part| {
-            let http = http.clone();
-            let file = file.clone();
-            async move {
-                let start = u64::from(part.number - 1) * part_size;
-                let end = start + part_len(part.number);
-                let body = platform.0.read_range(&file, start, end).await?;
-                let etag = put_part(&http, &part.url, body).await?;
-                Ok::<_, String>(types::CompletedPart {
-                    number: part.number,
-                    etag,
-                })
-            }
-        })
-        .buffer_unordered(PARALLEL_PARTS);
-    let mut parts = open.held;
-    while let Some(done) = in_flight.next().await {
-        let done = done?;
-        sent += part_len(done.number);
-        parts.push(done);
-        phase.set(Phase::Uploading {
-            sent,
-            total,
-            resumed,
-        });
-    }
-    drop(in_flight);
-    parts.sort_by_key(|p| p.number);
-    client
-        .complete_upload(&open.upload_id, &types::CompleteUploadRequest { parts })
-        .await
-        .map_err(describe)?;
+    let options = upload::Options {
+        parallel: PARALLEL_PARTS,
+        ..upload::Options::default()
+    };
+    let done = upload::upload(
+        client,
+        &io,
+        &spec,
+        remembered.as_deref(),
+        options,
+        &upload::Control::default(),
+        &on_event,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     platform.0.save(&key, None);
-    Ok(open.video_id)
+    Ok(done.video_id)
 }
 
 #[component]
