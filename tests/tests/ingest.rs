@@ -121,3 +121,101 @@ async fn kino_killed_mid_upload_comes_back_and_the_upload_completes_intact() {
         Sha256::digest(&bytes).to_vec()
     );
 }
+
+/// The shared upload engine against the real `kino`: paused, it opens the upload and sends no
+/// part until resumed, then completes; cancelled, it stops and the upload is aborted on the
+/// server (its parts and quota given back).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paused_upload_waits_and_a_cancelled_one_is_aborted() {
+    use shared::upload::{self, Control, Event, FileSpec, Options};
+    use std::cell::RefCell;
+    use std::time::Duration;
+
+    let data = tempfile::tempdir().unwrap();
+    let server = kino::start(
+        data.path(),
+        &kino::Options {
+            workers: 0,
+            db: Some("mem://".into()),
+            web_dir: None,
+            env: Vec::new(),
+            listen: None,
+        },
+    );
+    let api = testkit::catalog::creator(&server.url, "pauses@example.com").await;
+    let file = data.path().join("big.bin");
+    let bytes: Vec<u8> = (0..24 * MIB).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let io = cli::upload::FileIo::new(&file, None).unwrap();
+    let spec = FileSpec {
+        filename: "big.bin".into(),
+        size: bytes.len() as u64,
+        content_type: "video/mp4".into(),
+        title: "Paused and resumed".into(),
+        description: None,
+    };
+
+    // Paused from the start: opened, nothing sent; resumed: all of it, completed.
+    let control = Control::default();
+    control.pause();
+    let opened = RefCell::new(None::<String>);
+    let on_event = |e: Event| {
+        if let Event::Opened { upload_id, .. } = e {
+            *opened.borrow_mut() = Some(upload_id);
+        }
+    };
+    let sending = upload::upload(
+        &api,
+        &io,
+        &spec,
+        None,
+        Options::default(),
+        &control,
+        &on_event,
+    );
+    let watching = async {
+        while opened.borrow().is_none() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let id = opened.borrow().clone().unwrap();
+        let status = api.get_upload(&id).await.unwrap().into_inner();
+        assert!(status.parts.len() > 1, "the file spans several parts");
+        assert!(
+            status.received.is_empty(),
+            "a paused upload sent {:?}",
+            status.received
+        );
+        control.resume();
+    };
+    let (done, ()) = futures::join!(sending, watching);
+    let done = done.expect("the resumed upload completes");
+    let status = api.get_upload(&done.upload_id).await.unwrap().into_inner();
+    assert_eq!(status.state, types::UploadState::Completed);
+    assert_eq!(done.resumed_parts, 0);
+
+    // Cancelled while paused: the engine says so and the server has aborted the upload.
+    let control = Control::default();
+    control.pause();
+    *opened.borrow_mut() = None;
+    let sending = upload::upload(
+        &api,
+        &io,
+        &spec,
+        None,
+        Options::default(),
+        &control,
+        &on_event,
+    );
+    let cancelling = async {
+        while opened.borrow().is_none() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        control.cancel();
+    };
+    let (refused, ()) = futures::join!(sending, cancelling);
+    assert_eq!(refused.unwrap_err(), upload::UploadError::Cancelled);
+    let id = opened.borrow().clone().unwrap();
+    let status = api.get_upload(&id).await.unwrap().into_inner();
+    assert_eq!(status.state, types::UploadState::Aborted);
+}

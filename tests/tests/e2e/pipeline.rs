@@ -135,7 +135,7 @@ async fn a_creator_signs_up_and_uploads_in_the_studio() {
 
     // Signing up lands back in the studio.
     type_into(&browser, "#file", file.to_str().unwrap()).await;
-    type_into(&browser, "#title", "Uploaded from the studio").await;
+    set_title(&browser, "Uploaded from the studio").await;
     click(&browser, "form button[type=submit]").await;
 
     let watch = match browser
@@ -465,7 +465,7 @@ async fn an_interrupted_studio_upload_resumes_in_the_browser_straight_to_the_buc
         .unwrap();
     browser.goto(&format!("{base}/studio")).await.unwrap();
     type_into(&browser, "#file", file.to_str().unwrap()).await;
-    type_into(&browser, "#title", "Rushes").await;
+    set_title(&browser, "Rushes").await;
     click(&browser, "form button[type=submit]").await;
 
     // The browser sends the two missing parts to the bucket (cross-origin) and completes
@@ -509,5 +509,117 @@ async fn an_interrupted_studio_upload_resumes_in_the_browser_straight_to_the_buc
         .await
         .unwrap();
     assert!(left.is_null(), "a completed upload is forgotten");
+    browser.close().await.unwrap();
+}
+
+/// Replaces the title the Studio gave the picked file (its name) with `title`.
+async fn set_title(browser: &Browser, title: &str) {
+    let input = element(browser, ".upload input[name=title]").await;
+    input.clear().await.unwrap();
+    input.send_keys(title).await.unwrap();
+}
+
+/// Two files picked together upload together, each titled after its file until renamed, and
+/// both arrive in My videos, published; the filters sort them by state.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_creator_uploads_two_files_at_once_and_finds_them_in_my_videos() {
+    let data = tempfile::tempdir().unwrap();
+    let (_kino, base) = start_kino(data.path());
+    let auth = client::connect(&base, None)
+        .signup(&types::SignupRequest {
+            email: "two@example.com".into(),
+            password: "correct horse battery".into(),
+            display_name: "Two Files".into(),
+            invite_code: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let clip = clip(data.path()).await;
+    let first = data.path().join("morning_walk.mp4");
+    let second = data.path().join("evening-walk.mp4");
+    std::fs::copy(&clip, &first).unwrap();
+    std::fs::copy(&clip, &second).unwrap();
+
+    let (_driver, browser) = start_browser().await;
+    browser.goto(&base).await.unwrap();
+    js(
+        &browser,
+        &format!(
+            "localStorage.setItem('kino.token', '{}'); return null;",
+            auth.token
+        ),
+    )
+    .await;
+    browser.goto(&format!("{base}/studio")).await.unwrap();
+    until(
+        &browser,
+        15,
+        "an empty My videos",
+        "return document.querySelector('.my-videos-section .status')?.textContent;",
+        |v| v.as_str().is_some_and(|t| t.starts_with("No videos yet")),
+    )
+    .await;
+    type_into(
+        &browser,
+        "#file",
+        &format!("{}\n{}", first.display(), second.display()),
+    )
+    .await;
+    let titles = until(
+        &browser,
+        15,
+        "two rows titled after their files",
+        "return [...document.querySelectorAll('.upload input[name=title]')].map(i => i.value);",
+        |v| v.as_array().is_some_and(|a| a.len() == 2),
+    )
+    .await;
+    assert_eq!(titles, serde_json::json!(["morning walk", "evening walk"]));
+    accessible(&browser, "/studio").await;
+    click(&browser, "form button[type=submit]").await;
+    until(
+        &browser,
+        180,
+        "both published",
+        "return [...document.querySelectorAll('.upload a')].filter(a => a.textContent === 'Watch it').length;",
+        |v| v == 2,
+    )
+    .await;
+    let rows = until(
+        &browser,
+        15,
+        "both in My videos",
+        "return [...document.querySelectorAll('.my-videos tbody tr')].map(r => r.dataset.state + ' ' + r.children[1].textContent);",
+        |v| v.as_array().is_some_and(|a| a.len() == 2),
+    )
+    .await;
+    let mut rows: Vec<String> = serde_json::from_value(rows).unwrap();
+    rows.sort();
+    assert_eq!(rows, ["published evening walk", "published morning walk"]);
+    screenshot(&browser, "studio-two-uploads").await;
+    // Nothing failed: the Failed filter says so; Published shows both again.
+    let chip = |label: &'static str| {
+        format!(
+            "[...document.querySelectorAll('.my-videos-section .chip')].find(c => c.textContent === '{label}').click(); return null;"
+        )
+    };
+    js(&browser, &chip("Failed")).await;
+    until(
+        &browser,
+        10,
+        "the empty Failed filter",
+        "return document.querySelector('.my-videos-section .status')?.textContent;",
+        |v| v == "None of your videos is failed.",
+    )
+    .await;
+    js(&browser, &chip("Published")).await;
+    until(
+        &browser,
+        10,
+        "the Published filter",
+        "return document.querySelectorAll('.my-videos tbody tr').length;",
+        |v| v == 2,
+    )
+    .await;
     browser.close().await.unwrap();
 }

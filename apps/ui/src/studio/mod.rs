@@ -1,0 +1,33 @@
+//! The creator's Studio (`/studio`): several files uploaded at once, each with its progress,
+//! pause, resume and cancel, followed to published; and the creator's videos.
+
+mod uploads;
+mod videos;
+
+use crate::Route;
+use crate::session::Session;
+use dioxus::prelude::*;
+
+#[component]
+pub fn Studio() -> Element {
+    let session = Session::get();
+    // Bumped when an upload finishes, so the list of videos shows it.
+    let changed = use_signal(|| 0u32);
+    if session.token.read().is_none() {
+        return rsx! {
+            section { class: "form-page",
+                h1 { "Studio" }
+                p { "Sign in to upload videos." }
+                Link { class: "button", to: crate::session::sign_in_then(&Route::Studio {}), "Sign in" }
+            }
+        };
+    }
+    rsx! {
+        document::Title { "Studio · Kino" }
+        section { class: "studio",
+            h1 { "Studio" }
+            uploads::Uploads { changed }
+            videos::MyVideos { changed }
+        }
+    }
+}
