@@ -597,6 +597,13 @@ async fn a_creator_uploads_two_files_at_once_and_finds_them_in_my_videos() {
     rows.sort();
     assert_eq!(rows, ["published evening walk", "published morning walk"]);
     screenshot(&browser, "studio-two-uploads").await;
+    // Processing was followed over the socket: the page never asked the api where a video was.
+    let asked = js(
+        &browser,
+        "return performance.getEntriesByType('resource').filter(e => /\\/api\\/v1\\/videos\\/[^/]+$/.test(new URL(e.name).pathname)).length;",
+    )
+    .await;
+    assert_eq!(asked, 0, "get_video requests while the socket was up");
     // Nothing failed: the Failed filter says so; Published shows both again.
     let chip = |label: &'static str| {
         format!(

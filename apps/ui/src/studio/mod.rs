@@ -1,6 +1,7 @@
 //! The creator's Studio (`/studio`): several files uploaded at once, each with its progress,
 //! pause, resume and cancel, followed to published; and the creator's videos.
 
+mod live;
 mod uploads;
 mod videos;
 
@@ -24,6 +25,15 @@ pub fn Studio() -> Element {
     }
     rsx! {
         document::Title { "Studio · Kino" }
+        LiveStudio { changed }
+    }
+}
+
+/// The signed-in Studio, with its socket for following processing.
+#[component]
+fn LiveStudio(changed: Signal<u32>) -> Element {
+    live::Live::provide();
+    rsx! {
         section { class: "studio",
             h1 { "Studio" }
             uploads::Uploads { changed }

@@ -4,6 +4,7 @@
 //! An upload interrupted by a reload or a lost connection resumes when the same file is picked
 //! again (its upload is remembered by name, size and date).
 
+use super::live::{Live, REFUSED};
 use crate::session::Session;
 use crate::{PlatformHandle, Route};
 use dioxus::html::FileData;
@@ -98,6 +99,8 @@ enum Status {
     Processing {
         video_id: String,
         state: String,
+        /// Percent of the running transcode.
+        progress: Option<f64>,
     },
     Done {
         video_id: String,
@@ -265,8 +268,23 @@ fn UploadRow(job: Job) -> Element {
                 }
             }
         }
-        Status::Processing { state, .. } => {
-            rsx! { p { class: "status", "Uploaded. Processing: {state}…" } }
+        Status::Processing {
+            state,
+            progress,
+            video_id,
+        } => {
+            let pct = progress.map(|p| format!(" {p:.0}%")).unwrap_or_default();
+            rsx! {
+                if state == "published" {
+                    p { class: "status",
+                        "Playable now ("
+                        Link { to: Route::Watch { id: video_id }, "watch it" }
+                        "); making the other qualities…{pct}"
+                    }
+                } else {
+                    p { class: "status", "Uploaded. Processing: {state}…{pct}" }
+                }
+            }
         }
         Status::Done { video_id } => rsx! {
             p { class: "status", "Published. " Link { to: Route::Watch { id: video_id }, "Watch it" } }
@@ -302,7 +320,41 @@ async fn run(platform: &PlatformHandle, client: &shared::client::Client, job: Jo
             return;
         }
     };
+    let live = Live::get();
+    live.follow(&video_id);
     loop {
+        // Live: the socket says where the video is; nothing is asked of the api meanwhile.
+        let heard = live.latest(&video_id).filter(|u| u.state != REFUSED);
+        if live.is_up()
+            && let Some(u) = heard
+        {
+            match (u.state.as_str(), u.done) {
+                ("failed", _) => {
+                    let why = u.failure.unwrap_or_else(|| "processing failed".into());
+                    status.set(Status::Failed(why));
+                    return;
+                }
+                ("published", true) => {
+                    status.set(Status::Done { video_id });
+                    return;
+                }
+                (state, _) => status.set(Status::Processing {
+                    video_id: video_id.clone(),
+                    state: state.to_owned(),
+                    progress: u.progress,
+                }),
+            }
+            platform.0.sleep(250).await;
+            continue;
+        }
+        if live.is_up() && live.latest(&video_id).is_none() {
+            // Its first word is on the way (following again is free: the socket follows a
+            // video once, and this one may have been asked for before the socket was open).
+            live.follow(&video_id);
+            platform.0.sleep(250).await;
+            continue;
+        }
+        // The socket is down (or would not follow this video): ask.
         match client.get_video(&video_id).await.map(|r| r.into_inner()) {
             Ok(v) if v.state == types::VideoState::Published => {
                 status.set(Status::Done { video_id });
@@ -318,6 +370,7 @@ async fn run(platform: &PlatformHandle, client: &shared::client::Client, job: Jo
             Ok(v) => status.set(Status::Processing {
                 video_id: video_id.clone(),
                 state: v.state.to_string(),
+                progress: None,
             }),
             Err(e) => status.set(Status::Failed(shared::client::error_code(&e).2)),
         }
