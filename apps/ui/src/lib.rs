@@ -32,7 +32,7 @@ use dioxus::prelude::*;
 use library::{History, MyList};
 use session::Session;
 use shell::{NotFound, Shell};
-use studio::Studio;
+use studio::{Studio, StudioVideo};
 use tv::{TvDetails, TvHome, TvMyList, TvSearch, TvShell, TvSignIn, TvWatch};
 use watch::Watch;
 
@@ -75,6 +75,8 @@ pub enum Route {
         Account {},
         #[route("/studio")]
         Studio {},
+        #[route("/studio/video/:id")]
+        StudioVideo { id: String },
         #[route("/activate?:code")]
         Activate { code: Option<String> },
         #[route("/signin?:code&:next")]

@@ -630,3 +630,196 @@ async fn a_creator_uploads_two_files_at_once_and_finds_them_in_my_videos() {
     .await;
     browser.close().await.unwrap();
 }
+
+/// A creator edits a video in the Studio: renames it and makes it private (a signed-out
+/// viewer loses it), picks another poster, is told why a file that is not WebVTT was refused,
+/// adds English subtitles (listed in the master playlist), then deletes the video; another
+/// creator cannot open it for editing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_creator_edits_a_video_adds_subtitles_and_deletes_it() {
+    let data = tempfile::tempdir().unwrap();
+    let (_kino, base) = start_kino(data.path());
+    let auth = client::connect(&base, None)
+        .signup(&types::SignupRequest {
+            email: "editor@example.com".into(),
+            password: "correct horse battery".into(),
+            display_name: "Editor".into(),
+            invite_code: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let api = client::connect(&base, Some(&auth.token));
+    let id = upload_titled(&api, &clip(data.path()).await, "First cut").await;
+    let published = wait_published(&api, &id).await;
+    let options = published.playback.unwrap().poster_options;
+    assert!(options.len() > 1, "the transcoder offers several posters");
+
+    let (_driver, browser) = start_browser().await;
+    browser.goto(&base).await.unwrap();
+    js(
+        &browser,
+        &format!(
+            "localStorage.setItem('kino.token', '{}'); return null;",
+            auth.token
+        ),
+    )
+    .await;
+    browser
+        .goto(&format!("{base}/studio/video/{id}"))
+        .await
+        .unwrap();
+    let title = element(&browser, "#edit-title").await;
+    title.clear().await.unwrap();
+    title.send_keys("Renamed in the studio").await.unwrap();
+    element(&browser, "#edit-visibility")
+        .await
+        .select_by_value("private")
+        .await
+        .unwrap();
+    click(
+        &browser,
+        "form[aria-labelledby=details-heading] button[type=submit]",
+    )
+    .await;
+    until(&browser, 15, "saved", "return document.querySelector('form[aria-labelledby=details-heading] .notice')?.textContent;", |v| v == "Saved.").await;
+    let v = api.get_video(&id).await.unwrap().into_inner();
+    assert_eq!(v.title, "Renamed in the studio");
+    assert_eq!(v.visibility, types::Visibility::Private);
+    let stranger = client::connect(&base, None).get_video(&id).await;
+    assert_eq!(
+        stranger.unwrap_err().status().map(|s| s.as_u16()),
+        Some(404)
+    );
+    accessible(&browser, "/studio/video").await;
+
+    // Another poster.
+    click(&browser, ".poster-choice:nth-child(2)").await;
+    until(
+        &browser,
+        15,
+        "the poster changed",
+        "return document.querySelector('.posters .notice')?.textContent;",
+        |v| v == "Poster changed.",
+    )
+    .await;
+    let v = api.get_video(&id).await.unwrap().into_inner();
+    assert_eq!(v.poster, 1);
+
+    // A file that is not WebVTT is refused with the api's reason; a real one is added.
+    let bad = data.path().join("notes.vtt");
+    std::fs::write(&bad, "these are not subtitles").unwrap();
+    type_into(&browser, "#vtt-file", bad.to_str().unwrap()).await;
+    type_into(&browser, "#vtt-language", "en").await;
+    type_into(&browser, "#vtt-label", "English").await;
+    click(&browser, ".subtitles-section button[type=submit]").await;
+    let refused = until(
+        &browser,
+        15,
+        "the refusal",
+        "return document.querySelector('.subtitles-section .error')?.textContent;",
+        |v| v.is_string(),
+    )
+    .await;
+    assert!(refused.as_str().unwrap().contains("WEBVTT"), "{refused}");
+    let good = data.path().join("english.vtt");
+    std::fs::write(
+        &good,
+        "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nHello from the Studio\n",
+    )
+    .unwrap();
+    type_into(&browser, "#vtt-file", good.to_str().unwrap()).await;
+    until(
+        &browser,
+        15,
+        "the preview",
+        "return document.querySelector('.vtt-preview')?.textContent;",
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.contains("Hello from the Studio"))
+        },
+    )
+    .await;
+    click(&browser, ".subtitles-section button[type=submit]").await;
+    element(&browser, ".subtitles li[data-language=en]").await;
+    let master = api
+        .get_video(&id)
+        .await
+        .unwrap()
+        .into_inner()
+        .playback
+        .unwrap()
+        .master_url;
+    let master = if master.starts_with('/') {
+        format!("{base}{master}")
+    } else {
+        master
+    };
+    let playlist = reqwest::get(&master).await.unwrap().text().await.unwrap();
+    assert!(
+        playlist.contains("TYPE=SUBTITLES") && playlist.contains("LANGUAGE=\"en\""),
+        "{playlist}"
+    );
+    screenshot(&browser, "studio-edit").await;
+
+    // Someone else cannot open it for editing.
+    let other = client::connect(&base, None)
+        .signup(&types::SignupRequest {
+            email: "other@example.com".into(),
+            password: "correct horse battery".into(),
+            display_name: "Other".into(),
+            invite_code: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    js(
+        &browser,
+        &format!(
+            "localStorage.setItem('kino.token', '{}'); return null;",
+            other.token
+        ),
+    )
+    .await;
+    browser
+        .goto(&format!("{base}/studio/video/{id}"))
+        .await
+        .unwrap();
+    element(&browser, ".status-page .error").await;
+    assert!(
+        browser
+            .find(fantoccini::Locator::Css("#edit-title"))
+            .await
+            .is_err()
+    );
+
+    // The owner deletes it, after saying yes.
+    js(
+        &browser,
+        &format!(
+            "localStorage.setItem('kino.token', '{}'); return null;",
+            auth.token
+        ),
+    )
+    .await;
+    browser
+        .goto(&format!("{base}/studio/video/{id}"))
+        .await
+        .unwrap();
+    click(&browser, ".danger button").await;
+    click(&browser, ".danger .danger-button").await;
+    until(
+        &browser,
+        15,
+        "back in the Studio",
+        "return location.pathname;",
+        |v| v == "/studio",
+    )
+    .await;
+    let gone = api.get_video(&id).await;
+    assert!(
+        gone.as_ref().is_err() || gone.unwrap().into_inner().state == types::VideoState::Deleted,
+        "the video is deleted"
+    );
+    browser.close().await.unwrap();
+}

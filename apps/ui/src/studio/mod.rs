@@ -1,9 +1,12 @@
 //! The creator's Studio (`/studio`): several files uploaded at once, each with its progress,
 //! pause, resume and cancel, followed to published; and the creator's videos.
 
+mod edit;
 mod live;
 mod uploads;
 mod videos;
+
+pub use edit::StudioVideo;
 
 use crate::Route;
 use crate::session::Session;

@@ -124,10 +124,10 @@ fn VideoRow(video: types::Video) -> Element {
                 div { class: "poster small", crate::cards::Poster { src: poster } }
             }
             td {
+                Link { to: Route::StudioVideo { id: v.id.clone() }, title: "Edit", "{v.title}" }
                 if v.state == VideoState::Published {
-                    Link { to: Route::Watch { id: v.id.clone() }, "{v.title}" }
-                } else {
-                    "{v.title}"
+                    " · "
+                    Link { class: "muted", to: Route::Watch { id: v.id.clone() }, "watch" }
                 }
             }
             td { class: if v.state == VideoState::Failed { "error" } else { "" }, "{state}" }
