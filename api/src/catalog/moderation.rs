@@ -70,6 +70,22 @@ pub async fn restore(db: &Db, admin: &User, id: &str) -> Result<Video, ApiError>
     reread(db, &v.id).await
 }
 
+/// The most hidden videos one listing returns.
+pub const HIDDEN_LIMIT: u32 = 200;
+
+/// Hidden videos, most recently hidden first, with their reasons (admins only).
+pub async fn hidden(db: &Db, admin: &User) -> Result<Vec<Video>, ApiError> {
+    require_admin(admin)?;
+    let mut r = db
+        .query(format!(
+            "SELECT {} FROM video WHERE moderation != NONE AND state != 'deleted'
+             ORDER BY moderation.at DESC LIMIT {HIDDEN_LIMIT}",
+            videos::FIELDS
+        ))
+        .await?;
+    Ok(db::rows(&mut r, 0)?)
+}
+
 async fn reread(db: &Db, id: &str) -> Result<Video, ApiError> {
     videos::get(db, id)
         .await?

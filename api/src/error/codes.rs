@@ -136,6 +136,7 @@ codes! {
     JobLeaseLost = "job_lease_lost", CONFLICT,
         "The worker's lease on the job expired or belongs to a newer attempt; drop the work.";
     NoPreviewExpected = "no_preview_expected", CONFLICT, "The job was not asked for a first playable version.";
+    JobNotDead = "job_not_dead", CONFLICT, "Only a dead-lettered job can be retried; this one is queued, running, done or cancelled.";
 
     // Media delivery.
     MediaNotFound = "media_not_found", NOT_FOUND, "No such file in this rendition.";

@@ -88,6 +88,17 @@ impl Mutation {
         Ok(GqlVideo(v))
     }
 
+    /// Queue a dead-lettered job again, with a fresh set of attempts (admins; any other job
+    /// is refused with `job_not_dead`).
+    async fn retry_job(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+        let user = signed_in(ctx)?;
+        crate::queue::jobs::retry_dead(&state(ctx).db, user, &id)
+            .await
+            .map_err(gql_error)?;
+        state(ctx).job_wake.notify_waiters();
+        Ok(true)
+    }
+
     /// Restore a hidden video (admins).
     async fn restore_video(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<GqlVideo> {
         let user = signed_in(ctx)?;

@@ -363,6 +363,31 @@ impl Query {
         Ok(list.into_iter().map(GqlVideo).collect())
     }
 
+    /// Transcode jobs, newest first (at most 200), in one state or all. Admins only.
+    #[graphql(complexity = "1 + 200 * child_complexity")]
+    async fn jobs(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<shared::JobState>,
+    ) -> async_graphql::Result<Vec<GqlJob>> {
+        let user = signed_in(ctx)?;
+        let jobs = crate::queue::jobs::list(&super::state(ctx).db, user, state)
+            .await
+            .map_err(gql_error)?;
+        Ok(jobs.into_iter().map(GqlJob::from).collect())
+    }
+
+    /// Hidden videos, most recently hidden first (at most 200), each with its moderation
+    /// record. Admins only.
+    #[graphql(complexity = "1 + 200 * child_complexity")]
+    async fn hidden_videos(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GqlVideo>> {
+        let user = signed_in(ctx)?;
+        let list = crate::catalog::moderation::hidden(&state(ctx).db, user)
+            .await
+            .map_err(gql_error)?;
+        Ok(list.into_iter().map(GqlVideo).collect())
+    }
+
     /// One video, if the caller may see it.
     async fn video(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<GqlVideo>> {
         let user = ctx.data_opt::<crate::identity::accounts::User>();

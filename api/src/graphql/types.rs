@@ -399,3 +399,42 @@ pub struct GqlProcessing {
     /// Why it failed, when it did.
     pub failure_reason: Option<String>,
 }
+
+/// A transcode job, as admins see the queue.
+#[derive(SimpleObject)]
+#[graphql(name = "Job")]
+pub struct GqlJob {
+    /// The job's id (the same as its video's).
+    pub id: ID,
+    pub video_id: ID,
+    /// The video's title, while the video exists.
+    pub title: Option<String>,
+    pub state: shared::JobState,
+    /// Attempts made so far.
+    pub attempt: u32,
+    /// Percent of the running attempt.
+    pub progress: Option<f64>,
+    /// The worker holding it, or that held it last.
+    pub worker_id: Option<String>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+impl From<crate::queue::jobs::JobView> for GqlJob {
+    fn from(j: crate::queue::jobs::JobView) -> Self {
+        GqlJob {
+            id: ID(j.id),
+            video_id: ID(j.video_id),
+            title: j.title,
+            state: j.state,
+            attempt: j.attempt,
+            progress: j.progress,
+            worker_id: j.worker_id,
+            last_error: j.last_error,
+            created_at: j.created_at,
+            finished_at: j.finished_at,
+        }
+    }
+}

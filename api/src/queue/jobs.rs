@@ -550,3 +550,109 @@ impl Follower for QueueWatch {
         }
     }
 }
+
+/// A job as the admin console lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobView {
+    pub id: String,
+    pub video_id: String,
+    /// The video's title, when the video still exists.
+    pub title: Option<String>,
+    pub state: JobState,
+    pub attempt: u32,
+    /// Percent of the running attempt (from its heartbeats).
+    pub progress: Option<f64>,
+    /// The worker holding (or that last held) it.
+    pub worker_id: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+/// The most jobs one listing returns.
+pub const LIST_LIMIT: u32 = 200;
+
+/// Jobs in `state` (every state when `None`), newest first (admins only).
+pub async fn list(
+    db: &Db,
+    by: &crate::identity::accounts::User,
+    state: Option<JobState>,
+) -> Result<Vec<JobView>, ApiError> {
+    crate::queue::workers::admin_only(by)?;
+    let filter = if state.is_some() {
+        "WHERE state = $state"
+    } else {
+        ""
+    };
+    let mut r = db
+        .query(format!(
+            "SELECT record::id(id) AS id, video_id, state, attempt, progress, worker_id,
+                last_error, created_at, finished_at,
+                type::record('video', video_id).title AS title
+             FROM job {filter} ORDER BY created_at DESC LIMIT {LIST_LIMIT}"
+        ))
+        .bind(("state", state.map(|s| s.as_str())))
+        .await?;
+    Ok(db::rows(&mut r, 0)?)
+}
+
+/// Queues a dead-lettered job again with a fresh set of attempts, and its video with it, in
+/// one transaction (admins only). Only a dead job can be retried: one that is queued or
+/// running is already on its way, a cancelled one belongs to a deleted video.
+pub async fn retry_dead(
+    db: &Db,
+    by: &crate::identity::accounts::User,
+    job_id: &str,
+) -> Result<(), ApiError> {
+    crate::queue::workers::admin_only(by)?;
+    let missing = || ApiError::new(Code::JobNotFound, format!("no job {job_id}"));
+    if !shared::layout::is_safe_id(job_id) {
+        return Err(missing());
+    }
+    let sql = format!(
+        "BEGIN TRANSACTION;
+         LET $before = (SELECT VALUE state FROM ONLY type::record('job', $id));
+         LET $job = (UPDATE type::record('job', $id) SET state = $queued, attempt = 0,
+             available_at = $now, finished_at = NONE, progress = 0, token_hash = NONE,
+             lease_until = NONE
+             WHERE state = $dead RETURN video_id)[0];
+         LET $video = $job.video_id;
+         IF $job != NONE {{ {} }};
+         RETURN {{ before: $before, retried: $job != NONE }};
+         COMMIT TRANSACTION;",
+        videos::SET_STATE
+    );
+    #[derive(Deserialize)]
+    struct Retried {
+        before: Option<JobState>,
+        retried: bool,
+    }
+    let out: Option<Retried> = retry_conflicts(|| async {
+        let mut resp = db
+            .query(sql.as_str())
+            .bind(("id", job_id.to_owned()))
+            .bind(("queued", JobState::Queued.as_str()))
+            .bind(("dead", JobState::Dead.as_str()))
+            .bind(("state", VideoState::Queued.as_str()))
+            .bind(("reason", None::<String>))
+            .bind(("now", db::now()))
+            .await?;
+        if let Some(e) = db::failure(&mut resp) {
+            return Err(e.into());
+        }
+        let n = resp.num_statements();
+        // An object, so the transaction's closing statement (a null row) cannot pass for it.
+        Ok(db::first(&mut resp, n - 1).or_else(|_| db::first(&mut resp, n - 2))?)
+    })
+    .await?;
+    match out {
+        Some(Retried { retried: true, .. }) => Ok(()),
+        Some(Retried {
+            before: Some(s), ..
+        }) => Err(ApiError::new(
+            Code::JobNotDead,
+            format!("job {job_id} is {s}: only a dead-lettered job can be retried"),
+        )),
+        _ => Err(missing()),
+    }
+}

@@ -67,11 +67,12 @@ pub struct Worker {
     pub revoked_at: Option<String>,
 }
 
-fn admin_only(by: &User) -> Result<(), ApiError> {
+/// Refuses anyone but an admin: the queue and its workers are the installation's business.
+pub(crate) fn admin_only(by: &User) -> Result<(), ApiError> {
     if by.role == shared::Role::Admin {
         Ok(())
     } else {
-        Err(ApiError::forbidden("only admins manage workers"))
+        Err(ApiError::forbidden("only admins manage workers and jobs"))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, described by poem-openapi. Every operation has a stable
 //! `operation_id` (generated clients name their methods after it).
 
+pub mod admin;
 pub mod auth;
 pub mod devices;
 pub mod discover;
@@ -23,9 +24,12 @@ pub enum ApiTags {
     Library,
     /// The transcoder job protocol.
     Workers,
+    /// The admin console: the queue as admins see it, moderation.
+    Admin,
 }
 
 pub type Apis = (
+    admin::AdminApi,
     auth::AuthApi,
     devices::DevicesApi,
     discover::DiscoverApi,
@@ -52,6 +56,7 @@ pub fn base_url(state: &crate::state::AppState, req: &poem::Request) -> String {
 pub fn service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
     let svc = OpenApiService::new(
         (
+            admin::AdminApi,
             auth::AuthApi,
             devices::DevicesApi,
             discover::DiscoverApi,

@@ -98,6 +98,9 @@ async fn nobody_but_the_owner_reaches_a_creators_things() {
             Some(json!({"reason": "spam"})),
         ),
         ("DELETE", format!("/api/v1/videos/{video}/moderation"), None),
+        ("GET", "/api/v1/jobs".to_owned(), None),
+        ("POST", format!("/api/v1/jobs/{video}/retry"), None),
+        ("GET", "/api/v1/moderation/hidden".to_owned(), None),
     ];
     let http = reqwest::Client::new();
     for (who, token) in [
@@ -144,6 +147,7 @@ async fn nobody_but_the_owner_reaches_a_creators_things() {
         format!(r#"mutation {{ deleteVideo(id: "{video}") }}"#),
         format!(r#"mutation {{ hideVideo(id: "{video}", reason: "spam") {{ id }} }}"#),
         format!(r#"mutation {{ restoreVideo(id: "{video}") {{ id }} }}"#),
+        format!(r#"mutation {{ retryJob(id: "{video}") }}"#),
         format!(r#"mutation {{ addToWatchlist(videoId: "{video}") }}"#),
         format!(
             r#"mutation {{ reportProgress(videoId: "{video}", positionS: 10) {{ positionS }} }}"#
@@ -182,6 +186,26 @@ async fn nobody_but_the_owner_reaches_a_creators_things() {
             r["data"]["video"].is_null(),
             "{who} read a private video: {r}"
         );
+    }
+
+    // The admin console's reads are refused to everyone but admins.
+    for (who, token) in [("anonymous", None), ("stranger", Some(stranger.as_str()))] {
+        for q in ["{ jobs { id } }", "{ hiddenVideos { id } }"] {
+            let mut req = http
+                .post(format!("{}/graphql", app.base))
+                .json(&json!({ "query": q }));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let r: Value = req.send().await.unwrap().json().await.unwrap();
+            let code = r["errors"][0]["extensions"]["code"].as_str().unwrap_or("");
+            let expected = if who == "anonymous" {
+                "unauthenticated"
+            } else {
+                "forbidden"
+            };
+            assert_eq!(code, expected, "{who} {q}: {r}");
+        }
     }
 
     // Nothing changed; the owner (and the admin) still see everything as it was.

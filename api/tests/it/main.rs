@@ -2,6 +2,7 @@
 //! generated REST client.
 
 mod accounts;
+mod admin_queue;
 mod bodies;
 mod bola;
 mod catalogue;
