@@ -46,11 +46,22 @@ pub async fn inspect(source: &Path) -> Result<SourceInfo, TranscodeError> {
         .await
         .map_err(|e| match e {
             RunError::Failed { stderr, .. } => {
-                TranscodeError::Unreadable(stderr.lines().last().unwrap_or("").to_owned())
+                TranscodeError::Unreadable(without_path(stderr.lines().last().unwrap_or("")))
             }
             other => TranscodeError::Encode(other),
         })?;
     Ok(probe::parse(&json)?)
+}
+
+/// ffprobe's complaint without the scratch path it names (`/tmp/…/source: Invalid data…`):
+/// the owner reads the reason, and the worker's file layout is none of their business.
+fn without_path(line: &str) -> String {
+    match line.split_once(": ") {
+        Some((head, rest)) if head.starts_with('/') || head.contains(['/', '\\']) => {
+            rest.trim().to_owned()
+        }
+        _ => line.trim().to_owned(),
+    }
 }
 
 /// Encodes `source` into `out` (which must be empty). `on_progress` receives percent done.
@@ -183,4 +194,20 @@ fn conclude(
     let master = encode::master_playlist(&rungs, audio, encode::output_fps(&info));
     std::fs::write(out.join(shared::layout::MASTER_PLAYLIST), master)?;
     Ok(Outcome { info, rungs, audio })
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::without_path;
+
+    #[test]
+    fn probe_reasons_leave_out_the_scratch_path() {
+        assert_eq!(
+            without_path(
+                "/tmp/.tmpX/scratch/01ABC-1/source: Invalid data found when processing input"
+            ),
+            "Invalid data found when processing input"
+        );
+        assert_eq!(without_path("moov atom not found"), "moov atom not found");
+    }
 }

@@ -8,6 +8,7 @@
 
 mod account;
 mod activate;
+mod admin;
 mod browse;
 mod cards;
 mod clock;
@@ -27,6 +28,7 @@ pub use platform::{LocalFuture, Platform, PlatformHandle};
 
 use account::{Account, SignIn};
 use activate::Activate;
+use admin::Admin;
 use browse::{Genre, Home, Search};
 use dioxus::prelude::*;
 use library::{History, MyList};
@@ -77,6 +79,8 @@ pub enum Route {
         Studio {},
         #[route("/studio/video/:id")]
         StudioVideo { id: String },
+        #[route("/admin")]
+        Admin {},
         #[route("/activate?:code")]
         Activate { code: Option<String> },
         #[route("/signin?:code&:next")]

@@ -27,6 +27,8 @@ pub fn Shell() -> Element {
         Some(Ok(Some(u))) => u.display_name.clone(),
         _ => "Account".to_owned(),
     };
+    let is_admin =
+        matches!(&*me.read(), Some(Ok(Some(u))) if u.role == shared::graphql::Role::Admin);
     let expired = *session.expired.read();
     let on_sign_in = matches!(route, Route::SignIn { .. });
     rsx! {
@@ -57,6 +59,9 @@ pub fn Shell() -> Element {
                     Link { to: Route::History {}, "History" }
                 }
                 Link { to: Route::Studio {}, "Studio" }
+                if is_admin {
+                    Link { to: Route::Admin {}, "Admin" }
+                }
                 Link { to: Route::TvHome {}, title: "The app for TVs, driven by arrow keys or a remote", "TV" }
                 if signed_in {
                     Link { to: Route::Account {}, title: "Your account", "{name}" }

@@ -4,6 +4,7 @@
 //! Run through `cargo xtask test`, which builds the web app and the binary and passes their
 //! locations in `KINO_WEB_DIR` and `KINO_BIN`.
 
+mod admin;
 mod explorer;
 mod harness;
 mod pipeline;

@@ -9,8 +9,9 @@ mod videos;
 pub use edit::StudioVideo;
 
 use crate::Route;
-use crate::session::Session;
+use crate::session::{Session, use_me};
 use dioxus::prelude::*;
+use shared::graphql::Role;
 
 #[component]
 pub fn Studio() -> Element {
@@ -23,6 +24,20 @@ pub fn Studio() -> Element {
                 h1 { "Studio" }
                 p { "Sign in to upload videos." }
                 Link { class: "button", to: crate::session::sign_in_then(&Route::Studio {}), "Sign in" }
+            }
+        };
+    }
+    // Viewers watch; only creators and admins upload (the api refuses the rest anyway).
+    let me = use_me();
+    if let Some(Ok(Some(u))) = &*me.read()
+        && u.role == Role::Viewer
+    {
+        return rsx! {
+            document::Title { "Studio · Kino" }
+            section { class: "form-page viewer-only",
+                h1 { "Studio" }
+                p { "Your account can watch videos but not upload them. An admin can make it a creator's." }
+                Link { class: "button", to: Route::Home {}, "Back to the catalogue" }
             }
         };
     }
