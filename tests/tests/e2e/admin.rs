@@ -85,6 +85,17 @@ async fn an_admin_runs_accounts_moderation_and_the_queue() {
         .into_inner();
 
     let (_driver, browser) = start_browser().await;
+    // The owner reads the reason in the Studio.
+    use_token(&browser, &base, &creator.token).await;
+    browser.goto(&format!("{base}/studio")).await.unwrap();
+    until(
+        &browser,
+        15,
+        "the failure in My videos",
+        "return document.querySelector('.my-videos tr[data-state=failed] td.error')?.textContent;",
+        |v| v.as_str().is_some_and(|t| t.contains("not a video")),
+    )
+    .await;
     use_token(&browser, &base, &admin.token).await;
     browser.goto(&format!("{base}/admin")).await.unwrap();
 

@@ -823,3 +823,62 @@ async fn a_creator_edits_a_video_adds_subtitles_and_deletes_it() {
     );
     browser.close().await.unwrap();
 }
+
+/// A file over the installation's limit is refused before any byte of it is sent, with the
+/// api's reason on its row; nothing is created.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_file_is_refused_before_it_is_sent() {
+    let data = tempfile::tempdir().unwrap();
+    let (_kino, base) = start_kino_with(data.path(), 0, &[("KINO_MAX_UPLOAD_BYTES", "1000000")]);
+    let auth = client::connect(&base, None)
+        .signup(&types::SignupRequest {
+            email: "big@example.com".into(),
+            password: "correct horse battery".into(),
+            display_name: "Big".into(),
+            invite_code: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let file = clip(data.path()).await;
+    assert!(std::fs::metadata(&file).unwrap().len() > 1_000_000);
+    let (_driver, browser) = start_browser().await;
+    browser.goto(&base).await.unwrap();
+    js(
+        &browser,
+        &format!(
+            "localStorage.setItem('kino.token', '{}'); return null;",
+            auth.token
+        ),
+    )
+    .await;
+    browser.goto(&format!("{base}/studio")).await.unwrap();
+    type_into(&browser, "#file", file.to_str().unwrap()).await;
+    click(&browser, "form button[type=submit]").await;
+    let said = until(
+        &browser,
+        15,
+        "the refusal",
+        "return document.querySelector('.upload .error')?.textContent;",
+        |v| v.is_string(),
+    )
+    .await;
+    assert!(
+        said.as_str().unwrap().contains("the limit is 1000000"),
+        "{said}"
+    );
+    let sent = js(
+        &browser,
+        "return performance.getEntriesByType('resource').filter(e => new URL(e.name).pathname.startsWith('/parts/')).length;",
+    )
+    .await;
+    assert_eq!(sent, 0, "no part was sent");
+    let mine = client::connect(&base, Some(&auth.token))
+        .list_my_videos(None, None)
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    assert!(mine.is_empty(), "nothing was created: {mine:?}");
+    browser.close().await.unwrap();
+}

@@ -315,6 +315,11 @@ async fn run(platform: &PlatformHandle, client: &shared::client::Client, job: Jo
             status.set(Status::Cancelled);
             return;
         }
+        // The api's refusal in its own words (the code is for programs).
+        Err(upload::UploadError::Api { message, .. }) => {
+            status.set(Status::Failed(message));
+            return;
+        }
         Err(e) => {
             status.set(Status::Failed(e.to_string()));
             return;
