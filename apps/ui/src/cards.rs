@@ -7,6 +7,37 @@ use shared::graphql::VideoCard;
 /// A card's video and, on Continue watching, where the viewer stopped.
 pub type CardData = (VideoCard, Option<f64>);
 
+/// What a card shows of its video, in every layout.
+pub struct CardFacts {
+    /// The poster's address (empty without one).
+    pub poster: String,
+    /// Its length as `1:02:03` (empty while unknown).
+    pub duration: String,
+    /// How far the viewer got, in percent, if they started it.
+    pub watched: Option<f64>,
+}
+
+impl CardFacts {
+    /// `position` (on Continue watching) wins over the video's own progress.
+    pub fn of(video: &VideoCard, position: Option<f64>) -> CardFacts {
+        CardFacts {
+            poster: video
+                .playback
+                .as_ref()
+                .map(|p| p.poster_url.clone())
+                .unwrap_or_default(),
+            duration: video
+                .duration_s
+                .map(shared::duration_label)
+                .unwrap_or_default(),
+            watched: position
+                .or_else(|| video.progress.as_ref().map(|p| p.position_s))
+                .zip(video.duration_s.filter(|d| *d > 0.0))
+                .map(|(p, d)| (p / d * 100.0).clamp(0.0, 100.0)),
+        }
+    }
+}
+
 /// One rail: a heading and a row of cards.
 #[component]
 pub fn RailRow(id: String, title: String, cards: Vec<CardData>) -> Element {
@@ -36,19 +67,11 @@ pub fn RailRow(id: String, title: String, cards: Vec<CardData>) -> Element {
 /// viewer got.
 #[component]
 pub fn Card(video: VideoCard, position: Option<f64>) -> Element {
-    let poster = video
-        .playback
-        .as_ref()
-        .map(|p| p.poster_url.clone())
-        .unwrap_or_default();
-    let duration = video
-        .duration_s
-        .map(shared::duration_label)
-        .unwrap_or_default();
-    let watched = position
-        .or_else(|| video.progress.as_ref().map(|p| p.position_s))
-        .zip(video.duration_s.filter(|d| *d > 0.0))
-        .map(|(p, d)| (p / d * 100.0).clamp(0.0, 100.0));
+    let CardFacts {
+        poster,
+        duration,
+        watched,
+    } = CardFacts::of(&video, position);
     rsx! {
         li { class: "card",
             Link { to: Route::Watch { id: video.id.inner().to_owned() },

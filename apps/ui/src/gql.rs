@@ -72,3 +72,19 @@ where
         }),
     }
 }
+
+/// `video(id)` as the player needs it (the watch pages' must-have query): none when the
+/// viewer may not see it.
+pub async fn watch_video(
+    platform: &PlatformHandle,
+    token: Option<String>,
+    id: String,
+) -> Result<Option<shared::graphql::WatchVideo>, Failure> {
+    use cynic::QueryBuilder;
+    let args = shared::graphql::VideoArgs {
+        id: cynic::Id::new(id),
+    };
+    run(platform, token, shared::graphql::WatchQuery::build(args))
+        .await
+        .map(|q| q.video)
+}

@@ -9,9 +9,7 @@ use crate::{PlatformHandle, Route, clock, gql};
 use cynic::QueryBuilder;
 use dioxus::prelude::*;
 use futures::future::{Either, select};
-use shared::graphql::{
-    VideoArgs, VideoDetails, VideoState, WatchDetailsQuery, WatchQuery, WatchVideo,
-};
+use shared::graphql::{VideoArgs, VideoDetails, VideoState, WatchDetailsQuery, WatchVideo};
 
 /// How long the details may take before the page gives up on them.
 const DETAILS_TIMEOUT_MS: u32 = 5000;
@@ -25,14 +23,7 @@ pub fn Watch(id: ReadSignal<String>) -> Element {
         move || {
             let platform = platform.clone();
             let token = session.token.read().clone();
-            let args = VideoArgs {
-                id: cynic::Id::new(id()),
-            };
-            async move {
-                gql::run(&platform, token, WatchQuery::build(args))
-                    .await
-                    .map(|q| q.video)
-            }
+            async move { gql::watch_video(&platform, token, id()).await }
         }
     });
     let mut details = use_resource({

@@ -7,28 +7,6 @@ use crate::harness::*;
 
 const REGISTRATION: &str = "kino-test-registration";
 
-async fn sign_up(base: &str, email: &str, invite: Option<&str>) -> types::AuthResponse {
-    client::connect(base, None)
-        .signup(&types::SignupRequest {
-            email: email.into(),
-            password: "correct horse battery".into(),
-            display_name: email.split('@').next().unwrap().into(),
-            invite_code: invite.map(str::to_owned),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-async fn use_token(browser: &Browser, base: &str, token: &str) {
-    browser.goto(base).await.unwrap();
-    js(
-        browser,
-        &format!("localStorage.setItem('kino.token', '{token}'); return null;"),
-    )
-    .await;
-}
-
 /// Clicks the button of the row whose `attr` is `value`.
 async fn click_in_row(browser: &Browser, attr: &str, value: &str) {
     click(browser, &format!("tr[{attr}='{value}'] button")).await;
@@ -42,8 +20,8 @@ async fn an_admin_runs_accounts_moderation_and_the_queue() {
         1,
         &[("KINO_WORKER_REGISTRATION_TOKEN", REGISTRATION)],
     );
-    let admin = sign_up(&base, "admin@example.com", Some(kino::SETUP_TOKEN)).await;
-    let creator = sign_up(&base, "creator@example.com", None).await;
+    let admin = sign_up_by_api(&base, "admin@example.com", Some(kino::SETUP_TOKEN)).await;
+    let creator = sign_up_by_api(&base, "creator@example.com", None).await;
     let api = client::connect(&base, Some(&creator.token));
     let good = upload_titled(&api, &clip(data.path()).await, "Lighthouse at dusk").await;
     wait_published(&api, &good).await;
@@ -66,7 +44,7 @@ async fn an_admin_runs_accounts_moderation_and_the_queue() {
         "{reason}"
     );
     // Nobody else reads the reason.
-    let stranger = sign_up(&base, "stranger@example.com", None).await;
+    let stranger = sign_up_by_api(&base, "stranger@example.com", None).await;
     let seen = client::connect(&base, Some(&stranger.token))
         .get_video(&broken)
         .await;
@@ -86,7 +64,7 @@ async fn an_admin_runs_accounts_moderation_and_the_queue() {
 
     let (_driver, browser) = start_browser().await;
     // The owner reads the reason in the Studio.
-    use_token(&browser, &base, &creator.token).await;
+    sign_in_browser(&browser, &base, &creator.token).await;
     browser.goto(&format!("{base}/studio")).await.unwrap();
     until(
         &browser,
@@ -96,7 +74,7 @@ async fn an_admin_runs_accounts_moderation_and_the_queue() {
         |v| v.as_str().is_some_and(|t| t.contains("not a video")),
     )
     .await;
-    use_token(&browser, &base, &admin.token).await;
+    sign_in_browser(&browser, &base, &admin.token).await;
     browser.goto(&format!("{base}/admin")).await.unwrap();
 
     // Accounts: the creator becomes a viewer and loses the Studio.
@@ -186,7 +164,7 @@ async fn an_admin_runs_accounts_moderation_and_the_queue() {
     assert_eq!(lease.status().map(|s| s.as_u16()), Some(401));
 
     // The demoted creator's Studio says they cannot upload.
-    use_token(&browser, &base, &creator.token).await;
+    sign_in_browser(&browser, &base, &creator.token).await;
     browser.goto(&format!("{base}/studio")).await.unwrap();
     element(&browser, ".viewer-only").await;
     browser.close().await.unwrap();

@@ -130,3 +130,27 @@ pub async fn accessible(browser: &Browser, page: &str) {
         found.join("\n")
     );
 }
+
+/// Signs up `email` through the REST client (with an invitation or setup code, if given).
+pub async fn sign_up_by_api(base: &str, email: &str, invite: Option<&str>) -> types::AuthResponse {
+    client::connect(base, None)
+        .signup(&types::SignupRequest {
+            email: email.into(),
+            password: "correct horse battery".into(),
+            display_name: email.split('@').next().unwrap_or("Someone").into(),
+            invite_code: invite.map(str::to_owned),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("signing up {email}: {e}"))
+        .into_inner()
+}
+
+/// Makes the browser's app signed in with `token` (as it keeps it), from the app's origin.
+pub async fn sign_in_browser(browser: &Browser, base: &str, token: &str) {
+    browser.goto(base).await.unwrap();
+    js(
+        browser,
+        &format!("localStorage.setItem('kino.token', '{token}'); return null;"),
+    )
+    .await;
+}

@@ -410,16 +410,7 @@ async fn an_interrupted_studio_upload_resumes_in_the_browser_straight_to_the_buc
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
     std::fs::write(&file, &bytes).unwrap();
-    let auth = client::connect(&base, None)
-        .signup(&types::SignupRequest {
-            email: "resume@example.com".into(),
-            password: "correct horse battery".into(),
-            display_name: "Resumer".into(),
-            invite_code: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let auth = sign_up_by_api(&base, "resume@example.com", None).await;
     let api = client::connect(&base, Some(&auth.token));
     let up = api
         .create_upload(&types::CreateUploadRequest {
@@ -525,16 +516,7 @@ async fn set_title(browser: &Browser, title: &str) {
 async fn a_creator_uploads_two_files_at_once_and_finds_them_in_my_videos() {
     let data = tempfile::tempdir().unwrap();
     let (_kino, base) = start_kino(data.path());
-    let auth = client::connect(&base, None)
-        .signup(&types::SignupRequest {
-            email: "two@example.com".into(),
-            password: "correct horse battery".into(),
-            display_name: "Two Files".into(),
-            invite_code: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let auth = sign_up_by_api(&base, "two@example.com", None).await;
     let clip = clip(data.path()).await;
     let first = data.path().join("morning_walk.mp4");
     let second = data.path().join("evening-walk.mp4");
@@ -542,15 +524,7 @@ async fn a_creator_uploads_two_files_at_once_and_finds_them_in_my_videos() {
     std::fs::copy(&clip, &second).unwrap();
 
     let (_driver, browser) = start_browser().await;
-    browser.goto(&base).await.unwrap();
-    js(
-        &browser,
-        &format!(
-            "localStorage.setItem('kino.token', '{}'); return null;",
-            auth.token
-        ),
-    )
-    .await;
+    sign_in_browser(&browser, &base, &auth.token).await;
     browser.goto(&format!("{base}/studio")).await.unwrap();
     until(
         &browser,
@@ -589,7 +563,7 @@ async fn a_creator_uploads_two_files_at_once_and_finds_them_in_my_videos() {
         &browser,
         15,
         "both in My videos",
-        "return [...document.querySelectorAll('.my-videos tbody tr')].map(r => r.dataset.state + ' ' + r.children[1].textContent);",
+        "return [...document.querySelectorAll('.my-videos tbody tr')].map(r => r.dataset.state + ' ' + r.children[1].querySelector('a').textContent);",
         |v| v.as_array().is_some_and(|a| a.len() == 2),
     )
     .await;
@@ -639,16 +613,7 @@ async fn a_creator_uploads_two_files_at_once_and_finds_them_in_my_videos() {
 async fn a_creator_edits_a_video_adds_subtitles_and_deletes_it() {
     let data = tempfile::tempdir().unwrap();
     let (_kino, base) = start_kino(data.path());
-    let auth = client::connect(&base, None)
-        .signup(&types::SignupRequest {
-            email: "editor@example.com".into(),
-            password: "correct horse battery".into(),
-            display_name: "Editor".into(),
-            invite_code: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let auth = sign_up_by_api(&base, "editor@example.com", None).await;
     let api = client::connect(&base, Some(&auth.token));
     let id = upload_titled(&api, &clip(data.path()).await, "First cut").await;
     let published = wait_published(&api, &id).await;
@@ -656,15 +621,7 @@ async fn a_creator_edits_a_video_adds_subtitles_and_deletes_it() {
     assert!(options.len() > 1, "the transcoder offers several posters");
 
     let (_driver, browser) = start_browser().await;
-    browser.goto(&base).await.unwrap();
-    js(
-        &browser,
-        &format!(
-            "localStorage.setItem('kino.token', '{}'); return null;",
-            auth.token
-        ),
-    )
-    .await;
+    sign_in_browser(&browser, &base, &auth.token).await;
     browser
         .goto(&format!("{base}/studio/video/{id}"))
         .await
@@ -763,24 +720,8 @@ async fn a_creator_edits_a_video_adds_subtitles_and_deletes_it() {
     screenshot(&browser, "studio-edit").await;
 
     // Someone else cannot open it for editing.
-    let other = client::connect(&base, None)
-        .signup(&types::SignupRequest {
-            email: "other@example.com".into(),
-            password: "correct horse battery".into(),
-            display_name: "Other".into(),
-            invite_code: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    js(
-        &browser,
-        &format!(
-            "localStorage.setItem('kino.token', '{}'); return null;",
-            other.token
-        ),
-    )
-    .await;
+    let other = sign_up_by_api(&base, "other@example.com", None).await;
+    sign_in_browser(&browser, &base, &other.token).await;
     browser
         .goto(&format!("{base}/studio/video/{id}"))
         .await
@@ -794,14 +735,7 @@ async fn a_creator_edits_a_video_adds_subtitles_and_deletes_it() {
     );
 
     // The owner deletes it, after saying yes.
-    js(
-        &browser,
-        &format!(
-            "localStorage.setItem('kino.token', '{}'); return null;",
-            auth.token
-        ),
-    )
-    .await;
+    sign_in_browser(&browser, &base, &auth.token).await;
     browser
         .goto(&format!("{base}/studio/video/{id}"))
         .await
@@ -830,28 +764,11 @@ async fn a_creator_edits_a_video_adds_subtitles_and_deletes_it() {
 async fn an_oversized_file_is_refused_before_it_is_sent() {
     let data = tempfile::tempdir().unwrap();
     let (_kino, base) = start_kino_with(data.path(), 0, &[("KINO_MAX_UPLOAD_BYTES", "1000000")]);
-    let auth = client::connect(&base, None)
-        .signup(&types::SignupRequest {
-            email: "big@example.com".into(),
-            password: "correct horse battery".into(),
-            display_name: "Big".into(),
-            invite_code: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let auth = sign_up_by_api(&base, "big@example.com", None).await;
     let file = clip(data.path()).await;
     assert!(std::fs::metadata(&file).unwrap().len() > 1_000_000);
     let (_driver, browser) = start_browser().await;
-    browser.goto(&base).await.unwrap();
-    js(
-        &browser,
-        &format!(
-            "localStorage.setItem('kino.token', '{}'); return null;",
-            auth.token
-        ),
-    )
-    .await;
+    sign_in_browser(&browser, &base, &auth.token).await;
     browser.goto(&format!("{base}/studio")).await.unwrap();
     type_into(&browser, "#file", file.to_str().unwrap()).await;
     click(&browser, "form button[type=submit]").await;

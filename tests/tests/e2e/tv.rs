@@ -362,16 +362,7 @@ async fn a_tv_signs_in_by_code_approved_from_another_browser() {
     let id = upload_titled(&api, &file, "Half watched").await;
     wait_published(&api, &id).await;
     // The viewer, signed in elsewhere, is in the middle of a video.
-    let auth = client::connect(&base, None)
-        .signup(&types::SignupRequest {
-            email: "viewer@example.com".into(),
-            password: "correct horse battery".into(),
-            display_name: "Viewer".into(),
-            invite_code: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let auth = sign_up_by_api(&base, "viewer@example.com", None).await;
     let viewer = client::connect(&base, Some(&auth.token));
     viewer
         .report_progress(&id, &types::ReportProgressRequest { position_s: 1.0 })
@@ -397,15 +388,7 @@ async fn a_tv_signs_in_by_code_approved_from_another_browser() {
 
     // A second browser, signed in as the viewer, approves it on /activate.
     let (_phone_driver, phone) = start_browser_as(Screen::Phone).await;
-    phone.goto(&base).await.unwrap();
-    js(
-        &phone,
-        &format!(
-            "localStorage.setItem('kino.token', '{}'); return null;",
-            auth.token
-        ),
-    )
-    .await;
+    sign_in_browser(&phone, &base, &auth.token).await;
     phone.goto(&format!("{base}/activate")).await.unwrap();
     type_into(&phone, "#user-code", &code.to_lowercase().replace('-', " ")).await;
     click(&phone, "form.form button[type=submit]").await;

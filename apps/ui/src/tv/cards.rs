@@ -3,7 +3,7 @@
 
 use super::TvLink;
 use crate::Route;
-use crate::cards::CardData;
+use crate::cards::{CardData, CardFacts};
 use dioxus::prelude::*;
 
 /// A rail: a heading and a row of cards that scrolls sideways as focus moves.
@@ -52,19 +52,11 @@ pub fn TvCard(
     autofocus: bool,
 ) -> Element {
     let id = video.id.inner().to_owned();
-    let poster = video
-        .playback
-        .as_ref()
-        .map(|p| p.poster_url.clone())
-        .unwrap_or_default();
-    let duration = video
-        .duration_s
-        .map(shared::duration_label)
-        .unwrap_or_default();
-    let watched = position
-        .or_else(|| video.progress.as_ref().map(|p| p.position_s))
-        .zip(video.duration_s.filter(|d| *d > 0.0))
-        .map(|(p, d)| (p / d * 100.0).clamp(0.0, 100.0));
+    let CardFacts {
+        poster,
+        duration,
+        watched,
+    } = CardFacts::of(&video, position);
     rsx! {
         TvLink { to: Route::TvDetails { id: id.clone() }, focus_key: "card:{rail}:{id}", class: "tv-card", autofocus,
             div { class: "tv-poster",

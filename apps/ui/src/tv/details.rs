@@ -1,14 +1,14 @@
 //! `/tv/video/{id}`: a video's page: Play or Resume, Start over, My List, what it is about,
 //! and More like this.
 
-use super::TvLink;
 use super::cards::TvRail;
 use super::home::HeroArt;
+use super::{TvLink, TvRetry};
 use crate::session::Session;
 use crate::{PlatformHandle, Route, clock, gql};
 use cynic::QueryBuilder;
 use dioxus::prelude::*;
-use shared::graphql::{VideoArgs, VideoState, WatchDetailsQuery, WatchQuery};
+use shared::graphql::{VideoArgs, VideoState, WatchDetailsQuery};
 
 #[component]
 pub fn TvDetails(id: ReadSignal<String>) -> Element {
@@ -19,16 +19,15 @@ pub fn TvDetails(id: ReadSignal<String>) -> Element {
         move || {
             let platform = platform.clone();
             let token = session.token.read().clone();
-            let args = || VideoArgs {
+            let more_args = VideoArgs {
                 id: cynic::Id::new(id()),
             };
-            let (main_args, more_args) = (args(), args());
             async move {
-                let main = gql::run(&platform, token.clone(), WatchQuery::build(main_args));
+                let main = gql::watch_video(&platform, token.clone(), id());
                 let more = gql::run(&platform, token, WatchDetailsQuery::build(more_args));
                 let (main, more) = futures::future::join(main, more).await;
                 // The page stands without its details; only the video itself is a must.
-                main.map(|m| (m.video, more.ok().and_then(|d| d.video)))
+                main.map(|m| (m, more.ok().and_then(|d| d.video)))
             }
         }
     });
@@ -36,11 +35,7 @@ pub fn TvDetails(id: ReadSignal<String>) -> Element {
         None => return rsx! { p { class: "tv-status", "Loading…" } },
         Some(Err(e)) => {
             return rsx! {
-                div { class: "tv-status error", role: "alert",
-                    p { "Could not load this video: {e}" }
-                    button { class: "tv-button", "data-focus-key": "retry", "data-autofocus": "true",
-                        onclick: move |_| video.restart(), "Try again" }
-                }
+                TvRetry { message: "Could not load this video: {e}", on_retry: move |_| video.restart() }
             };
         }
         Some(Ok((None, _))) => {

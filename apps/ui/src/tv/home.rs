@@ -1,8 +1,8 @@
 //! `/tv`: one hero (what the viewer was watching, else the newest video) over the `home`
 //! rails.
 
-use super::TvLink;
 use super::cards::TvRail;
+use super::{TvLink, TvRetry};
 use crate::browse::home_rails;
 use crate::session::Session;
 use crate::{PlatformHandle, Route, gql};
@@ -22,11 +22,7 @@ pub fn TvHome() -> Element {
     let body = match &*home.read() {
         None => rsx! { p { class: "tv-status", "Loading…" } },
         Some(Err(e)) => rsx! {
-            div { class: "tv-status error", role: "alert",
-                p { "Could not load the home page: {e}" }
-                button { class: "tv-button", "data-focus-key": "retry", "data-autofocus": "true",
-                    onclick: move |_| home.restart(), "Try again" }
-            }
+            TvRetry { message: "Could not load the home page: {e}", on_retry: move |_| home.restart() }
         },
         Some(Ok(q)) => {
             let rails = home_rails(&q.home);

@@ -1,7 +1,7 @@
 //! `/tv/my-list`: what the viewer saved for later.
 
-use super::TvLink;
 use super::cards::TvGrid;
+use super::{TvLink, TvRetry};
 use crate::session::{Session, use_expiry};
 use crate::{PlatformHandle, Route, gql};
 use cynic::QueryBuilder;
@@ -32,11 +32,7 @@ pub fn TvMyList() -> Element {
             TvLink { to: Route::TvSignIn {}, focus_key: "sign-in", class: "tv-button", autofocus: true, "Sign in" }
         },
         Some(Err(e)) => rsx! {
-            div { class: "tv-status error", role: "alert",
-                p { "Could not load My List: {e}" }
-                button { class: "tv-button", "data-focus-key": "retry", "data-autofocus": "true",
-                    onclick: move |_| list.restart(), "Try again" }
-            }
+            TvRetry { message: "Could not load My List: {e}", on_retry: move |_| list.restart() }
         },
         Some(Ok(Some(v))) if v.is_empty() => rsx! {
             p { class: "tv-status", "Nothing here yet. Add videos with “My List” on their page." }

@@ -171,3 +171,15 @@ pub fn TvLink(
         }
     }
 }
+
+/// What went wrong, and a Try again that takes focus (a remote has nothing else to press).
+#[component]
+pub fn TvRetry(message: String, on_retry: EventHandler<()>) -> Element {
+    rsx! {
+        div { class: "tv-status error", role: "alert",
+            p { "{message}" }
+            button { class: "tv-button", "data-focus-key": "retry", "data-autofocus": "true",
+                onclick: move |_| on_retry.call(()), "Try again" }
+        }
+    }
+}

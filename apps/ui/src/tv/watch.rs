@@ -2,12 +2,12 @@
 //! viewer chose to start on the video's page (`resume`, `start`); without it the player asks,
 //! as the web player does.
 
+use super::TvRetry;
 use crate::player::Player;
 use crate::session::Session;
 use crate::{PlatformHandle, gql};
-use cynic::QueryBuilder;
 use dioxus::prelude::*;
-use shared::graphql::{VideoArgs, VideoState, WatchQuery};
+use shared::graphql::VideoState;
 
 #[component]
 pub fn TvWatch(id: ReadSignal<String>, from: ReadSignal<String>) -> Element {
@@ -16,25 +16,14 @@ pub fn TvWatch(id: ReadSignal<String>, from: ReadSignal<String>) -> Element {
     let mut video = use_resource(move || {
         let platform = platform.clone();
         let token = session.token.read().clone();
-        let args = VideoArgs {
-            id: cynic::Id::new(id()),
-        };
-        async move {
-            gql::run(&platform, token, WatchQuery::build(args))
-                .await
-                .map(|q| q.video)
-        }
+        async move { gql::watch_video(&platform, token, id()).await }
     });
     let next = use_signal(|| None);
     let v = match &*video.read() {
         None => return rsx! { div { class: "tv-status", "Loading…" } },
         Some(Err(e)) => {
             return rsx! {
-                div { class: "tv-status error", role: "alert",
-                    p { "Could not load this video: {e}" }
-                    button { class: "tv-button", "data-focus-key": "retry", "data-autofocus": "true",
-                        onclick: move |_| video.restart(), "Try again" }
-                }
+                TvRetry { message: "Could not load this video: {e}", on_retry: move |_| video.restart() }
             };
         }
         Some(Ok(v)) => v.clone(),
