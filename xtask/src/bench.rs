@@ -37,6 +37,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         Some("upload") => {
             let garage = crate::prereqs::object_store()?;
+            // The Studio's side runs the web app in Chromium.
+            crate::prereqs::browser()?;
+            crate::prereqs::web_toolchain(root)?;
+            let web = crate::web::build(root)?;
             // The api under test is a release build, as it would run in production.
             sh::run(
                 sh::cmd("cargo")
@@ -46,7 +50,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             sh::run(
                 example(root, "cli", "bench_upload")
                     .env("KINO_BIN", crate::target_dir(root).join("release/kino"))
-                    .env("KINO_GARAGE_BIN", garage),
+                    .env("KINO_GARAGE_BIN", garage)
+                    .env("KINO_WEB_DIR", web),
             )
         }
         // In-process on an embedded database, with its hello-world baseline in the same

@@ -5,9 +5,13 @@
 //!   parallel PUTs, complete_upload, which checks every part and joins them in the bucket).
 //! - Baseline: the same parallel PUTs of the same parts, each to a presigned PutObject URL.
 //!
-//! Prints MB/s of both, their ratio (goal >= 0.85) and the api's peak RSS during the upload
-//! (goal < 150 MB). `KINO_BENCH_MIB` sets the file size (default 1024), `KINO_BIN` the `kino`
-//! binary (default: target/release/kino, else target/debug/kino).
+//! - The Studio: the same file picked in headless Chromium and uploaded by the web app, on the
+//!   same engine compiled to wasm (when `KINO_WEB_DIR` names the built web app).
+//!
+//! Prints MB/s of each, the ratios kino/direct (goal >= 0.85) and Studio/CLI (goal >= 0.8),
+//! and the api's peak RSS during the uploads (goal < 150 MB). `KINO_BENCH_MIB` sets the file
+//! size (default 1024), `KINO_BIN` the `kino` binary (default: target/release/kino, else
+//! target/debug/kino).
 
 use cli::profile::{Profile, Session};
 use cli::upload::{self, Part, UploadJob};
@@ -84,7 +88,7 @@ async fn main() {
         &kino::Options {
             workers: 0,
             db: Some("mem://".into()),
-            web_dir: None,
+            web_dir: std::env::var_os("KINO_WEB_DIR").map(PathBuf::from),
             env,
             listen: None,
         },
@@ -168,6 +172,10 @@ async fn main() {
         upload::send_parts(&file, targets, PARALLEL).await.unwrap();
         direct = direct.min(t.elapsed());
     }
+    let studio = match std::env::var_os("KINO_WEB_DIR") {
+        Some(_) => Some(through_the_studio(&server.url, &auth.token, &file).await),
+        None => None,
+    };
     let rss_peak = peak_rss_mib(server.process.id());
 
     let mbps = |d: Duration| size as f64 / 1e6 / d.as_secs_f64();
@@ -189,5 +197,48 @@ async fn main() {
         "ratio kino/direct throughput: {:.2} (goal >= 0.85)",
         direct.as_secs_f64() / through_kino.as_secs_f64()
     );
+    match studio {
+        Some(t) => println!(
+            "through the Studio in Chromium (the engine in wasm): {:>7.2} s  {:>7.1} MB/s  ratio studio/cli: {:.2} (goal >= 0.8)",
+            t.as_secs_f64(),
+            mbps(t),
+            through_kino.as_secs_f64() / t.as_secs_f64()
+        ),
+        None => println!("the Studio was not measured: KINO_WEB_DIR names no web app"),
+    }
     println!("api peak RSS: {rss_peak:.1} MiB (at start {rss_before:.1} MiB; goal < 150 MB)");
+}
+
+/// Uploads `file` through the web app's Studio in headless Chromium, from the click on Upload
+/// to the row saying the upload is done (the server has joined the parts).
+async fn through_the_studio(base: &str, token: &str, file: &Path) -> Duration {
+    use testkit::browser::{click, element, start_browser, type_into};
+    let (_driver, b) = start_browser().await;
+    b.goto(base).await.unwrap();
+    b.execute(
+        "localStorage.setItem('kino.token', arguments[0]); return null;",
+        vec![token.into()],
+    )
+    .await
+    .unwrap();
+    b.goto(&format!("{base}/studio")).await.unwrap();
+    type_into(&b, "#file", file.to_str().unwrap()).await;
+    element(&b, ".upload input[name=title]").await;
+    let t = Instant::now();
+    click(&b, "form button[type=submit]").await;
+    let done = "const s = document.querySelector('.upload .status, .upload .error'); \
+        return s ? s.className + '|' + s.textContent : null;";
+    loop {
+        let v = b.execute(done, vec![]).await.unwrap();
+        let text = v.as_str().unwrap_or_default();
+        if text.starts_with("error") {
+            panic!("the Studio's upload failed: {text}");
+        }
+        if text.contains("Uploaded.") || text.contains("Playable") || text.contains("Published") {
+            let took = t.elapsed();
+            b.close().await.unwrap();
+            return took;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -265,10 +265,15 @@ impl FileIo {
 }
 
 impl Io for FileIo {
-    fn read(&self, start: u64, end: u64) -> LocalBoxFuture<'_, Result<Vec<u8>, String>> {
-        let path = self.path.clone();
+    fn put_part<'a>(
+        &'a self,
+        part: &'a Part,
+        sent: &'a dyn Fn(u64),
+    ) -> LocalBoxFuture<'a, Result<String, PutError>> {
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+            let path = self.path.clone();
+            let (start, end) = (part.start, part.end);
+            let body = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
                 let mut f = std::fs::File::open(&path)?;
                 f.seek(SeekFrom::Start(start))?;
                 let mut buf = vec![0u8; (end - start) as usize];
@@ -276,18 +281,8 @@ impl Io for FileIo {
                 Ok(buf)
             })
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())
-        })
-    }
-
-    fn put<'a>(
-        &'a self,
-        url: &'a str,
-        body: Vec<u8>,
-        sent: &'a dyn Fn(u64),
-    ) -> LocalBoxFuture<'a, Result<String, PutError>> {
-        Box::pin(async move {
+            .map_err(|e| PutError::Read(e.to_string()))?
+            .map_err(|e| PutError::Read(format!("{}: {e}", self.path.display())))?;
             let len = body.len() as u64;
             // The body streams in chunks that keep to the rate; their count comes back here,
             // where progress is told, every tenth of a second.
@@ -295,7 +290,7 @@ impl Io for FileIo {
             let stream = chunks(Bytes::from(body), self.throttle.clone(), counted.clone());
             let request = self
                 .http
-                .put(url)
+                .put(&part.url)
                 .header(reqwest::header::CONTENT_LENGTH, len)
                 .body(reqwest::Body::wrap_stream(stream))
                 .send();

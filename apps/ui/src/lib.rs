@@ -24,7 +24,7 @@ mod studio;
 mod tv;
 mod watch;
 
-pub use platform::{LocalFuture, Platform, PlatformHandle};
+pub use platform::{LocalFuture, Platform, PlatformHandle, PutError};
 
 use account::{Account, SignIn};
 use activate::Activate;

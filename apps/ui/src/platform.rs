@@ -1,5 +1,6 @@
 //! What the UI needs from the platform it runs on.
 
+pub use shared::upload::PutError;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -23,6 +24,16 @@ pub trait Platform {
         start: u64,
         end: u64,
     ) -> LocalFuture<Result<Vec<u8>, String>>;
+    /// PUTs bytes `start..end` of a file the user picked to `url` (a part of an upload) and
+    /// returns the ETag the receiver gave it. The platform streams the range from the file,
+    /// so a part need not pass through the app's memory.
+    fn put_range(
+        &self,
+        file: &dioxus::html::FileData,
+        start: u64,
+        end: u64,
+        url: &str,
+    ) -> LocalFuture<Result<String, PutError>>;
     /// Resolves after `ms` milliseconds (timers for hiding controls, countdowns, link refresh).
     fn sleep(&self, ms: u32) -> LocalFuture<()>;
     /// Milliseconds since the Unix epoch, by the device's clock.

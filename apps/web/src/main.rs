@@ -3,7 +3,8 @@
 use dioxus::html::FileData;
 use dioxus::prelude::*;
 use std::rc::Rc;
-use ui::{App, LocalFuture, Platform, PlatformHandle};
+use ui::{App, LocalFuture, Platform, PlatformHandle, PutError};
+use web_sys::wasm_bindgen::JsCast;
 
 /// The browser: the api is the origin the app was loaded from.
 struct Browser;
@@ -37,6 +38,53 @@ impl Platform for Browser {
                 .await
                 .map_err(|e| format!("could not read the file: {e:?}"))?;
             Ok(js_sys::Uint8Array::new(&buf).to_vec())
+        })
+    }
+
+    fn put_range(
+        &self,
+        file: &FileData,
+        start: u64,
+        end: u64,
+        url: &str,
+    ) -> LocalFuture<Result<String, PutError>> {
+        // A slice of the File is a Blob the network stack reads from disk itself: the part
+        // never passes through the page's memory.
+        let blob = file
+            .inner()
+            .downcast_ref::<web_sys::File>()
+            .map(|f| f.slice_with_f64_and_f64(start as f64, end as f64));
+        let url = url.to_owned();
+        Box::pin(async move {
+            let blob = blob
+                .ok_or_else(|| PutError::Read("the browser gave no file".into()))?
+                .map_err(|e| PutError::Read(format!("could not read the file: {e:?}")))?;
+            let init = web_sys::RequestInit::new();
+            init.set_method("PUT");
+            init.set_body(&blob);
+            let window = web_sys::window().ok_or_else(|| PutError::Retry("no window".into()))?;
+            let response =
+                wasm_bindgen_futures::JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+                    .await
+                    .map_err(|e| PutError::Retry(format!("the part could not be sent: {e:?}")))?;
+            let response: web_sys::Response = response
+                .dyn_into()
+                .map_err(|_| PutError::Retry("fetch gave no response".into()))?;
+            let status = response.status();
+            if status >= 500 || status == 429 {
+                return Err(PutError::Retry(format!("HTTP {status}")));
+            }
+            if !response.ok() {
+                return Err(PutError::Refused(format!(
+                    "the server refused a part (HTTP {status})"
+                )));
+            }
+            response
+                .headers()
+                .get("etag")
+                .ok()
+                .flatten()
+                .ok_or_else(|| PutError::Retry("the server sent no ETag".into()))
         })
     }
 

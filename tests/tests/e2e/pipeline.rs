@@ -643,6 +643,37 @@ async fn a_creator_edits_a_video_adds_subtitles_and_deletes_it() {
     let v = api.get_video(&id).await.unwrap().into_inner();
     assert_eq!(v.title, "Renamed in the studio");
     assert_eq!(v.visibility, types::Visibility::Private);
+    // Tags set, then cleared: an empty field clears them.
+    type_into(&browser, "#edit-tags", "sunset, coast").await;
+    click(
+        &browser,
+        "form[aria-labelledby=details-heading] button[type=submit]",
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while api.get_video(&id).await.unwrap().into_inner().tags != ["sunset", "coast"] {
+        assert!(Instant::now() < deadline, "the tags were not saved");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Select all and delete, as a person does (so the page hears the input).
+    type_into(&browser, "#edit-tags", "\u{E009}a\u{E000}\u{E017}").await;
+    click(
+        &browser,
+        "form[aria-labelledby=details-heading] button[type=submit]",
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !api
+        .get_video(&id)
+        .await
+        .unwrap()
+        .into_inner()
+        .tags
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the tags were not cleared");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let stranger = client::connect(&base, None).get_video(&id).await;
     assert_eq!(
         stranger.unwrap_err().status().map(|s| s.as_u16()),

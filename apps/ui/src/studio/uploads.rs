@@ -27,53 +27,31 @@ fn resume_key(file: &FileData) -> String {
     )
 }
 
-/// Parts sent at once.
-const PARALLEL_PARTS: usize = 3;
+/// Parts sent at once (as the CLI sends them).
+const PARALLEL_PARTS: usize = 4;
 
-/// The browser, for the upload engine: the picked file read a part at a time, fetch for the
-/// PUTs, the page's timers and clock.
-struct BrowserIo {
+/// The platform, for the upload engine: the picked file's parts sent as the platform sends
+/// them (a browser streams each slice of the file to fetch), the page's timers and clock.
+struct StudioIo {
     platform: PlatformHandle,
     file: FileData,
-    http: reqwest::Client,
 }
 
-impl upload::Io for BrowserIo {
-    fn read(&self, start: u64, end: u64) -> LocalBoxFuture<'_, Result<Vec<u8>, String>> {
-        self.platform.0.read_range(&self.file, start, end)
-    }
-
-    fn put<'a>(
+impl upload::Io for StudioIo {
+    fn put_part<'a>(
         &'a self,
-        url: &'a str,
-        body: Vec<u8>,
+        part: &'a upload::Part,
         sent: &'a dyn Fn(u64),
     ) -> LocalBoxFuture<'a, Result<String, upload::PutError>> {
         Box::pin(async move {
-            let len = body.len() as u64;
-            let r = self
-                .http
-                .put(url)
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| upload::PutError::Retry(e.to_string()))?;
-            let status = r.status();
-            if status.is_server_error() || status.as_u16() == 429 {
-                return Err(upload::PutError::Retry(format!("HTTP {status}")));
-            }
-            if !status.is_success() {
-                return Err(upload::PutError::Refused(format!(
-                    "the server refused a part (HTTP {status})"
-                )));
-            }
+            let etag = self
+                .platform
+                .0
+                .put_range(&self.file, part.start, part.end, &part.url)
+                .await?;
             // fetch says nothing until the whole part is sent.
-            sent(len);
-            r.headers()
-                .get("etag")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-                .ok_or_else(|| upload::PutError::Retry("the server sent no ETag".to_owned()))
+            sent(part.end - part.start);
+            Ok(etag)
         })
     }
 
@@ -400,10 +378,9 @@ async fn send(
         title: job.title.peek().trim().to_owned(),
         description: None,
     };
-    let io = BrowserIo {
+    let io = StudioIo {
         platform: platform.clone(),
         file: job.file.clone(),
-        http: reqwest::Client::new(),
     };
     let resumed = std::cell::Cell::new(0);
     let on_event = |event: upload::Event| {
