@@ -101,6 +101,40 @@ async fn catalogue(base: &str, dir: &Path) -> Vec<String> {
     ids
 }
 
+/// The code the TV's sign-in screen shows, once it shows one other than `not`.
+async fn code_on_tv(tv: &Browser, secs: u64, not: Option<&str>) -> String {
+    let v = until(
+        tv,
+        secs,
+        "a code on the TV",
+        "return document.querySelector('[data-code]')?.getAttribute('data-code');",
+        |v| v.as_str().is_some_and(|c| Some(c) != not),
+    )
+    .await;
+    v.as_str().unwrap().to_owned()
+}
+
+/// Enters `code` on `/activate` in `phone` and returns what the page said: `Ok` with its
+/// notice, `Err` with its error.
+async fn enter_code(phone: &Browser, base: &str, code: &str) -> Result<String, String> {
+    phone.goto(&format!("{base}/activate")).await.unwrap();
+    type_into(phone, "#user-code", code).await;
+    click(phone, "form.form button[type=submit]").await;
+    let said = until(
+        phone,
+        15,
+        "the answer to the code",
+        "const ok = document.querySelector('p.notice'); const no = document.querySelector('p.error'); \
+         return ok ? { ok: ok.textContent } : no ? { no: no.textContent } : null;",
+        |v| v.is_object(),
+    )
+    .await;
+    match said["ok"].as_str() {
+        Some(ok) => Ok(ok.to_owned()),
+        None => Err(said["no"].as_str().unwrap_or_default().to_owned()),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remote_goes_from_home_to_the_player_and_back_to_the_same_card() {
     let data = tempfile::tempdir().unwrap();
@@ -372,15 +406,7 @@ async fn a_tv_signs_in_by_code_approved_from_another_browser() {
     // The TV shows a code and where to enter it.
     let (_tv_driver, tv) = start_browser_as(Screen::Tv).await;
     tv.goto(&format!("{base}/tv/signin")).await.unwrap();
-    let code = until(
-        &tv,
-        15,
-        "a code",
-        "return document.querySelector('[data-code]')?.getAttribute('data-code');",
-        |v| v.is_string(),
-    )
-    .await;
-    let code = code.as_str().unwrap().to_owned();
+    let code = code_on_tv(&tv, 15, None).await;
     let url = js(&tv, "return document.querySelector('.tv-url').textContent;").await;
     assert_eq!(url, format!("{base}/activate").as_str());
     accessible(&tv, "/tv/signin").await;
@@ -389,18 +415,9 @@ async fn a_tv_signs_in_by_code_approved_from_another_browser() {
     // A second browser, signed in as the viewer, approves it on /activate.
     let (_phone_driver, phone) = start_browser_as(Screen::Phone).await;
     sign_in_browser(&phone, &base, &auth.token).await;
-    phone.goto(&format!("{base}/activate")).await.unwrap();
-    type_into(&phone, "#user-code", &code.to_lowercase().replace('-', " ")).await;
-    click(&phone, "form.form button[type=submit]").await;
-    let said = until(
-        &phone,
-        15,
-        "the approval",
-        "return document.querySelector('p.notice')?.textContent;",
-        |v| v.is_string(),
-    )
-    .await;
-    assert!(said.as_str().unwrap().contains("TV"), "{said}");
+    // Typed as a person might: lower case, a space for the dash.
+    let said = enter_code(&phone, &base, &code.to_lowercase().replace('-', " ")).await;
+    assert!(said.as_ref().is_ok_and(|s| s.contains("TV")), "{said:?}");
 
     // The TV moves on by itself, signed in: Continue watching leads Home.
     path_is(&tv, "/tv").await;
@@ -422,57 +439,27 @@ async fn a_tv_signs_in_by_code_approved_from_another_browser() {
     screenshot(&tv, "tv-home-signed-in-1080").await;
 
     // The same code again is refused.
-    phone.goto(&format!("{base}/activate")).await.unwrap();
-    type_into(&phone, "#user-code", &code).await;
-    click(&phone, "form.form button[type=submit]").await;
-    let refused = until(
-        &phone,
-        15,
-        "the refusal",
-        "return document.querySelector('p.error')?.textContent;",
-        |v| v.is_string(),
-    )
-    .await;
+    let refused = enter_code(&phone, &base, &code).await;
     assert!(
-        refused.as_str().unwrap().contains("no TV is waiting"),
-        "{refused}"
+        refused
+            .as_ref()
+            .is_err_and(|e| e.contains("no TV is waiting")),
+        "{refused:?}"
     );
 
     // A code left to lapse is refused too, and the TV has replaced it with a new one.
     tv.goto(&format!("{base}/tv/signin")).await.unwrap();
     js(&tv, "localStorage.removeItem('kino.token'); return null;").await;
     tv.goto(&format!("{base}/tv/signin")).await.unwrap();
-    let old = until(
-        &tv,
-        15,
-        "a code",
-        "return document.querySelector('[data-code]')?.getAttribute('data-code');",
-        |v| v.is_string(),
-    )
-    .await;
-    let fresh = until(
-        &tv,
-        40,
-        "a new code after the old one lapsed",
-        "return document.querySelector('[data-code]')?.getAttribute('data-code');",
-        |v| v.is_string() && *v != old,
-    )
-    .await;
-    assert_ne!(fresh, old);
-    phone.goto(&format!("{base}/activate")).await.unwrap();
-    type_into(&phone, "#user-code", old.as_str().unwrap()).await;
-    click(&phone, "form.form button[type=submit]").await;
-    let refused = until(
-        &phone,
-        15,
-        "the refusal",
-        "return document.querySelector('p.error')?.textContent;",
-        |v| v.is_string(),
-    )
-    .await;
+    let old = code_on_tv(&tv, 15, None).await;
+    // The TV shows a new code once the old one lapsed.
+    code_on_tv(&tv, 40, Some(&old)).await;
+    let refused = enter_code(&phone, &base, &old).await;
     assert!(
-        refused.as_str().unwrap().contains("no TV is waiting"),
-        "{refused}"
+        refused
+            .as_ref()
+            .is_err_and(|e| e.contains("no TV is waiting")),
+        "{refused:?}"
     );
     tv.close().await.unwrap();
     phone.close().await.unwrap();
