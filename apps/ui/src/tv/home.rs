@@ -26,13 +26,16 @@ pub fn TvHome() -> Element {
         },
         Some(Ok(q)) => {
             let rails = home_rails(&q.home);
-            let hero = rails.first().and_then(|(key, _, cards)| {
-                cards.first().map(|c| (key == "continue", c.0.clone()))
+            // The first rail leads: its first video, under the rail's own title.
+            let hero = rails.first().and_then(|(key, title, cards)| {
+                cards
+                    .first()
+                    .map(|c| (key == "continue", title.clone(), c.0.clone()))
             });
             match hero {
                 None => rsx! { p { class: "tv-status", "Nothing to watch yet." } },
-                Some((resume, video)) => rsx! {
-                    Hero { video, resume }
+                Some((resume, kicker, video)) => rsx! {
+                    Hero { video, resume, kicker }
                     div { class: "tv-rails",
                         for (key, title, cards) in rails {
                             TvRail { key: "{key}", id: key.clone(), title, cards }
@@ -51,7 +54,7 @@ pub fn TvHome() -> Element {
 
 /// The video the page leads with: its poster large, its title, Play and More info.
 #[component]
-fn Hero(video: VideoCard, resume: bool) -> Element {
+fn Hero(video: VideoCard, resume: bool, kicker: String) -> Element {
     let id = video.id.inner().to_owned();
     let poster = video
         .playback
@@ -66,7 +69,7 @@ fn Hero(video: VideoCard, resume: bool) -> Element {
         section { class: "tv-hero", aria_label: "Featured",
             HeroArt { src: poster }
             div { class: "tv-hero-text",
-                p { class: "tv-kicker", if resume { "Continue watching" } else { "New on Kino" } }
+                p { class: "tv-kicker", "{kicker}" }
                 h2 { class: "tv-hero-title", "{video.title}" }
                 if !length.is_empty() {
                     p { class: "tv-meta", "{length}" }
