@@ -2,18 +2,23 @@
 //! again with its video, everything else refused with `job_not_dead`, and hidden videos with
 //! their reasons; over REST and GraphQL.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 use serde_json::json;
 use shared::client::types;
 
-#[tokio::test]
-async fn an_admin_retries_a_dead_lettered_job_and_sees_the_queue() {
-    let app = spawn_app(0).await;
+/// An admin's token, and a creator's video waiting in the queue (no in-process worker).
+async fn admin_and_upload(app: &TestApp, title: &str) -> (String, String) {
     let (admin, _) = app.admin("admin").await;
     let (creator, _) = app.user("creator").await;
     let file = app.dir.path().join("take.mp4");
     std::fs::write(&file, vec![1u8; 2048]).unwrap();
-    let video = app.upload(&creator, &file, "Broken take").await;
+    (admin, app.upload(&creator, &file, title).await)
+}
+
+#[tokio::test]
+async fn an_admin_retries_a_dead_lettered_job_and_sees_the_queue() {
+    let app = spawn_app(0).await;
+    let (admin, video) = admin_and_upload(&app, "Broken take").await;
     let a = app.as_user(&admin);
 
     // A worker fails it for good: the job is dead and the video failed.
@@ -109,11 +114,7 @@ async fn an_admin_retries_a_dead_lettered_job_and_sees_the_queue() {
 #[tokio::test]
 async fn hidden_videos_are_listed_with_their_reasons_for_admins() {
     let app = spawn_app(0).await;
-    let (admin, _) = app.admin("admin").await;
-    let (creator, _) = app.user("creator").await;
-    let file = app.dir.path().join("take.mp4");
-    std::fs::write(&file, vec![1u8; 2048]).unwrap();
-    let video = app.upload(&creator, &file, "Spam").await;
+    let (admin, video) = admin_and_upload(&app, "Spam").await;
     let a = app.as_user(&admin);
     assert!(
         a.list_hidden_videos()
