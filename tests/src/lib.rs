@@ -2,6 +2,7 @@
 //! temporary directory, stopped when their handle drops. The end-to-end suites themselves live
 //! in `tests/`.
 
+pub mod app;
 pub mod browser;
 pub mod catalog;
 pub mod flood;

@@ -29,7 +29,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             run(root, &["api".to_owned()])?;
             run(root, &["sync".to_owned()])?;
             run(root, &["web".to_owned()])?;
-            run(root, &["tv".to_owned()])
+            run(root, &["tv".to_owned()])?;
+            run(root, &["app".to_owned()])
         }
         Some("transcode") => {
             crate::prereqs::media_tools()?;
@@ -63,9 +64,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         // the workspace's debug binaries and examples in the test build's one feature
         // resolution, so nothing is compiled twice), timed in Chromium.
         // The TV app's focus moves and its time to first frame, the same way.
-        Some(which @ ("web" | "tv")) => {
+        // The desktop app under a virtual display, the same way.
+        Some(which @ ("web" | "tv" | "app")) => {
             crate::prereqs::media_tools()?;
             crate::prereqs::browser()?;
+            if which == "app" {
+                crate::prereqs::native_libs()?;
+                crate::prereqs::desktop_app()?;
+            }
             crate::prereqs::web_toolchain(root)?;
             let web = crate::web::build(root)?;
             sh::run(sh::cmd("cargo").args(["test", "--workspace", "--all-targets", "--no-run"]))?;
@@ -77,11 +83,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             sh::run(
                 sh::cmd(target.join("debug/examples").join(&example))
                     .env("KINO_BIN", target.join("debug/kino"))
+                    .env("KINO_APP_BIN", target.join("debug/kino-app"))
                     .env("KINO_WEB_DIR", web),
             )
         }
         Some(other) => {
-            bail!("unknown benchmark `{other}` (known: transcode, upload, api, sync, web, tv)")
+            bail!("unknown benchmark `{other}` (known: transcode, upload, api, sync, web, tv, app)")
         }
     }
 }

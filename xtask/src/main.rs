@@ -100,6 +100,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     prereqs::media_tools()?;
     prereqs::browser()?;
     prereqs::native_libs()?;
+    prereqs::desktop_app()?;
     let garage = prereqs::object_store()?;
     sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))
         .context("code is not formatted: run cargo fmt")?;
@@ -128,6 +129,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
             .args(["test", "--workspace", "--all-targets"])
             .args(extra)
             .env("KINO_BIN", &kino)
+            .env("KINO_APP_BIN", target_dir(root).join("debug/kino-app"))
             .env("KINO_SURREAL_BIN", target_dir(root).join("debug/surreal"))
             .env("KINO_WEB_DIR", &web)
             .env("KINO_AXE", prereqs::axe_script())

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// The Garage release the tests run as their S3 store.
 const GARAGE_VERSION: &str = "2.5.0";
+/// The WebDriver front for Tauri apps the desktop tests use.
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
 /// Where npm-installed tools live: `$KINO_TOOLS`, else `~/.cache/kino/tools`.
 pub fn tools_dir() -> PathBuf {
@@ -90,6 +92,37 @@ pub fn native_libs() -> Result<()> {
         "pkg-config",
         "build-essential",
     ])
+}
+
+/// What the desktop app's tests drive it with: a virtual display, a session bus (the
+/// single-instance hand-over), WebKit's WebDriver and the GStreamer plugins its player needs
+/// (fMP4 demuxing, H.264 and AAC decoding), and `tauri-driver` in front of them.
+pub fn desktop_app() -> Result<()> {
+    apt(&[
+        "xvfb",
+        "dbus-daemon",
+        "webkit2gtk-driver",
+        "gstreamer1.0-plugins-good",
+        "gstreamer1.0-plugins-bad",
+        "gstreamer1.0-libav",
+    ])?;
+    // It has no --version: ask cargo what it installed.
+    let installed = sh::output(sh::cmd("cargo").args(["install", "--list"])).unwrap_or_default();
+    if !installed.contains(&format!("tauri-driver v{TAURI_DRIVER_VERSION}:")) {
+        sh::step(
+            &format!("installing tauri-driver {TAURI_DRIVER_VERSION}"),
+            "about 30 s, once per machine",
+            || {
+                sh::run(
+                    sh::cmd("cargo")
+                        .args(["install", "--locked", "tauri-driver", "--version"])
+                        .arg(TAURI_DRIVER_VERSION)
+                        .current_dir(std::env::temp_dir()),
+                )
+            },
+        )?;
+    }
+    Ok(())
 }
 
 fn wasm_bindgen_version(root: &Path) -> Result<String> {

@@ -129,6 +129,7 @@ pub fn Account() -> Element {
             }
         }
     };
+    let server = platform.0.servers().and_then(|s| s.current);
     let sign_out = move |_| {
         let platform = platform.clone();
         async move {
@@ -146,6 +147,10 @@ pub fn Account() -> Element {
             h1 { "Account" }
             {profile}
             PasswordChange {}
+            if let Some(current) = server {
+                h2 { "Server" }
+                p { "Signed in on " strong { "{current}" } ". " Link { to: Route::Server {}, "Change server" } }
+            }
             h2 { "Sign out" }
             p { class: "muted", "Changing your password signs you out on every other device." }
             button { class: "button secondary", onclick: sign_out, "Sign out" }

@@ -244,7 +244,7 @@ fn SearchResult(hit: gql_types::SearchHit) -> Element {
         .video
         .playback
         .as_ref()
-        .map(|p| p.poster_url.clone())
+        .map(|p| crate::platform::media_url(&p.poster_url))
         .unwrap_or_default();
     let duration = hit
         .video

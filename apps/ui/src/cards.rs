@@ -24,7 +24,7 @@ impl CardFacts {
             poster: video
                 .playback
                 .as_ref()
-                .map(|p| p.poster_url.clone())
+                .map(|p| crate::platform::media_url(&p.poster_url))
                 .unwrap_or_default(),
             duration: video
                 .duration_s

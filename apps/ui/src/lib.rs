@@ -12,11 +12,13 @@ mod admin;
 mod browse;
 mod cards;
 mod clock;
+mod downloads;
 mod gql;
 mod library;
 mod marks;
 mod platform;
 mod player;
+mod server;
 mod session;
 mod shell;
 mod storyboard;
@@ -24,14 +26,18 @@ mod studio;
 mod tv;
 mod watch;
 
-pub use platform::{LocalFuture, Platform, PlatformHandle, PutError};
+pub use platform::{
+    Download, DownloadAction, LocalFuture, Platform, PlatformHandle, PutError, Servers,
+};
 
 use account::{Account, SignIn};
 use activate::Activate;
 use admin::Admin;
 use browse::{Genre, Home, Search};
 use dioxus::prelude::*;
+use downloads::{Downloads, OfflineWatch};
 use library::{History, MyList};
+use server::{FirstStart, Server};
 use session::Session;
 use shell::{NotFound, Shell};
 use studio::{Studio, StudioVideo};
@@ -81,6 +87,12 @@ pub enum Route {
         StudioVideo { id: String },
         #[route("/admin")]
         Admin {},
+        #[route("/server")]
+        Server {},
+        #[route("/downloads")]
+        Downloads {},
+        #[route("/offline/:id")]
+        OfflineWatch { id: String },
         #[route("/activate?:code")]
         Activate { code: Option<String> },
         #[route("/signin?:code&:next")]
@@ -96,6 +108,12 @@ pub enum Route {
 pub fn App() -> Element {
     let platform = use_context::<PlatformHandle>();
     Session::provide(&platform);
+    if let Some(servers) = platform.0.servers().filter(|s| s.current.is_none()) {
+        return rsx! {
+            document::Title { "Kino" }
+            FirstStart { servers }
+        };
+    }
     rsx! {
         document::Title { "Kino" }
         Router::<Route> {}

@@ -5,8 +5,6 @@ use cynic::QueryBuilder;
 use dioxus::prelude::*;
 use shared::graphql::{Me, MeQuery};
 
-const TOKEN_KEY: &str = "kino.token";
-
 /// The signed-in session, shared through context.
 #[derive(Clone, Copy)]
 pub struct Session {
@@ -18,7 +16,7 @@ pub struct Session {
 impl Session {
     /// Reads the stored token and provides the session to the whole app.
     pub fn provide(platform: &PlatformHandle) -> Session {
-        let stored = platform.0.load(TOKEN_KEY);
+        let stored = platform.0.load_token();
         use_context_provider(|| Session {
             token: Signal::new(stored),
             expired: Signal::new(false),
@@ -31,7 +29,7 @@ impl Session {
 
     /// Remembers a new token (or forgets it with `None`).
     pub fn set(mut self, platform: &PlatformHandle, token: Option<String>) {
-        platform.0.save(TOKEN_KEY, token.as_deref());
+        platform.0.save_token(token.as_deref());
         if token.is_some() {
             self.expired.set(false);
         }

@@ -29,6 +29,7 @@ pub fn Shell() -> Element {
     };
     let is_admin =
         matches!(&*me.read(), Some(Ok(Some(u))) if u.role == shared::graphql::Role::Admin);
+    let can_download = use_context::<crate::PlatformHandle>().0.can_download();
     let expired = *session.expired.read();
     let on_sign_in = matches!(route, Route::SignIn { .. });
     rsx! {
@@ -59,6 +60,9 @@ pub fn Shell() -> Element {
                     Link { to: Route::History {}, "History" }
                 }
                 Link { to: Route::Studio {}, "Studio" }
+                if can_download {
+                    Link { to: Route::Downloads {}, "Downloads" }
+                }
                 if is_admin {
                     Link { to: Route::Admin {}, "Admin" }
                 }

@@ -3,6 +3,7 @@
 //! without taking the player down.
 
 use crate::cards::Card;
+use crate::downloads::DownloadButton;
 use crate::player::{Player, UpNext};
 use crate::session::{Session, sign_in_then};
 use crate::{PlatformHandle, Route, clock, gql};
@@ -89,6 +90,9 @@ pub fn Watch(id: ReadSignal<String>) -> Element {
         article { class: "watch",
             Stage { video: main.clone(), next }
             h1 { "{main.title}" }
+            if platform.0.can_download() && main.state == VideoState::Published {
+                DownloadButton { video_id: main.id.inner().to_owned(), title: main.title.clone() }
+            }
             match &*details.read() {
                 None => rsx! { p { class: "status", "Loading details…" } },
                 Some(Ok(Some(d))) => rsx! { Details { id: main.id.inner().to_owned(), details: d.clone() } },

@@ -5,6 +5,7 @@
 //! locations in `KINO_WEB_DIR` and `KINO_BIN`.
 
 mod admin;
+mod desktop;
 mod explorer;
 mod harness;
 mod pipeline;

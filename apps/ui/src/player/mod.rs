@@ -242,6 +242,10 @@ pub fn Player(
     /// Shown over the picture in the TV layout.
     #[props(default)]
     title: String,
+    /// A download played from this device: progress goes to the platform, which owes it to
+    /// the server; no view is counted and no link needs refreshing.
+    #[props(default)]
+    offline: bool,
 ) -> Element {
     let platform = use_context::<PlatformHandle>();
     let session = Session::get();
@@ -262,7 +266,12 @@ pub fn Player(
         up_next: Signal::new(None),
         flash: Signal::new(None),
         tiles: Signal::new(Vec::new()),
-        storyboard_url: Signal::new(playback.storyboard_url.clone()),
+        storyboard_url: Signal::new(
+            playback
+                .storyboard_url
+                .as_deref()
+                .map(|u| platform.media_url(u)),
+        ),
         tv,
         seek_preview: Signal::new(None),
         row_focus: Signal::new(false),
@@ -271,9 +280,9 @@ pub fn Player(
     // Start the driver: the stream, where to start, and how to report on leaving the page.
     use_hook({
         let platform = platform.clone();
-        let (id, src) = (video_id.clone(), playback.master_url.clone());
+        let (id, src) = (video_id.clone(), platform.media_url(&playback.master_url));
         move || {
-            let report = session.token.peek().clone().map(|token| {
+            let report = session.token.peek().clone().filter(|_| !offline).map(|token| {
                 json!({ "url": format!("{}/api/v1/me/progress/{id}", platform.0.api_base()), "token": token })
             });
             ctl.send(json!({
@@ -293,7 +302,7 @@ pub fn Player(
         let id = video_id.clone();
         move || {
             let (platform, id) = (platform.clone(), id.clone());
-            async move { listen(ctl, platform, session, id, next).await }
+            async move { listen(ctl, platform, session, id, next, offline).await }
         }
     });
 
@@ -324,13 +333,10 @@ pub fn Player(
 
     // Seek-bar thumbnails. (Media links may be relative to the api; reqwest needs them whole.)
     use_future({
-        let url = playback.storyboard_url.clone().map(|u| {
-            if u.starts_with('/') {
-                format!("{}{u}", platform.0.api_base())
-            } else {
-                u
-            }
-        });
+        let url = playback
+            .storyboard_url
+            .as_deref()
+            .map(|u| platform.media_url(u));
         move || {
             let url = url.clone();
             let mut tiles = ctl.tiles;
@@ -355,7 +361,11 @@ pub fn Player(
         let (id, expires) = (video_id.clone(), playback.expires_at.clone());
         move || {
             let (platform, id, expires) = (platform.clone(), id.clone(), expires.clone());
-            async move { refresh_links(ctl, platform, session, id, expires).await }
+            async move {
+                if !offline {
+                    refresh_links(ctl, platform, session, id, expires).await
+                }
+            }
         }
     });
 
@@ -366,7 +376,9 @@ pub fn Player(
         move || {
             let t = ctl.media.peek().t;
             let _ = document::eval("window.__kinoPlayer && window.__kinoPlayer.destroy()");
-            if let Some(client) = session.client(&platform) {
+            if offline {
+                platform.0.offline_progress(&id, t);
+            } else if let Some(client) = session.client(&platform) {
                 dioxus::core::spawn_forever(async move {
                     let _ = client
                         .report_progress(
@@ -381,11 +393,11 @@ pub fn Player(
 
     if tv {
         return rsx! {
-            tv::TvFrame { ctl, poster: playback.poster_url.clone(), next, title }
+            tv::TvFrame { ctl, poster: platform.media_url(&playback.poster_url), next, title }
         };
     }
     rsx! {
-        controls::Frame { ctl, poster: playback.poster_url.clone(), next }
+        controls::Frame { ctl, poster: platform.media_url(&playback.poster_url), next }
     }
 }
 
@@ -396,6 +408,7 @@ async fn listen(
     session: Session,
     id: String,
     next: ReadSignal<Option<UpNext>>,
+    offline: bool,
 ) {
     let mut eval = ctl.eval;
     let mut played = 0.0;
@@ -405,7 +418,9 @@ async fn listen(
         let platform = platform.clone();
         let id = id.clone();
         move |t: f64| {
-            if let Some(client) = session.client(&platform) {
+            if offline {
+                platform.0.offline_progress(&id, t);
+            } else if let Some(client) = session.client(&platform) {
                 let id = id.clone();
                 spawn(async move {
                     let body = shared::client::types::ReportProgressRequest { position_s: t };
@@ -432,7 +447,7 @@ async fn listen(
                 if !m.paused && dt > 0.0 && dt < 1.5 {
                     played += dt;
                 }
-                if played >= VIEW_AFTER_S && !viewed {
+                if played >= VIEW_AFTER_S && !viewed && !offline {
                     viewed = true;
                     let client = session
                         .client(&platform)
@@ -530,8 +545,8 @@ async fn refresh_links(
         match gql::run(&platform, token, WatchQuery::build(args)).await {
             Ok(WatchQuery { video: Some(v), .. }) => {
                 if let Some(p) = v.playback {
-                    ctl.send(json!({ "op": "refresh", "src": p.master_url }));
-                    storyboard_url.set(p.storyboard_url);
+                    ctl.send(json!({ "op": "refresh", "src": platform.media_url(&p.master_url) }));
+                    storyboard_url.set(p.storyboard_url.as_deref().map(|u| platform.media_url(u)));
                     expires = p.expires_at;
                 }
             }

@@ -197,7 +197,7 @@ fn Posters(video: types::Video, on_saved: EventHandler<()>) -> Element {
         section { class: "posters", aria_labelledby: "posters-heading",
             h2 { id: "posters-heading", "Poster" }
             div { class: "poster-choices", role: "radiogroup", aria_label: "Poster",
-                for (i, url) in playback.poster_options.iter().cloned().enumerate() {
+                for (i, url) in playback.poster_options.iter().map(|u| crate::platform::media_url(u)).enumerate() {
                     button {
                         r#type: "button",
                         role: "radio",

@@ -111,7 +111,7 @@ fn VideoRow(video: types::Video) -> Element {
     let poster = v
         .playback
         .as_ref()
-        .map(|p| p.poster_url.clone())
+        .map(|p| crate::platform::media_url(&p.poster_url))
         .unwrap_or_default();
     let date = clock::date_label(&v.created_at.to_rfc3339()).unwrap_or_default();
     let state = match (&v.state, &v.failure_reason) {

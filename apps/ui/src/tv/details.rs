@@ -53,7 +53,7 @@ pub fn TvDetails(id: ReadSignal<String>) -> Element {
     let poster = v
         .playback
         .as_ref()
-        .map(|p| p.poster_url.clone())
+        .map(|p| crate::platform::media_url(&p.poster_url))
         .unwrap_or_default();
     let resume = v
         .progress

@@ -59,7 +59,7 @@ fn Hero(video: VideoCard, resume: bool, kicker: String) -> Element {
     let poster = video
         .playback
         .as_ref()
-        .map(|p| p.poster_url.clone())
+        .map(|p| crate::platform::media_url(&p.poster_url))
         .unwrap_or_default();
     let length = video
         .duration_s

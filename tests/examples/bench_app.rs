@@ -1,0 +1,281 @@
+//! `cargo xtask bench app`: the desktop app (`KINO_APP_BIN`) under a virtual display, driven
+//! through `tauri-driver`, against the real `kino` (`KINO_BIN`, serving `KINO_WEB_DIR`) on a
+//! seeded catalogue, already set up (server chosen, signed in):
+//!
+//! - cold start: launch to the first rail painted, over several launches (goal < 1.5 s), with
+//!   the page's own share (from its navigation start);
+//! - a download of a video's top rung through the app against plain sequential GETs of the
+//!   same files from this process (goal >= 0.8x);
+//! - the app's memory (the app and its WebKit processes) after `KINO_BENCH_PLAY_SECS` (600)
+//!   of playback.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use testkit::app::Desktop;
+use testkit::catalog::{creator, upload_titled, wait_published};
+use testkit::kino;
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn js(b: &fantoccini::Client, script: &str) -> Value {
+    b.execute(script, vec![]).await.expect("script runs")
+}
+
+async fn wait_for(b: &fantoccini::Client, script: &str, secs: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = b.execute(script, vec![]).await.unwrap_or(Value::Null);
+        if !v.is_null() && v != false {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "nothing from {script}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Every file under `dir`, as paths relative to it.
+fn files(dir: &Path, prefix: &str, out: &mut Vec<(String, u64)>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+        if e.file_type().unwrap().is_dir() {
+            files(&e.path(), &format!("{name}/"), out);
+        } else {
+            out.push((name, e.metadata().unwrap().len()));
+        }
+    }
+}
+
+/// Resident memory of `pid` and every process below it, in MiB.
+fn tree_rss_mib(pid: u32) -> f64 {
+    let mut kids: Vec<(u32, u32)> = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        // The parent's pid is the second field after the parenthesised name.
+        let ppid = std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .ok()
+            .and_then(|stat| {
+                let (_, after) = stat.rsplit_once(')')?;
+                after.split_whitespace().nth(1)?.parse::<u32>().ok()
+            });
+        if let Some(ppid) = ppid {
+            kids.push((p, ppid));
+        }
+    }
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(kids.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    let kib: u64 = tree
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
+        .filter_map(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .sum();
+    kib as f64 / 1024.0
+}
+
+/// The newest `kino-app` process (the one the driver just started).
+fn app_pid() -> u32 {
+    let out = std::process::Command::new("pgrep")
+        .args(["-n", "-f", "kino-app"])
+        .output()
+        .expect("pgrep runs");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("kino-app runs")
+}
+
+#[tokio::main]
+async fn main() {
+    let data = tempfile::tempdir().unwrap();
+    let web =
+        PathBuf::from(std::env::var_os("KINO_WEB_DIR").expect("KINO_WEB_DIR names the web bundle"));
+    let seeded = std::process::Command::new(kino::bin())
+        .args(["--data-dir"])
+        .arg(data.path())
+        .args([
+            "--seed-videos",
+            &setting("KINO_BENCH_VIDEOS", 500).to_string(),
+        ])
+        .output()
+        .expect("kino seeds");
+    assert!(seeded.status.success(), "{seeded:?}");
+    let server = kino::start(
+        data.path(),
+        &kino::Options {
+            workers: 1,
+            db: None,
+            web_dir: Some(web),
+            env: Vec::new(),
+            listen: None,
+        },
+    );
+    let base = server.url.clone();
+    let api = creator(&base, "bench@example.com").await;
+    let secs = setting("KINO_BENCH_CLIP_SECS", 120);
+    let clip = data.path().join("long.mp4");
+    transcoder::ffmpeg::generate_test_clip(&clip, 1280, 720, 30, secs as u32, true)
+        .await
+        .expect("ffmpeg makes a clip");
+    let id = upload_titled(&api, &clip, "A long test pattern").await;
+    let viewer = shared::client::connect(&base, None)
+        .signup(&shared::client::types::SignupRequest {
+            email: "viewer@example.com".into(),
+            password: "correct horse battery".into(),
+            display_name: "Viewer".into(),
+            invite_code: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .token;
+    wait_published(&api, &id).await;
+
+    // The app as a returning user has it: the server chosen, the session kept.
+    let mut desktop = Desktop::start();
+    std::fs::create_dir_all(desktop.config_dir()).unwrap();
+    std::fs::write(
+        desktop.config_dir().join("servers.json"),
+        serde_json::json!({ "current": base, "known": [base] }).to_string(),
+    )
+    .unwrap();
+    keyring::Entry::new("org.kino.app", &base)
+        .unwrap()
+        .set_password(&viewer)
+        .unwrap();
+
+    // Cold start to the first rail painted.
+    let launches = setting("KINO_BENCH_LAUNCHES", 5);
+    let (mut wall, mut page) = (Vec::new(), Vec::new());
+    for _ in 0..launches {
+        let t0 = Instant::now();
+        let app = desktop.launch().await;
+        let at = wait_for(
+            &app,
+            "return document.querySelector('.rail li.card') ? performance.now() : null",
+            30,
+        )
+        .await;
+        wall.push(t0.elapsed().as_secs_f64() * 1000.0);
+        page.push(at.as_f64().unwrap_or(0.0));
+        app.close().await.unwrap();
+    }
+    wall.sort_by(f64::total_cmp);
+    page.sort_by(f64::total_cmp);
+    let median = |v: &[f64]| v[v.len() / 2];
+    println!(
+        "cold start to the first rail: median {:.0} ms, worst {:.0} ms over {launches} launches \
+         (goal < 1500 ms); the page's own share {:.0} ms",
+        median(&wall),
+        wall[wall.len() - 1],
+        median(&page)
+    );
+
+    // A download through the app against plain GETs of the same files.
+    let app = desktop.launch().await;
+    app.goto(&format!("tauri://localhost/watch/{id}"))
+        .await
+        .unwrap();
+    wait_for(&app, "return document.querySelector('#download')", 30).await;
+    js(
+        &app,
+        "document.querySelector('#download').click(); return null",
+    )
+    .await;
+    let height = wait_for(
+        &app,
+        "const b = document.querySelector('.download-quality button[data-height]'); return b ? b.dataset.height : null",
+        30,
+    )
+    .await;
+    let t0 = Instant::now();
+    js(
+        &app,
+        "document.querySelector('.download-quality button[data-height]').click(); return null",
+    )
+    .await;
+    wait_for(
+        &app,
+        "const s = document.querySelector('.download-status'); return s && s.dataset.state === 'done'",
+        600,
+    )
+    .await;
+    let app_secs = t0.elapsed().as_secs_f64();
+    let kept = desktop
+        .home()
+        .join(format!("data/org.kino.app/downloads/{id}/media"));
+    let mut listed = Vec::new();
+    files(&kept, "", &mut listed);
+    let bytes: u64 = listed.iter().map(|(_, n)| n).sum();
+
+    let video = shared::client::connect(&base, Some(&viewer))
+        .get_video(&id)
+        .await
+        .unwrap()
+        .into_inner();
+    let master = video.playback.expect("playable").master_url;
+    let dir = format!("{base}{}", &master[..master.rfind('/').unwrap() + 1]);
+    let http = reqwest::Client::new();
+    let t0 = Instant::now();
+    let mut plain = 0u64;
+    for (path, _) in listed.iter().filter(|(p, _)| p != "poster.jpg") {
+        let body = http
+            .get(format!("{dir}{path}"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        plain += body.len() as u64;
+    }
+    let plain_secs = t0.elapsed().as_secs_f64();
+    let mb = |b: u64, s: f64| b as f64 / 1e6 / s;
+    println!(
+        "download of {height}p ({} files, {:.1} MB): app {:.1} MB/s, plain GETs {:.1} MB/s, ratio {:.2} (goal >= 0.8)",
+        listed.len(),
+        bytes as f64 / 1e6,
+        mb(bytes, app_secs),
+        mb(plain, plain_secs),
+        mb(bytes, app_secs) / mb(plain, plain_secs)
+    );
+
+    // Memory after a long playback (the clip loops).
+    app.goto(&format!("tauri://localhost/watch/{id}"))
+        .await
+        .unwrap();
+    wait_for(
+        &app,
+        "const v = document.querySelector('video'); if (!v || v.currentTime < 1) return null; v.loop = true; return true",
+        60,
+    )
+    .await;
+    let pid = app_pid();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let early = tree_rss_mib(pid);
+    let play = setting("KINO_BENCH_PLAY_SECS", 600);
+    tokio::time::sleep(Duration::from_secs(play.saturating_sub(10))).await;
+    let late = tree_rss_mib(pid);
+    let t = js(&app, "return document.querySelector('video').currentTime").await;
+    println!(
+        "memory of the app and its WebKit processes: {early:.0} MiB after 10 s of playback, \
+         {late:.0} MiB after {play} s (still playing at {:.0} s of the clip)",
+        t.as_f64().unwrap_or(0.0)
+    );
+    app.close().await.unwrap();
+}
