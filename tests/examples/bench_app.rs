@@ -145,19 +145,71 @@ async fn main() {
         .into_inner()
         .token;
     wait_published(&api, &id).await;
+    // Published comes with the first playable rung; the whole ladder follows. Measure once it
+    // is there and the transcoder is idle.
+    let deadline = Instant::now() + Duration::from_secs(900);
+    loop {
+        let v = api.get_video(&id).await.unwrap().into_inner();
+        let master = v.playback.expect("playable").master_url;
+        let text = reqwest::get(format!("{base}{master}"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("RESOLUTION=1280x720") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the 720p rung never came: {text}"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 
-    // The app as a returning user has it: the server chosen, the session kept.
+    // The app as a returning user has it: the server chosen and signed in, once, through its
+    // own pages.
     let mut desktop = Desktop::start();
-    std::fs::create_dir_all(desktop.config_dir()).unwrap();
-    std::fs::write(
-        desktop.config_dir().join("servers.json"),
-        serde_json::json!({ "current": base, "known": [base] }).to_string(),
-    )
-    .unwrap();
-    keyring::Entry::new("org.kino.app", &base)
-        .unwrap()
-        .set_password(&viewer)
+    let app = desktop.launch().await;
+    wait_for(&app, "return document.querySelector('#server-address')", 30).await;
+    let input = app
+        .find(fantoccini::Locator::Css("#server-address"))
+        .await
         .unwrap();
+    input.send_keys(&base).await.unwrap();
+    js(
+        &app,
+        "document.querySelector('#server-form button[type=submit]').click(); return null",
+    )
+    .await;
+    wait_for(&app, "return document.querySelector('.topbar')", 30).await;
+    app.goto("tauri://localhost/signin?next=/").await.unwrap();
+    wait_for(&app, "return document.querySelector('#email')", 30).await;
+    for (field, value) in [
+        ("#email", "viewer@example.com"),
+        ("#password", "correct horse battery"),
+    ] {
+        app.find(fantoccini::Locator::Css(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    js(
+        &app,
+        "document.querySelector('form.form button[type=submit]').click(); return null",
+    )
+    .await;
+    wait_for(
+        &app,
+        "return location.pathname === '/' && document.querySelector('.rail li.card')",
+        30,
+    )
+    .await;
+    // The session is kept in the background: give it a moment before closing.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    app.close().await.unwrap();
 
     // Cold start to the first rail painted.
     let launches = setting("KINO_BENCH_LAUNCHES", 5);
@@ -175,14 +227,23 @@ async fn main() {
         page.push(at.as_f64().unwrap_or(0.0));
         app.close().await.unwrap();
     }
+    // A launch the driver had to be restarted for (see testkit::app) times the driver.
+    let restarted = wall.iter().filter(|ms| **ms > 30_000.0).count();
+    wall.retain(|ms| *ms <= 30_000.0);
     wall.sort_by(f64::total_cmp);
     page.sort_by(f64::total_cmp);
     let median = |v: &[f64]| v[v.len() / 2];
+    assert!(
+        !wall.is_empty(),
+        "every launch needed the WebDriver restarted"
+    );
     println!(
-        "cold start to the first rail: median {:.0} ms, worst {:.0} ms over {launches} launches \
-         (goal < 1500 ms); the page's own share {:.0} ms",
+        "cold start to the first rail: median {:.0} ms, worst {:.0} ms over {} launches \
+         (goal < 1500 ms); the page's own share {:.0} ms; {restarted} launch(es) left out \
+         because the WebDriver had to be restarted",
         median(&wall),
         wall[wall.len() - 1],
+        wall.len(),
         median(&page)
     );
 
@@ -227,27 +288,31 @@ async fn main() {
         .get_video(&id)
         .await
         .unwrap()
-        .into_inner();
-    let master = video.playback.expect("playable").master_url;
+        .into_inner()
+        .playback
+        .expect("playable");
+    let master = video.master_url.clone();
     let dir = format!("{base}{}", &master[..master.rfind('/').unwrap() + 1]);
+    // As a command-line client would: each file fetched whole and written to disk.
     let http = reqwest::Client::new();
+    let out = tempfile::tempdir().unwrap();
     let t0 = Instant::now();
     let mut plain = 0u64;
-    for (path, _) in listed.iter().filter(|(p, _)| p != "poster.jpg") {
-        let body = http
-            .get(format!("{dir}{path}"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+    for (i, (path, _)) in listed.iter().enumerate() {
+        let url = if path == "poster.jpg" {
+            format!("{base}{}", video.poster_url)
+        } else {
+            format!("{dir}{path}")
+        };
+        let body = http.get(url).send().await.unwrap().bytes().await.unwrap();
+        std::fs::write(out.path().join(i.to_string()), &body).unwrap();
         plain += body.len() as u64;
     }
     let plain_secs = t0.elapsed().as_secs_f64();
     let mb = |b: u64, s: f64| b as f64 / 1e6 / s;
     println!(
-        "download of {height}p ({} files, {:.1} MB): app {:.1} MB/s, plain GETs {:.1} MB/s, ratio {:.2} (goal >= 0.8)",
+        "download of {}p ({} files, {:.1} MB): app {:.1} MB/s, plain GETs {:.1} MB/s, ratio {:.2} (goal >= 0.8)",
+        height.as_str().unwrap_or_default(),
         listed.len(),
         bytes as f64 / 1e6,
         mb(bytes, app_secs),

@@ -44,12 +44,13 @@ impl Drop for Group {
 /// What the app's processes share: the display, the bus and the home.
 #[derive(Debug)]
 pub struct Desktop {
-    env: Vec<(String, String)>,
-    home: tempfile::TempDir,
-    // Dropped last: the display and the bus outlive the driver.
-    driver: Option<Group>,
+    // Fields drop in this order: the driver (and the app) first, the home last.
+    /// The driver and its port.
+    driver: Option<(Group, u16)>,
     _bus: Group,
     _display: Group,
+    env: Vec<(String, String)>,
+    home: tempfile::TempDir,
 }
 
 impl Desktop {
@@ -113,52 +114,51 @@ impl Desktop {
     /// Launches the app through `tauri-driver` and returns the WebDriver session.
     pub async fn launch(&mut self) -> Client {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        if self.driver.is_none() {
-            let (port, native) = (free_port(), free_port());
-            self.driver = Some(Group::spawn(
-                Command::new("tauri-driver")
-                    .args([
-                        "--port",
-                        &port.to_string(),
-                        "--native-port",
-                        &native.to_string(),
-                    ])
-                    .envs(self.env.iter().map(|(k, v)| (k, v)))
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null()),
-                "tauri-driver (cargo install tauri-driver)",
-            ));
-            self.env.push(("KINO_DRIVER_PORT".into(), port.to_string()));
-        }
-        let port = &self
-            .env
-            .iter()
-            .find(|(k, _)| k == "KINO_DRIVER_PORT")
-            .unwrap()
-            .1;
-        let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(
-            serde_json::json!({ "tauri:options": { "application": bin() } }),
-        )
-        .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match ClientBuilder::rustls()
-                .unwrap()
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(c) => return c,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(250)).await;
+        // On a loaded machine WebKitWebDriver now and then never answers a new session (the
+        // app is not even started): a fresh driver gets it going.
+        for _ in 0..3 {
+            let port = self.driver();
+            match tokio::time::timeout(Duration::from_secs(60), connect(port)).await {
+                Ok(client) => return client,
+                Err(_) => {
+                    eprintln!(
+                        "tauri-driver did not start the app within a minute; starting a new driver                          ({})",
+                        self.home.path().join("driver.log").display()
+                    );
+                    self.driver = None;
                 }
-                Err(e) => panic!("could not start the app through tauri-driver: {e}"),
             }
         }
+        panic!("could not start the app through tauri-driver three times");
     }
 
+    /// The running driver's port, starting one if there is none.
+    fn driver(&mut self) -> u16 {
+        if let Some((_, port)) = &self.driver {
+            return *port;
+        }
+        let (port, native) = (free_port(), free_port());
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.home.path().join("driver.log"))
+            .expect("a log for the driver");
+        let group = Group::spawn(
+            Command::new("tauri-driver")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native.to_string(),
+                ])
+                .envs(self.env.iter().map(|(k, v)| (k, v)))
+                .stdout(log.try_clone().expect("the log again"))
+                .stderr(log),
+            "tauri-driver (cargo install tauri-driver)",
+        );
+        self.driver = Some((group, port));
+        port
+    }
     /// Runs the app a second time with `args` (as the desktop does for a `kino://` link) and
     /// waits for it to exit.
     pub fn run_again(&self, args: &[&str]) -> std::process::ExitStatus {
@@ -184,6 +184,25 @@ impl Desktop {
 
     pub fn home(&self) -> &Path {
         self.home.path()
+    }
+}
+
+/// A WebDriver session on the driver at `port`, retried while the driver starts listening.
+async fn connect(port: u16) -> Client {
+    let caps: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_value(serde_json::json!({ "tauri:options": { "application": bin() } }))
+            .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    loop {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => return c,
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
     }
 }
 

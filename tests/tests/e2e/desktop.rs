@@ -74,6 +74,19 @@ async fn wait_path(app: &Browser, want: &str) {
     .await;
 }
 
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
 fn kept_token(base: &str) -> Option<String> {
     keyring::Entry::new("org.kino.app", base)
         .unwrap()
@@ -264,6 +277,16 @@ async fn a_download_plays_offline_and_its_progress_reaches_the_server_later() {
     let id = upload_titled(&api, &long, "Offline clip").await;
     sign_up_by_api(&base, "viewer@example.com", None).await;
     wait_published(&api, &id).await;
+    api.add_subtitle(
+        &id,
+        &types::AddSubtitleRequest {
+            language: "en".into(),
+            label: "English".into(),
+            vtt: "WEBVTT\n\n00:00.000 --> 00:05.000\nOffline words\n".into(),
+        },
+    )
+    .await
+    .unwrap();
 
     let mut desktop = Desktop::start();
     let app = desktop.launch().await;
@@ -299,6 +322,15 @@ async fn a_download_plays_offline_and_its_progress_reaches_the_server_later() {
     assert!(kept.join("poster.jpg").is_file());
     let master = std::fs::read_to_string(kept.join("master.m3u8")).unwrap();
     assert_eq!(master.matches("#EXT-X-STREAM-INF").count(), 1, "{master}");
+    // The subtitle track comes along: its playlist and its WebVTT.
+    assert!(master.contains("TYPE=SUBTITLES"), "{master}");
+    let vtt = walk(&kept)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "vtt"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(vtt.contains("Offline words"), "{vtt}");
 
     app.goto("tauri://localhost/downloads").await.unwrap();
     let row = element(&app, &format!(".download-list li[data-video='{id}']")).await;

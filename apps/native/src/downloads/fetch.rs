@@ -22,7 +22,8 @@ pub enum Failure {
     Other(String),
 }
 
-/// Fetches `url` into `dir/entry.path`, keeping in `received` how much of it is in. A partial file
+/// Fetches `url` into `dir/entry.path`, adding to `received` what is in of it while it runs
+/// (and taking it back when it ends: a finished file counts through its entry). A partial file
 /// (`.part`) resumes with `Range` when its ETag still matches.
 pub async fn file(
     http: &reqwest::Client,
@@ -86,7 +87,7 @@ pub async fn file(
         entry.etag = etag;
         break (response, resumed);
     };
-    let mut out = tokio::fs::OpenOptions::new()
+    let file = tokio::fs::OpenOptions::new()
         .create(true)
         .write(true)
         .append(resumed)
@@ -94,9 +95,12 @@ pub async fn file(
         .open(&part)
         .await
         .map_err(|e| Failure::Other(format!("could not write the download: {e}")))?;
+    // Each write of a tokio file is a trip to the blocking pool: write a megabyte at a time,
+    // not every network chunk.
+    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut size = if resumed { from } else { 0 };
     entry.size = size;
-    received.store(size, Ordering::Relaxed);
+    let counted = Counted::new(received, size);
     loop {
         if control.load(Ordering::Relaxed) != RUN {
             let _ = out.flush().await;
@@ -112,7 +116,7 @@ pub async fn file(
             .map_err(|e| Failure::Other(format!("could not write the download: {e}")))?;
         size += chunk.len() as u64;
         entry.size = size;
-        received.store(size, Ordering::Relaxed);
+        counted.add(chunk.len() as u64);
     }
     out.flush()
         .await
@@ -123,6 +127,33 @@ pub async fn file(
         .map_err(|e| Failure::Other(format!("could not write the download: {e}")))?;
     entry.done = true;
     Ok(())
+}
+
+/// Bytes of a file in flight, counted into a download's total and taken back on every way out.
+struct Counted<'a> {
+    total: &'a AtomicU64,
+    mine: std::cell::Cell<u64>,
+}
+
+impl<'a> Counted<'a> {
+    fn new(total: &'a AtomicU64, start: u64) -> Self {
+        total.fetch_add(start, Ordering::Relaxed);
+        Counted {
+            total,
+            mine: std::cell::Cell::new(start),
+        }
+    }
+
+    fn add(&self, n: u64) {
+        self.total.fetch_add(n, Ordering::Relaxed);
+        self.mine.set(self.mine.get() + n);
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.mine.get(), Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]

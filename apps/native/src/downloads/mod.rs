@@ -1,7 +1,7 @@
 //! Offline downloads: one rung of a video (its playlist, init segment and segments), its audio,
 //! every subtitle track and the poster, kept under the app's data directory
 //! (`downloads/{video_id}/media/...` at the server's own relative paths, beside
-//! `download.json`), fetched one file at a time with pause, resume (after a restart too) and
+//! `download.json`), fetched a few files at a time with pause, resume (after a restart too) and
 //! cancel, and played back through `serve`'s loopback server.
 
 mod fetch;
@@ -12,6 +12,7 @@ pub mod sync;
 
 use crate::credentials;
 use fetch::{CANCEL, Failure, PAUSE, RUN};
+use futures::StreamExt;
 use manifest::{Manifest, State};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -19,13 +20,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// Files fetched at once.
+const PARALLEL_FILES: usize = 4;
+
 /// The poster's name among a download's files (the media files all live in sub-directories).
 const POSTER: &str = "poster.jpg";
 
 /// A running download's handles.
 struct Running {
     control: Arc<AtomicU8>,
-    /// Bytes in of the file being fetched.
+    /// Bytes in of the files being fetched.
     received: Arc<AtomicU64>,
 }
 
@@ -154,7 +158,7 @@ impl Downloads {
             .manifests()
             .values()
             .map(|m| {
-                // While it runs, the file being fetched counts by what is in of it so far.
+                // While it runs, the files being fetched count by what is in of them so far.
                 let bytes_done = match running.get(&m.video_id) {
                     Some(in_flight) => {
                         m.files
@@ -435,29 +439,31 @@ impl Downloads {
                 let _ = m.save(&self.dir(id));
                 m.files.clone()
             };
-            let mut expired = false;
-            for mut entry in files.into_iter().filter(|f| !f.done) {
+            // A few files at a time: one at a time leaves the link idle between files.
+            let fetches = files.into_iter().filter(|f| !f.done).map(|mut entry| {
                 let url = if entry.path == POSTER {
                     playback.poster.clone()
                 } else {
                     format!("{}{}", playback.base, entry.path)
                 };
-                received.store(0, Ordering::Relaxed);
-                let result =
-                    fetch::file(&self.http, &url, &dir, &mut entry, control, received).await;
-                received.store(0, Ordering::Relaxed);
-                let keep = entry.clone();
-                self.update(id, |m| {
-                    if let Some(e) = m.files.iter_mut().find(|e| e.path == keep.path) {
-                        *e = keep;
-                    }
-                });
+                let dir = &dir;
+                async move {
+                    let result =
+                        fetch::file(&self.http, &url, dir, &mut entry, control, received).await;
+                    self.update(id, |m| {
+                        if let Some(e) = m.files.iter_mut().find(|e| e.path == entry.path) {
+                            *e = entry;
+                        }
+                    });
+                    result
+                }
+            });
+            let mut results = futures::stream::iter(fetches).buffer_unordered(PARALLEL_FILES);
+            let mut expired = false;
+            while let Some(result) = results.next().await {
                 match result {
                     Ok(()) => {}
-                    Err(Failure::Expired) => {
-                        expired = true;
-                        break;
-                    }
+                    Err(Failure::Expired) => expired = true,
                     Err(e) => return Err(e),
                 }
             }
