@@ -123,6 +123,7 @@ async fn the_desktop_app_picks_a_server_keeps_its_session_safe_and_plays() {
     // channel the app accepts.
     element(&app, "#server-address").await;
     screenshot(&app, "desktop-first-start").await;
+    accessible(&app, "the app's first start").await;
     let said = alert_after_pick(&app, "http://kino.example").await;
     assert!(said.contains("https://"), "{said}");
     let closed = format!("http://127.0.0.1:{}", free_port());
@@ -233,6 +234,7 @@ async fn the_desktop_app_picks_a_server_keeps_its_session_safe_and_plays() {
     server.click().await.unwrap();
     element(&app, "#server-address").await;
     screenshot(&app, "desktop-server").await;
+    accessible(&app, "the app's server page").await;
     app.close().await.unwrap();
 }
 
@@ -344,6 +346,7 @@ async fn a_download_plays_offline_and_its_progress_reaches_the_server_later() {
         "{disk}"
     );
     screenshot(&app, "desktop-downloads").await;
+    accessible(&app, "the app's downloads").await;
 
     // The server goes away; the download plays, seeks and is watched for 10 s.
     drop(kino1);
