@@ -10,7 +10,7 @@
 //!   of playback.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use testkit::app::Desktop;
 use testkit::catalog::{creator, upload_titled, wait_published};
@@ -103,28 +103,7 @@ fn app_pid() -> u32 {
 #[tokio::main]
 async fn main() {
     let data = tempfile::tempdir().unwrap();
-    let web =
-        PathBuf::from(std::env::var_os("KINO_WEB_DIR").expect("KINO_WEB_DIR names the web bundle"));
-    let seeded = std::process::Command::new(kino::bin())
-        .args(["--data-dir"])
-        .arg(data.path())
-        .args([
-            "--seed-videos",
-            &setting("KINO_BENCH_VIDEOS", 500).to_string(),
-        ])
-        .output()
-        .expect("kino seeds");
-    assert!(seeded.status.success(), "{seeded:?}");
-    let server = kino::start(
-        data.path(),
-        &kino::Options {
-            workers: 1,
-            db: None,
-            web_dir: Some(web),
-            env: Vec::new(),
-            listen: None,
-        },
-    );
+    let server = kino::start_seeded(data.path(), setting("KINO_BENCH_VIDEOS", 500));
     let base = server.url.clone();
     let api = creator(&base, "bench@example.com").await;
     let secs = setting("KINO_BENCH_CLIP_SECS", 120);

@@ -7,14 +7,16 @@
 //! - Enter on a card to its page ready, and Enter on Play to the first decoded frame.
 
 use serde_json::Value;
-use std::path::PathBuf;
 use std::time::Duration;
 use testkit::browser::{Screen, start_browser_as};
 use testkit::catalog::{clip, creator, upload_titled, wait_published};
 use testkit::kino;
 
-fn videos() -> String {
-    std::env::var("KINO_BENCH_VIDEOS").unwrap_or_else(|_| "2000".to_owned())
+fn videos() -> u64 {
+    std::env::var("KINO_BENCH_VIDEOS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
 }
 
 async fn js(b: &fantoccini::Client, script: &str) -> Value {
@@ -84,26 +86,7 @@ fn line(name: &str, mut ms: Vec<f64>) -> (f64, f64) {
 #[tokio::main]
 async fn main() {
     let data = tempfile::tempdir().unwrap();
-    let web =
-        PathBuf::from(std::env::var_os("KINO_WEB_DIR").expect("KINO_WEB_DIR names the web bundle"));
-    let seeded = std::process::Command::new(kino::bin())
-        .args(["--data-dir"])
-        .arg(data.path())
-        .args(["--seed-videos", &videos()])
-        .output()
-        .expect("kino seeds");
-    assert!(seeded.status.success(), "{seeded:?}");
-    print!("{}", String::from_utf8_lossy(&seeded.stdout));
-    let server = kino::start(
-        data.path(),
-        &kino::Options {
-            workers: 1,
-            db: None,
-            web_dir: Some(web),
-            env: Vec::new(),
-            listen: None,
-        },
-    );
+    let server = kino::start_seeded(data.path(), videos());
     let base = server.url.clone();
     let api = creator(&base, "bench@example.com").await;
     let id = upload_titled(&api, &clip(data.path()).await, "A test pattern").await;

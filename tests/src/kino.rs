@@ -107,3 +107,30 @@ pub fn start_with_bin(bin: &Path, data: &Path, opts: &Options) -> Kino {
     );
     Kino { process, url }
 }
+
+/// Seeds `videos` realistic videos into a fresh database under `data`, then starts `kino` on it
+/// with one worker, serving `$KINO_WEB_DIR` (what the benchmarks of the apps measure against).
+/// Prints what the seeding printed.
+pub fn start_seeded(data: &Path, videos: u64) -> Kino {
+    let web = std::env::var_os("KINO_WEB_DIR")
+        .map(PathBuf::from)
+        .expect("KINO_WEB_DIR names the web bundle");
+    let seeded = Command::new(bin())
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--seed-videos", &videos.to_string()])
+        .output()
+        .expect("kino seeds");
+    assert!(seeded.status.success(), "{seeded:?}");
+    print!("{}", String::from_utf8_lossy(&seeded.stdout));
+    start(
+        data,
+        &Options {
+            workers: 1,
+            db: None,
+            web_dir: Some(web),
+            env: Vec::new(),
+            listen: None,
+        },
+    )
+}
