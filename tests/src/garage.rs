@@ -63,6 +63,11 @@ fn random_hex(bytes: usize) -> String {
 }
 
 impl Garage {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
     /// Starts a node and waits until its bucket takes writes.
     pub async fn start() -> Garage {
         let bin = binary();

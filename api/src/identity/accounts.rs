@@ -194,19 +194,52 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Users, oldest first, for admins (paged by id).
+/// Which accounts an admin asks for.
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    /// Part of the email or the display name, in any case.
+    pub query: Option<String>,
+    pub role: Option<Role>,
+}
+
+/// Longest account search an admin may type.
+const MAX_USER_QUERY: usize = 100;
+
+/// Users, oldest first, for admins (paged by id), those matching `filter` only.
 pub async fn list_users(
     db: &Db,
+    filter: &UserFilter,
     cursor: Option<&str>,
     limit: u32,
 ) -> Result<(Vec<User>, Option<String>), ApiError> {
     let limit = limit.clamp(1, 200);
+    // Matched in lower case on both sides: emails are stored lower-cased, names as typed.
+    let query = filter
+        .query
+        .as_deref()
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty());
+    if query
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > MAX_USER_QUERY)
+    {
+        return Err(ApiError::new(
+            Code::InvalidQuery,
+            format!("an account search is at most {MAX_USER_QUERY} characters"),
+        ));
+    }
     let mut r = db
         .query(
             "SELECT record::id(id) AS id, email, display_name, role FROM user
-             WHERE $cursor = NONE OR record::id(id) > $cursor ORDER BY id LIMIT $limit",
+             WHERE ($cursor = NONE OR record::id(id) > $cursor)
+               AND ($role = NONE OR role = $role)
+               AND ($q = NONE OR string::contains(email, $q)
+                    OR string::contains(string::lowercase(display_name), $q))
+             ORDER BY id LIMIT $limit",
         )
         .bind(("cursor", cursor.map(str::to_owned)))
+        .bind(("role", filter.role.map(|r| r.as_str().to_owned())))
+        .bind(("q", query))
         .bind(("limit", i64::from(limit) + 1))
         .await?;
     let mut users: Vec<User> = db::rows(&mut r, 0)?;

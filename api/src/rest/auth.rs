@@ -243,12 +243,17 @@ impl AuthApi {
         Ok(Empty::NoContent)
     }
 
-    /// Every account, oldest first. Admins only.
+    /// Accounts, oldest first: every one, or those whose email or display name contains `q`
+    /// and those of one role. Admins only.
     #[oai(path = "/users", method = "get", operation_id = "list_users")]
     async fn list_users(
         &self,
         state: Data<&AppState>,
         auth: UserAuth,
+        /// Part of the email or display name, in any case (at most 100 characters).
+        q: Query<Option<String>>,
+        /// Only accounts with this role.
+        role: Query<Option<Role>>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
         /// Page size, 1 to 200 (default 50).
@@ -257,8 +262,17 @@ impl AuthApi {
         if auth.0.role != Role::Admin {
             return Err(ApiError::forbidden("only admins list accounts").into());
         }
-        let (users, next_cursor) =
-            accounts::list_users(&state.db, cursor.0.as_deref(), limit.0.unwrap_or(50)).await?;
+        let filter = accounts::UserFilter {
+            query: q.0,
+            role: role.0,
+        };
+        let (users, next_cursor) = accounts::list_users(
+            &state.db,
+            &filter,
+            cursor.0.as_deref(),
+            limit.0.unwrap_or(50),
+        )
+        .await?;
         Ok(Json(UserPage {
             items: users.into_iter().map(UserDto::from).collect(),
             next_cursor,

@@ -182,7 +182,11 @@ async fn admins_change_roles_and_viewers_cannot_upload() {
 
     // Only admins list accounts and change roles.
     assert_eq!(
-        code(app.as_user(&creator).list_users(None, None).await),
+        code(
+            app.as_user(&creator)
+                .list_users(None, None, None, None)
+                .await
+        ),
         (403, "forbidden".into())
     );
     assert_eq!(
@@ -193,7 +197,11 @@ async fn admins_change_roles_and_viewers_cannot_upload() {
         ),
         (403, "forbidden".into())
     );
-    let users = as_admin.list_users(None, None).await.unwrap().into_inner();
+    let users = as_admin
+        .list_users(None, None, None, None)
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(users.items.len(), 2);
     assert_eq!(users.items[0].role, types::Role::Admin);
 
@@ -273,5 +281,85 @@ async fn repeated_wrong_passwords_pause_sign_ins_to_that_account() {
     assert_eq!(
         code(try_login("correct horse battery").await),
         (429, "too_many_attempts".into())
+    );
+}
+
+#[tokio::test]
+async fn admins_find_accounts_by_name_email_and_role() {
+    let app = spawn_app(0).await;
+    let (admin, _) = app.admin("root").await;
+    let (_, ada) = app.user("Ada_Lovelace").await;
+    let (_, alan) = app.user("Alan_Turing").await;
+    let (_, grace) = app.user("Grace_Hopper").await;
+    let as_admin = app.as_user(&admin);
+    as_admin
+        .set_user_role(
+            &grace,
+            &types::SetRoleRequest {
+                role: types::Role::Viewer,
+            },
+        )
+        .await
+        .unwrap();
+    let ids = |page: types::UserPage| page.items.into_iter().map(|u| u.id).collect::<Vec<_>>();
+
+    // Any case, part of the name or of the email.
+    let found = as_admin
+        .list_users(None, None, Some("LOVELACE"), None)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ids(found), vec![ada.clone()]);
+    let found = as_admin
+        .list_users(None, None, Some("alan_turing-"), None)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ids(found), vec![alan.clone()]);
+    // A role alone (sign-ups are creators; Grace was made a viewer), and a role with words
+    // that match no one of it.
+    let viewers = as_admin
+        .list_users(None, None, None, Some(types::Role::Viewer))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ids(viewers), vec![grace.clone()]);
+    let none = as_admin
+        .list_users(None, None, Some("ada"), Some(types::Role::Viewer))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(none.items.is_empty() && none.next_cursor.is_none());
+    // Pages of a search follow each other without repeats.
+    let first = as_admin
+        .list_users(None, Some(1), Some("a"), Some(types::Role::Creator))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.items.len(), 1);
+    let cursor = first.next_cursor.clone().expect("a second page");
+    let second = as_admin
+        .list_users(
+            Some(&cursor),
+            Some(1),
+            Some("a"),
+            Some(types::Role::Creator),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    let mut both = [ids(first), ids(second)].concat();
+    both.sort();
+    let mut expected = vec![ada, alan];
+    expected.sort();
+    assert_eq!(both, expected);
+    // A search too long to be a name is refused with the reason.
+    assert_eq!(
+        code(
+            as_admin
+                .list_users(None, None, Some(&"x".repeat(101)), None)
+                .await
+        ),
+        (400, "invalid_query".into())
     );
 }

@@ -77,6 +77,59 @@ async fn an_admin_runs_accounts_moderation_and_the_queue() {
     sign_in_browser(&browser, &base, &admin.token).await;
     browser.goto(&format!("{base}/admin")).await.unwrap();
 
+    // Accounts are found by the api: by part of the email, then by role.
+    let rows = "return [...document.querySelectorAll('.accounts tbody tr')].map(r => r.dataset.email).join(' ');";
+    until(&browser, 15, "every account", rows, |v| {
+        v.as_str().is_some_and(|t| t.split(' ').count() == 3)
+    })
+    .await;
+    type_into(&browser, "#account-search", "STRANGER@").await;
+    until(&browser, 15, "the search's one account", rows, |v| {
+        v.as_str() == Some("stranger@example.com")
+    })
+    .await;
+    element(&browser, "#account-search")
+        .await
+        .clear()
+        .await
+        .unwrap();
+    type_into(&browser, "#account-search", "nobody at all").await;
+    until(
+        &browser,
+        15,
+        "no match",
+        "return document.querySelector('.accounts-count')?.textContent;",
+        |v| v.as_str() == Some("No account matches."),
+    )
+    .await;
+    // Emptied as a user does it, with an input event the page hears.
+    browser
+        .execute(
+            "const s = document.querySelector('#account-search'); s.value = ''; \
+             s.dispatchEvent(new Event('input', { bubbles: true })); return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    element(&browser, "#account-role")
+        .await
+        .select_by_value("admin")
+        .await
+        .unwrap();
+    until(&browser, 15, "the admins", rows, |v| {
+        v.as_str() == Some("admin@example.com")
+    })
+    .await;
+    element(&browser, "#account-role")
+        .await
+        .select_by_value("")
+        .await
+        .unwrap();
+    until(&browser, 15, "every account again", rows, |v| {
+        v.as_str().is_some_and(|t| t.split(' ').count() == 3)
+    })
+    .await;
+
     // Accounts: the creator becomes a viewer and loses the Studio.
     element(&browser, "tr[data-email='creator@example.com'] select")
         .await
