@@ -22,6 +22,9 @@ const COMMANDS: &[&str] = &[
     "download_resume",
     "download_remove",
     "offline_progress",
+    "files_choose",
+    "file_read",
+    "file_put",
 ];
 
 fn main() {

@@ -185,6 +185,39 @@ impl Desktop {
     pub fn home(&self) -> &Path {
         self.home.path()
     }
+
+    /// Answers the system's file chooser titled `title` with `file`, by keys as a user
+    /// would: the location field (Ctrl+L), the path, Enter (Debian's `xdotool`).
+    pub fn choose_file(&self, title: &str, file: &Path) {
+        let xdotool = |args: &[&str]| {
+            let out = Command::new("xdotool")
+                .args(args)
+                .envs(self.env.iter().map(|(k, v)| (k, v)))
+                .output()
+                .expect("xdotool runs (Debian package xdotool)");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let window = loop {
+            let found = xdotool(&["search", "--onlyvisible", "--name", &format!("^{title}$")]);
+            if let Some(w) = found.lines().next() {
+                break w.to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no file chooser titled {title:?} appeared"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        // The chooser takes keys once it has the focus and has drawn its fields.
+        xdotool(&["windowfocus", "--sync", &window]);
+        std::thread::sleep(Duration::from_millis(500));
+        xdotool(&["key", "--clearmodifiers", "ctrl+l"]);
+        std::thread::sleep(Duration::from_millis(300));
+        xdotool(&["type", "--delay", "10", &file.display().to_string()]);
+        std::thread::sleep(Duration::from_millis(300));
+        xdotool(&["key", "Return"]);
+    }
 }
 
 /// A WebDriver session on the driver at `port`, retried while the driver starts listening.

@@ -105,6 +105,8 @@ pub fn desktop_app() -> Result<()> {
         "gstreamer1.0-plugins-good",
         "gstreamer1.0-plugins-bad",
         "gstreamer1.0-libav",
+        // Answers the system's file chooser in the upload test, as a user's keys would.
+        "xdotool",
     ])?;
     // It has no --version: ask cargo what it installed.
     let installed = sh::output(sh::cmd("cargo").args(["install", "--list"])).unwrap_or_default();

@@ -3,6 +3,7 @@
 
 use crate::credentials;
 use crate::downloads::{self, Downloads, sync::Outbox};
+use crate::files::{self, Chosen, ChosenFile, PutFailure};
 use crate::server::{self, Servers};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -15,6 +16,11 @@ pub struct AppState {
     pub http: reqwest::Client,
     pub downloads: Arc<Downloads>,
     pub outbox: Outbox,
+    pub chosen: Chosen,
+    /// The system's file chooser, set once the window exists.
+    pub chooser: std::sync::OnceLock<files::Chooser>,
+    /// For upload parts: no overall limit (each part sets its own), a bounded connect.
+    pub uploads: reqwest::Client,
 }
 
 impl AppState {
@@ -27,6 +33,12 @@ impl AppState {
             servers: Mutex::new(servers),
             downloads: Downloads::open(data_dir.join("downloads")),
             outbox: Outbox::open(data_dir),
+            chosen: Chosen::default(),
+            chooser: std::sync::OnceLock::new(),
+            uploads: reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .build()
+                .expect("an HTTP client with the default TLS set-up"),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
                 .build()
@@ -173,4 +185,50 @@ pub fn offline_progress(
     state.downloads.set_position(&video_id, position_s);
     state.outbox.queue(&current(&state)?, &video_id, position_s);
     Ok(())
+}
+
+/// Opens the system's file chooser over the window; the files the user chose (none when they
+/// closed it), each known to the page by an id only.
+#[tauri::command]
+pub async fn files_choose(
+    state: tauri::State<'_, AppState>,
+    kind: files::Kind,
+) -> Result<Vec<ChosenFile>, String> {
+    let chooser = state
+        .chooser
+        .get()
+        .ok_or("this build of the app has no file chooser")?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    chooser(kind, tx);
+    let paths = rx
+        .await
+        .map_err(|_| "the file chooser closed without an answer".to_owned())?;
+    paths.iter().map(|p| state.chosen.add(p)).collect()
+}
+
+/// Bytes `start..end` of a chosen file, as raw bytes (no JSON).
+#[tauri::command]
+pub async fn file_read(
+    state: tauri::State<'_, AppState>,
+    id: String,
+    start: u64,
+    end: u64,
+) -> Result<tauri::ipc::Response, String> {
+    let bytes = state.chosen.read(&id, start, end).await?;
+    Ok(tauri::ipc::Response::new(bytes))
+}
+
+/// PUTs bytes `start..end` of a chosen file to an upload part's URL; the receiver's ETag.
+#[tauri::command]
+pub async fn file_put(
+    state: tauri::State<'_, AppState>,
+    id: String,
+    start: u64,
+    end: u64,
+    url: String,
+) -> Result<String, PutFailure> {
+    state
+        .chosen
+        .put(&state.uploads, &id, start, end, &url)
+        .await
 }

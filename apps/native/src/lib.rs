@@ -9,6 +9,7 @@
 mod commands;
 mod credentials;
 mod downloads;
+mod files;
 mod links;
 mod server;
 
@@ -53,7 +54,10 @@ fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         commands::download_pause,
         commands::download_resume,
         commands::download_remove,
-        commands::offline_progress
+        commands::offline_progress,
+        commands::files_choose,
+        commands::file_read,
+        commands::file_put
     ])
 }
 
@@ -80,6 +84,8 @@ fn builder() -> tauri::Builder<tauri::Wry> {
     }
     with_commands(builder)
         .plugin(tauri_plugin_deep_link::init())
+        // Used by `files_choose` only: no page is granted the plugin's own commands.
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let paths = app.path();
             app.manage(commands::AppState::new(
@@ -121,6 +127,10 @@ fn builder() -> tauri::Builder<tauri::Wry> {
             .min_inner_size(360.0, 480.0)
             .on_navigation(own_page)
             .build()?;
+            let state = app.state::<commands::AppState>();
+            let _ = state
+                .chooser
+                .set(files::system_chooser(app.handle().clone()));
             Ok(())
         })
 }

@@ -27,7 +27,8 @@ mod tv;
 mod watch;
 
 pub use platform::{
-    Download, DownloadAction, LocalFuture, Platform, PlatformHandle, PutError, Servers,
+    Download, DownloadAction, FileData, FileKind, LocalFuture, Platform, PlatformHandle, PutError,
+    Servers,
 };
 
 use account::{Account, SignIn};

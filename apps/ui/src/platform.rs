@@ -1,5 +1,6 @@
 //! What the UI needs from the platform it runs on.
 
+pub use dioxus::html::FileData;
 pub use shared::upload::PutError;
 use std::future::Future;
 use std::pin::Pin;
@@ -20,7 +21,7 @@ pub trait Platform {
     /// upload holds one part in memory however large the file is.
     fn read_range(
         &self,
-        file: &dioxus::html::FileData,
+        file: &FileData,
         start: u64,
         end: u64,
     ) -> LocalFuture<Result<Vec<u8>, String>>;
@@ -29,7 +30,7 @@ pub trait Platform {
     /// so a part need not pass through the app's memory.
     fn put_range(
         &self,
-        file: &dioxus::html::FileData,
+        file: &FileData,
         start: u64,
         end: u64,
         url: &str,
@@ -103,6 +104,27 @@ pub trait Platform {
     fn offline_progress(&self, video_id: &str, position_s: f64) {
         let _ = (video_id, position_s);
     }
+
+    /// Whether files are chosen through the system's own chooser and read by the app itself
+    /// (the desktop app), rather than through the page's file input.
+    fn chooses_files(&self) -> bool {
+        false
+    }
+    /// Opens the system's chooser; the files the user chose (none when they closed it).
+    /// [`Platform::read_range`] and [`Platform::put_range`] read them.
+    fn choose_files(&self, kind: FileKind) -> LocalFuture<Result<Vec<FileData>, String>> {
+        let _ = kind;
+        Box::pin(async { Err("Files are chosen on the page here.".to_owned()) })
+    }
+}
+
+/// What the user is asked to choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// Any number of videos to upload.
+    Videos,
+    /// One WebVTT file.
+    Subtitles,
 }
 
 const NO_DOWNLOADS: &str = "Downloads are for the desktop app.";

@@ -515,3 +515,82 @@ async fn downloads_pause_resume_survive_a_restart_and_are_deleted() {
     assert!(disk.starts_with("Nothing downloaded yet"), "{disk}");
     app.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_uploads_files_chosen_in_the_systems_chooser_itself() {
+    let data = tempfile::tempdir().unwrap();
+    let (_kino, base) = start_kino(data.path());
+    let api = creator(&base, "maker@example.com").await;
+    let file = data.path().join("harbour_at_dawn.mp4");
+    std::fs::rename(clip(data.path()).await, &file).unwrap();
+    let vtt = data.path().join("english.vtt");
+    std::fs::write(
+        &vtt,
+        "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nChosen in the app\n",
+    )
+    .unwrap();
+    let mut desktop = Desktop::start();
+    let app = desktop.launch().await;
+    connect_and_sign_in(&app, &base, "maker@example.com").await;
+    app.goto("tauri://localhost/studio").await.unwrap();
+
+    // The Studio offers the system's chooser rather than the page's file input.
+    let choose = element(&app, "button#file").await;
+    assert_eq!(choose.text().await.unwrap(), "Choose videos…");
+    choose.click().await.unwrap();
+    desktop.choose_file("Choose videos to upload", &file);
+    until(
+        &app,
+        20,
+        "the chosen file's row, titled after it",
+        "return document.querySelector('.upload input[name=title]')?.value;",
+        |v| v == "harbour at dawn",
+    )
+    .await;
+    click(&app, "form.uploads-form button[type=submit]").await;
+    until(
+        &app,
+        180,
+        "the upload published",
+        "return [...document.querySelectorAll('.upload a')].some(a => a.textContent === 'Watch it');",
+        |v| v == true,
+    )
+    .await;
+    screenshot(&app, "desktop-studio").await;
+    // The app sent the parts itself: the page made no request to a part's address.
+    let page_parts = js(
+        &app,
+        "return performance.getEntriesByType('resource').filter(e => e.name.includes('/parts/')).length;",
+    )
+    .await;
+    assert_eq!(page_parts, 0, "the page sent parts itself");
+    let mine = api.list_my_videos(None, None).await.unwrap().into_inner();
+    let id = mine.items[0].id.clone();
+    assert_eq!(mine.items[0].title, "harbour at dawn");
+    let source = data.path().join("objects/sources").join(&id).join("source");
+    assert_eq!(
+        std::fs::read(source).unwrap(),
+        std::fs::read(&file).unwrap()
+    );
+
+    // Subtitles are read by the app too: the chooser, the preview, the track listed.
+    app.goto(&format!("tauri://localhost/studio/video/{id}"))
+        .await
+        .unwrap();
+    click(&app, "button#vtt-file").await;
+    desktop.choose_file("Choose a WebVTT subtitle file", &vtt);
+    until(
+        &app,
+        20,
+        "the preview",
+        "return document.querySelector('.vtt-preview')?.textContent;",
+        |v| v.as_str().is_some_and(|t| t.contains("Chosen in the app")),
+    )
+    .await;
+    type_into(&app, "#vtt-language", "en").await;
+    type_into(&app, "#vtt-label", "English").await;
+    click(&app, ".subtitles-section button[type=submit]").await;
+    element(&app, ".subtitles li[data-language=en]").await;
+    accessible(&app, "the Studio in the app").await;
+    app.close().await.unwrap();
+}

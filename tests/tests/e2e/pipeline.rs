@@ -550,6 +550,8 @@ async fn a_creator_uploads_two_files_at_once_and_finds_them_in_my_videos() {
     .await;
     assert_eq!(titles, serde_json::json!(["morning walk", "evening walk"]));
     accessible(&browser, "/studio").await;
+    // The claim below is about a page whose socket is up.
+    element(&browser, ".studio[data-live=up]").await;
     click(&browser, "form button[type=submit]").await;
     until(
         &browser,

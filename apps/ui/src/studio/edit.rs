@@ -3,8 +3,9 @@
 //! from a file, preview, delete); and deleting the video. Every refusal shows the api's own
 //! message: the api validates, the page does not guess.
 
+use super::picker::FilePicker;
 use crate::session::{Session, use_signed_in};
-use crate::{PlatformHandle, Route};
+use crate::{FileKind, PlatformHandle, Route};
 use dioxus::html::FileData;
 use dioxus::prelude::*;
 use shared::client::types::{self, Visibility};
@@ -346,9 +347,9 @@ fn Subtitles(id: String) -> Element {
     };
     let read_preview = {
         let platform = platform.clone();
-        move |e: FormEvent| {
+        move |files: Vec<FileData>| {
             let platform = platform.clone();
-            let picked = e.files().into_iter().next();
+            let picked = files.into_iter().next();
             file.set(picked.clone());
             preview.set(None);
             async move {
@@ -368,7 +369,7 @@ fn Subtitles(id: String) -> Element {
             {rows}
             form { class: "form", onsubmit: add,
                 label { r#for: "vtt-file", "WebVTT file" }
-                input { id: "vtt-file", r#type: "file", accept: ".vtt,text/vtt", onchange: read_preview }
+                FilePicker { id: "vtt-file", kind: FileKind::Subtitles, accept: ".vtt,text/vtt", on_pick: read_preview }
                 if let Some(p) = preview() {
                     pre { class: "vtt-preview", aria_label: "The file's first lines", "{p}" }
                 }

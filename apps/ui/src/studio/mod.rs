@@ -3,6 +3,7 @@
 
 mod edit;
 mod live;
+mod picker;
 mod uploads;
 mod videos;
 
@@ -50,9 +51,10 @@ pub fn Studio() -> Element {
 /// The signed-in Studio, with its socket for following processing.
 #[component]
 fn LiveStudio(changed: Signal<u32>) -> Element {
-    live::Live::provide();
+    let live = live::Live::provide();
     rsx! {
-        section { class: "studio",
+        // Whether processing is followed live (the socket is up), for whoever looks.
+        section { class: "studio", "data-live": if (live.up)() { "up" } else { "down" },
             h1 { "Studio" }
             uploads::Uploads { changed }
             videos::MyVideos { changed }

@@ -5,8 +5,9 @@
 //! again (its upload is remembered by name, size and date).
 
 use super::live::{Live, REFUSED};
+use super::picker::FilePicker;
 use crate::session::Session;
-use crate::{PlatformHandle, Route};
+use crate::{FileKind, PlatformHandle, Route};
 use dioxus::html::FileData;
 use dioxus::prelude::*;
 use futures::future::LocalBoxFuture;
@@ -15,6 +16,8 @@ use shared::upload::{self, Control, Progress};
 
 /// Milliseconds between looks at a video being processed.
 const POLL_MS: u32 = 1500;
+/// How long an upload that has just finished waits for the socket before asking the api.
+const SOCKET_GRACE_MS: u32 = 3000;
 
 /// Where the Studio remembers the upload of a file, so picking the same file again after a
 /// reload or a crash resumes it.
@@ -166,10 +169,10 @@ pub fn Uploads(changed: Signal<u32>) -> Element {
     rsx! {
         form { class: "form uploads-form", onsubmit: start_all,
             label { r#for: "file", "Video files" }
-            input { id: "file", r#type: "file", accept: "video/*", multiple: true,
-                onchange: move |e| {
+            FilePicker { id: "file", kind: FileKind::Videos, accept: "video/*",
+                on_pick: move |files: Vec<FileData>| {
                     let mut list = jobs.write();
-                    for file in e.files() {
+                    for file in files {
                         let key = resume_key(&file);
                         // The same file picked twice is one upload.
                         if list.iter().any(|j| j.key == key && !matches!(*j.status.peek(), Status::Cancelled | Status::Failed(_))) {
@@ -305,6 +308,12 @@ async fn run(platform: &PlatformHandle, client: &shared::client::Client, job: Jo
     };
     let live = Live::get();
     live.follow(&video_id);
+    // A socket still connecting when a short upload ends gets a moment before the page asks.
+    let mut grace = SOCKET_GRACE_MS / 250;
+    while !live.is_up() && grace > 0 {
+        platform.0.sleep(250).await;
+        grace -= 1;
+    }
     loop {
         // Live: the socket says where the video is; nothing is asked of the api meanwhile.
         let heard = live.latest(&video_id).filter(|u| u.state != REFUSED);
