@@ -27,6 +27,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             run(root, &["transcode".to_owned()])?;
             run(root, &["upload".to_owned()])?;
             run(root, &["api".to_owned()])?;
+            run(root, &["search".to_owned()])?;
             run(root, &["sync".to_owned()])?;
             run(root, &["web".to_owned()])?;
             run(root, &["tv".to_owned()])?;
@@ -58,6 +59,11 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         // In-process on an embedded database, with its hello-world baseline in the same
         // runtime; sizes come from KINO_BENCH_VIDEOS and KINO_BENCH_SEARCH_VIDEOS.
         Some("api") => sh::run(&mut example(root, "api", "bench_api")),
+        // Kino's search against tantivy on the same catalogue (the size from
+        // KINO_BENCH_SEARCH_VIDEOS); tantivy is built for this benchmark only.
+        Some("search") => {
+            sh::run(example(root, "api", "bench_search").args(["--features", "search-compare"]))
+        }
         // The embedded database synced at every commit against flushing left to the OS.
         Some("sync") => sh::run(&mut example(root, "api", "bench_sync")),
         // The browser's view of the app: built like the tests build it (the web bundle, then
@@ -88,7 +94,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             )
         }
         Some(other) => {
-            bail!("unknown benchmark `{other}` (known: transcode, upload, api, sync, web, tv, app)")
+            bail!(
+                "unknown benchmark `{other}` (known: transcode, upload, api, search, sync, web, tv, app)"
+            )
         }
     }
 }

@@ -1,0 +1,256 @@
+//! `cargo xtask bench search`: Kino's search (SurrealDB's FULLTEXT indexes, with the api's
+//! cache of each word's matches) against tantivy over the same catalogue, in one process.
+//!
+//! Both answer the same 400 queries (the words of `bench api`, alone and in pairs, every word
+//! required, title weighing most) for the top 20 and fetch those videos through the api's
+//! cache; Kino's side also marks the matches. Printed: p50/p99/max of all queries and of the
+//! first time each is asked, the cold look-up of the most frequent word, tantivy's build time
+//! and size, and how far the two top-20 lists agree. `KINO_BENCH_SEARCH_VIDEOS` sets the size
+//! (default 100,000).
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use tantivy::collector::TopDocs;
+use tantivy::query::QueryParser;
+use tantivy::schema::{
+    IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::{Index, TantivyDocument};
+
+/// The queries' words: the seed's head, middle and tail (as `bench api`).
+const WORDS: &[&str] = &[
+    "new",
+    "london",
+    "recipe",
+    "family",
+    "jazz",
+    "football",
+    "lighthouse",
+    "accordion",
+    "tbilisi",
+    "black hole",
+    "street food",
+    "glacier",
+    "robot",
+    "kyoto",
+    "marathon",
+    "vaccine",
+    "shipwreck",
+    "sourdough",
+    "compiler",
+    "orca",
+    "golden",
+    "paris",
+];
+
+fn queries() -> Vec<String> {
+    (0..400)
+        .map(|i| {
+            let a = WORDS[i % WORDS.len()];
+            if i % 2 == 0 {
+                a.to_owned()
+            } else {
+                format!("{a} {}", WORDS[(i * 7 + 3) % WORDS.len()])
+            }
+        })
+        .collect()
+}
+
+fn summary(mut lat: Vec<Duration>) -> String {
+    lat.sort();
+    let at = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(at(0.5)),
+        ms(at(0.99)),
+        ms(*lat.last().unwrap())
+    )
+}
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let size = std::env::var("KINO_BENCH_SEARCH_VIDEOS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000usize);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = api::Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        ..api::Settings::default()
+    };
+    let app = api::Application::build(settings).await.unwrap();
+    let db = app.state().db.clone();
+    let cache = app.state().cache.clone();
+    // Running first, so its change-feed followers see the catalogue arrive and look the
+    // frequent words up, as on a replica that has been up a little while.
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(app.run(stop.clone()));
+    let t = Instant::now();
+    api::seed::seed(&db, size).await.unwrap();
+    println!(
+        "seeded {size} videos in {:.1} s (embedded SurrealKV)",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let settled = loop {
+        let seen = cache.changes_seen();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if cache.changes_seen() == seen {
+            break seen;
+        }
+    };
+    while cache.words_warm_as_of() < settled {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "Kino: frequent words in memory {:.1} s after the catalogue settled ({} look-ups)",
+        t.elapsed().as_secs_f64(),
+        cache.words_fetched()
+    );
+    let ids = api::catalog::words::Ids::default();
+    let t = Instant::now();
+    let most = api::catalog::words::fetch(&db, &ids, WORDS[0])
+        .await
+        .unwrap();
+    let kino_cold_word = t.elapsed();
+    let kino_cold_hits = most.hits();
+
+    // tantivy: the listed videos, as the api would feed it from the change feed.
+    let mut r = db
+        .query(format!(
+            "SELECT {} FROM video WHERE {}",
+            api::catalog::videos::FIELDS,
+            api::catalog::videos::CATALOGUE
+        ))
+        .await
+        .unwrap();
+    let listed: Vec<api::catalog::videos::Video> = api::db::rows(&mut r, 0).unwrap();
+    let rss_before = rss_mib();
+    let t = Instant::now();
+    let mut schema = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let id_field = schema.add_text_field("id", STRING | STORED);
+    let title = schema.add_text_field("title", text.clone());
+    let description = schema.add_text_field("description", text.clone());
+    let tags = schema.add_text_field("tags", text);
+    let index = Index::create_in_ram(schema.build());
+    let mut writer = index.writer::<TantivyDocument>(100_000_000).unwrap();
+    for v in &listed {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(id_field, &v.id);
+        doc.add_text(title, &v.title);
+        if let Some(d) = &v.description {
+            doc.add_text(description, d);
+        }
+        for tag in &v.tags {
+            doc.add_text(tags, tag);
+        }
+        writer.add_document(doc).unwrap();
+    }
+    writer.commit().unwrap();
+    let reader = index.reader().unwrap();
+    reader.reload().unwrap();
+    let searcher = reader.searcher();
+    let built = t.elapsed();
+    let index_bytes = searcher.space_usage().unwrap().total().get_bytes();
+    let rss_after = rss_mib();
+    let mut parser = QueryParser::for_index(&index, vec![title, description, tags]);
+    parser.set_conjunction_by_default();
+    parser.set_field_boost(title, 3.0);
+
+    let t = Instant::now();
+    let q = parser.parse_query(WORDS[0]).unwrap();
+    let count = searcher.search(&q, &tantivy::collector::Count).unwrap();
+    let tantivy_cold_word = t.elapsed();
+
+    println!(
+        "tantivy index of {} listed videos: built in {:.1} s, {:.1} MiB of index, process RSS +{:.0} MiB",
+        listed.len(),
+        built.as_secs_f64(),
+        index_bytes as f64 / 1024.0 / 1024.0,
+        rss_after - rss_before
+    );
+    println!(
+        "the most frequent word (\"{}\") looked up cold: Kino's indexes {:.0} ms for {} matches, tantivy {:.1} ms for {} matches",
+        WORDS[0],
+        kino_cold_word.as_secs_f64() * 1000.0,
+        kino_cold_hits,
+        tantivy_cold_word.as_secs_f64() * 1000.0,
+        count
+    );
+
+    // The same queries through each, alternating engines query by query.
+    let mut kino_all = Vec::new();
+    let mut kino_first = Vec::new();
+    let mut tantivy_all = Vec::new();
+    let mut tantivy_first = Vec::new();
+    let mut asked = HashSet::new();
+    let mut agree = Vec::new();
+    for q in queries() {
+        let first = asked.insert(q.clone());
+        let t = Instant::now();
+        let hits = api::catalog::search::search(&db, &cache, &q, 20, 0)
+            .await
+            .unwrap();
+        let took = t.elapsed();
+        kino_all.push(took);
+        if first {
+            kino_first.push(took);
+        }
+        let t = Instant::now();
+        let query = parser.parse_query(&q).unwrap();
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(20).order_by_score())
+            .unwrap();
+        let found: Vec<String> = top
+            .iter()
+            .filter_map(|(_, address)| {
+                let doc: TantivyDocument = searcher.doc(*address).ok()?;
+                doc.get_first(id_field)?.as_str().map(str::to_owned)
+            })
+            .collect();
+        let videos = cache.videos(&db, &found).await.unwrap();
+        let took = t.elapsed();
+        tantivy_all.push(took);
+        if first {
+            tantivy_first.push(took);
+            let kino: HashSet<&str> = hits.iter().map(|h| h.video.id.as_str()).collect();
+            let both = videos
+                .iter()
+                .filter(|v| kino.contains(v.id.as_str()))
+                .count();
+            let either = kino.len().max(videos.len()).max(1);
+            agree.push(both as f64 / either as f64);
+        }
+    }
+    let distinct = kino_first.len();
+    println!(
+        "{} queries ({distinct} distinct), top 20 with their videos:",
+        kino_all.len()
+    );
+    println!("  Kino:    {}", summary(kino_all));
+    println!("  tantivy: {}", summary(tantivy_all));
+    println!("  the first time each query is asked:");
+    println!("  Kino:    {}", summary(kino_first));
+    println!("  tantivy: {}", summary(tantivy_first));
+    println!(
+        "  top-20 overlap between the two, mean over the distinct queries: {:.0} %",
+        agree.iter().sum::<f64>() / agree.len() as f64 * 100.0
+    );
+    stop.cancel();
+}
