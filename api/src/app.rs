@@ -7,14 +7,14 @@
 
 use crate::config::Settings;
 use crate::error::json_errors;
-use crate::http::{access_log, explorer, headers, limits, media, parts, slowloris, web};
+use crate::http::{access_log, explorer, headers, limits, media, metrics, parts, slowloris, web};
 use crate::state::{AppState, Inner};
 use crate::{background, db, graphql, rest, signing::Signer};
 use anyhow::Context;
 use poem::listener::{Acceptor, TcpAcceptor};
 use poem::middleware::Cors;
 use poem::{EndpointExt, IntoEndpoint, Route, Server, get, handler, put};
-use shared::store::Store;
+use shared::store::{ObjectStore, Store};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -37,12 +37,29 @@ fn healthz() -> &'static str {
 #[handler]
 async fn readyz(state: poem::web::Data<&AppState>) -> poem::Response {
     use poem::IntoResponse;
-    match state.db.query("RETURN 1").await {
-        Ok(_) => "ready".into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "database not ready");
-            poem::http::StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
+    let database = state.db.query("RETURN 1").await.map(|_| ());
+    // Any answer about a key that is not there shows the store is reachable and ours.
+    let store = match state.store.head("readyz/probe").await {
+        Ok(_) | Err(shared::store::StoreError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e),
+    };
+    let mut failed = Vec::new();
+    if let Err(e) = &database {
+        tracing::warn!(error = %e, "database not ready");
+        failed.push("database");
+    }
+    if let Err(e) = &store {
+        tracing::warn!(error = %e, "object store not ready");
+        failed.push("object store");
+    }
+    if failed.is_empty() {
+        "ready".into_response()
+    } else {
+        (
+            poem::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {} not answering", failed.join(" and ")),
+        )
+            .into_response()
     }
 }
 
@@ -132,6 +149,7 @@ impl Application {
             cache: Default::default(),
             sessions: Default::default(),
             pages: Default::default(),
+            metrics: Default::default(),
         });
         Ok(Application {
             acceptor,
@@ -195,6 +213,7 @@ impl Application {
             .at(format!("{}/:name", explorer::ASSETS), get(explorer::asset))
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
+            .at("/metrics", get(metrics::serve))
             .nest(
                 "/",
                 web::endpoint(state.settings.web_dir.as_deref(), &browser_origins(&state)),

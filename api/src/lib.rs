@@ -7,7 +7,7 @@
 
 // Layers, each module using only those before it (`tests/it/layering.rs` checks this and that
 // no modules at any depth import each other in a cycle):
-//   foundations  error, config, db, changes, signing;
+//   foundations  error, config, metrics, db, changes, signing;
 //   capabilities identity, catalog, library, queue, ingest, delivery, seed;
 //   wiring       pages, state, background;
 //   adapters     rest, graphql, http, app.
@@ -15,6 +15,7 @@ pub mod changes;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod metrics;
 pub mod signing;
 
 pub mod catalog;

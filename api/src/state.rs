@@ -31,6 +31,8 @@ pub struct Inner {
     pub sessions: Arc<crate::identity::sessions::Sessions>,
     /// Answers to page queries, per viewer.
     pub pages: Arc<crate::pages::Pages>,
+    /// Requests and operations counted for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {

@@ -94,6 +94,12 @@ pub struct Cache {
     ranked: AtomicU64,
     /// Words looked up in the indexes, for tests and metrics.
     words_fetched: AtomicU64,
+    /// Words asked for, searches asked for, and videos asked for and not found in memory,
+    /// for metrics.
+    words_asked: AtomicU64,
+    searches_asked: AtomicU64,
+    videos_asked: AtomicU64,
+    videos_missed: AtomicU64,
     /// The changes seen when a pass of [`crate::catalog::search::warm`] began that ended with every
     /// frequent word in memory.
     words_warm: AtomicU64,
@@ -102,6 +108,14 @@ pub struct Cache {
     edits: AtomicU64,
     /// The latest edits and the words each could change, oldest first.
     edit_log: std::sync::Mutex<VecDeque<Edit>>,
+}
+
+/// How one cache has been used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    pub cache: &'static str,
+    pub asked: u64,
+    pub missed: u64,
 }
 
 /// An edit: its number in `edits`, the stems of the video's new text (`None`: anything may
@@ -160,6 +174,10 @@ impl Default for Cache {
             changes: AtomicU64::new(0),
             ranked: AtomicU64::new(0),
             words_fetched: AtomicU64::new(0),
+            words_asked: AtomicU64::new(0),
+            searches_asked: AtomicU64::new(0),
+            videos_asked: AtomicU64::new(0),
+            videos_missed: AtomicU64::new(0),
             words_warm: AtomicU64::new(0),
             edits: AtomicU64::new(0),
             edit_log: std::sync::Mutex::new(VecDeque::with_capacity(EDIT_LOG)),
@@ -249,6 +267,10 @@ impl Cache {
                 None => missing.push(id.clone()),
             }
         }
+        self.videos_asked
+            .fetch_add(ids.len() as u64, Ordering::Relaxed);
+        self.videos_missed
+            .fetch_add(missing.len() as u64, Ordering::Relaxed);
         if !missing.is_empty() {
             let before = self.edits.load(Ordering::Acquire);
             let read = videos::get_many(db, &missing).await?;
@@ -333,6 +355,7 @@ impl Cache {
     where
         F: Future<Output = Result<Vec<(String, f64)>, ApiError>>,
     {
+        self.searches_asked.fetch_add(1, Ordering::Relaxed);
         let stems = analyzer::stems(&key.0).into_iter().collect();
         self.through(&self.searches, key, async {
             self.ranked.fetch_add(1, Ordering::Relaxed);
@@ -356,6 +379,7 @@ impl Cache {
     /// frequent word takes long enough to look up that a steady trickle of unrelated edits
     /// would otherwise keep it out of memory for good.
     pub async fn word(&self, db: &Db, word: &QueryWord) -> Result<Arc<WordScores>, ApiError> {
+        self.words_asked.fetch_add(1, Ordering::Relaxed);
         let fetch = async {
             self.words_fetched.fetch_add(1, Ordering::Relaxed);
             Ok::<_, ApiError>(Arc::new(
@@ -461,6 +485,35 @@ impl Cache {
         self.live
             .load(Ordering::Acquire)
             .then(|| self.edits.load(Ordering::Acquire))
+    }
+
+    /// Per cache kept in memory while the change feed runs: how often it was asked and how
+    /// often what was asked had to be read from the database (with the feed down, every
+    /// ask is read from the database).
+    pub fn stats(&self) -> [CacheStats; 3] {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        [
+            CacheStats {
+                cache: "videos",
+                asked: load(&self.videos_asked),
+                missed: load(&self.videos_missed),
+            },
+            CacheStats {
+                cache: "searches",
+                asked: load(&self.searches_asked),
+                missed: load(&self.ranked),
+            },
+            CacheStats {
+                cache: "search_words",
+                asked: load(&self.words_asked),
+                missed: load(&self.words_fetched),
+            },
+        ]
+    }
+
+    /// Whether the live query that keeps the cache coherent is running.
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
     }
 
     /// How many changes the live query has delivered.

@@ -146,11 +146,14 @@ pub async fn execute(
     if let Some(key) = &key
         && let Some(body) = state.pages.get(&state.cache, key).await
     {
+        state.metrics.graphql("query", true);
         return json(body);
     }
     let stamp = state.pages.stamp(&state.cache);
+    let operation = operation_type(&request);
     request.data = request_data(&state, user, client, crate::rest::base_url(&state, req));
     let response = schema.execute(request).await;
+    state.metrics.graphql(operation, response.errors.is_empty());
     let body = match serde_json::to_vec(&response) {
         Ok(body) => bytes::Bytes::from(body),
         Err(e) => {
@@ -175,6 +178,30 @@ pub async fn execute(
         _ => {}
     }
     json(body)
+}
+
+/// The type of the operation a request runs (`invalid` when there is none to run), for
+/// `/metrics`: the executor parses the document again, which costs microseconds against the
+/// milliseconds of running it.
+fn operation_type(request: &async_graphql::Request) -> &'static str {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return "invalid";
+    };
+    let ty = match (&doc.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
+        _ => None,
+    };
+    match ty {
+        Some(OperationType::Query) => "query",
+        Some(OperationType::Mutation) => "mutation",
+        Some(OperationType::Subscription) => "subscription",
+        None => "invalid",
+    }
 }
 
 /// A request turned away before it ran, as a GraphQL response with the error's status.

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&str] = &[
     "error",
     "config",
+    "metrics",
     "db",
     "changes",
     "signing",

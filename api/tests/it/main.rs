@@ -15,6 +15,7 @@ mod helpers;
 mod layering;
 mod library;
 mod media;
+mod metrics;
 mod moderation;
 mod previews;
 mod queue;

@@ -1,0 +1,199 @@
+//! What an operator watches: request counts and latencies by route and status, and GraphQL
+//! operations, kept here; `/metrics` (`http::metrics`) writes them with the figures read when
+//! it is scraped (caches, the change feed, the job queue, open uploads) in the Prometheus
+//! text exposition format, version 0.0.4.
+//!
+//! One [`Metrics`] per application, in its state, so several apps in one process (the tests)
+//! count apart. Labels are few and bounded: a REST route is its operationId, the other
+//! endpoints a fixed name each.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+
+/// Upper bounds, in seconds, of the request-latency buckets.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Requests by (route, method, status).
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// Latency by route.
+    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// GraphQL operations by (type, outcome).
+    graphql: Mutex<BTreeMap<(String, &'static str), u64>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    /// Observations at or under each bound of [`BUCKETS`] (not yet cumulative).
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Metrics {
+    /// Counts a request answered with `status` after `secs`.
+    pub fn request(&self, route: &str, method: &str, status: u16, secs: f64) {
+        *lock(&self.requests)
+            .entry((route.to_owned(), method.to_owned(), status))
+            .or_default() += 1;
+        let mut latency = lock(&self.latency);
+        let h = latency.entry(route.to_owned()).or_default();
+        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
+            h.buckets[i] += 1;
+        }
+        h.count += 1;
+        h.sum += secs;
+    }
+
+    /// Counts a GraphQL operation of `kind` (query, mutation, subscription; `invalid` when it
+    /// did not parse) and whether it answered without errors.
+    pub fn graphql(&self, kind: &str, ok: bool) {
+        *lock(&self.graphql)
+            .entry((kind.to_owned(), if ok { "ok" } else { "error" }))
+            .or_default() += 1;
+    }
+
+    /// Writes the counters kept here.
+    pub fn write(&self, out: &mut Exposition) {
+        out.family(
+            "kino_http_requests_total",
+            "counter",
+            "Requests answered, by route (a REST operationId or an endpoint's name), method and status.",
+        );
+        for ((route, method, status), n) in lock(&self.requests).iter() {
+            out.sample(
+                "kino_http_requests_total",
+                &[
+                    ("route", route),
+                    ("method", method),
+                    ("status", &status.to_string()),
+                ],
+                *n as f64,
+            );
+        }
+        out.family(
+            "kino_http_request_duration_seconds",
+            "histogram",
+            "Time from a request's arrival to its answer, by route.",
+        );
+        for (route, h) in lock(&self.latency).iter() {
+            let mut below = 0;
+            for (bound, n) in BUCKETS.iter().zip(h.buckets) {
+                below += n;
+                out.sample(
+                    "kino_http_request_duration_seconds_bucket",
+                    &[("route", route), ("le", &bound.to_string())],
+                    below as f64,
+                );
+            }
+            out.sample(
+                "kino_http_request_duration_seconds_bucket",
+                &[("route", route), ("le", "+Inf")],
+                h.count as f64,
+            );
+            out.sample(
+                "kino_http_request_duration_seconds_sum",
+                &[("route", route)],
+                h.sum,
+            );
+            out.sample(
+                "kino_http_request_duration_seconds_count",
+                &[("route", route)],
+                h.count as f64,
+            );
+        }
+        out.family(
+            "kino_graphql_operations_total",
+            "counter",
+            "GraphQL operations, by type and outcome (error: the answer carried errors).",
+        );
+        for ((kind, outcome), n) in lock(&self.graphql).iter() {
+            out.sample(
+                "kino_graphql_operations_total",
+                &[("type", kind), ("outcome", outcome)],
+                *n as f64,
+            );
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Text in the exposition format, a family at a time.
+#[derive(Debug, Default)]
+pub struct Exposition(String);
+
+impl Exposition {
+    /// Starts a family: its help text and type.
+    pub fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let help = help.replace('\\', "\\\\").replace('\n', "\\n");
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    /// One sample of the family last started.
+    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.0.push_str(name);
+        if !labels.is_empty() {
+            self.0.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.0.push(',');
+                }
+                let v = v
+                    .replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+                    .replace('\n', "\\n");
+                let _ = write!(self.0, "{k}=\"{v}\"");
+            }
+            self.0.push('}');
+        }
+        let _ = writeln!(self.0, " {value}");
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_counted_and_timed_in_cumulative_buckets() {
+        let m = Metrics::default();
+        m.request("list_videos", "GET", 200, 0.003);
+        m.request("list_videos", "GET", 200, 0.2);
+        m.request("get_video", "GET", 404, 0.001);
+        m.graphql("query", true);
+        let mut out = Exposition::default();
+        m.write(&mut out);
+        let text = out.into_string();
+        for line in [
+            "# TYPE kino_http_requests_total counter",
+            "kino_http_requests_total{route=\"list_videos\",method=\"GET\",status=\"200\"} 2",
+            "kino_http_requests_total{route=\"get_video\",method=\"GET\",status=\"404\"} 1",
+            "kino_http_request_duration_seconds_bucket{route=\"list_videos\",le=\"0.0025\"} 0",
+            "kino_http_request_duration_seconds_bucket{route=\"list_videos\",le=\"0.005\"} 1",
+            "kino_http_request_duration_seconds_bucket{route=\"list_videos\",le=\"0.25\"} 2",
+            "kino_http_request_duration_seconds_bucket{route=\"list_videos\",le=\"+Inf\"} 2",
+            "kino_http_request_duration_seconds_count{route=\"list_videos\"} 2",
+            "kino_graphql_operations_total{type=\"query\",outcome=\"ok\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        let mut out = Exposition::default();
+        out.sample("x", &[("a", "say \"hi\"\\\n")], 1.0);
+        assert_eq!(out.into_string(), "x{a=\"say \\\"hi\\\"\\\\\\n\"} 1\n");
+    }
+}
