@@ -43,6 +43,9 @@ pub struct Cli {
     /// database and exit.
     #[arg(long, value_name = "N")]
     pub seed_videos: Option<usize>,
+    /// Log lines as JSON objects, one per line, rather than as text.
+    #[arg(long, env = "KINO_LOG_JSON")]
+    pub log_json: bool,
 }
 
 /// Everything the server needs to start.

@@ -19,14 +19,18 @@ fn main() -> anyhow::Result<()> {
         std::fs::write(dir.join("schema.graphql"), api::graphql_sdl())?;
         return Ok(());
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,surrealdb=warn,surrealdb_core=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,surrealdb=warn,surrealdb_core=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cli.log_json {
+        // One object per line, with the request span (and its id) on each.
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let settings = Settings::load(&cli).context("reading configuration")?;
     // The embedded database engines recurse deeply; give every runtime thread room.
     tokio::runtime::Builder::new_multi_thread()

@@ -7,12 +7,12 @@
 //! count apart. Labels are few and bounded: a REST route is its operationId, the other
 //! endpoints a fixed name each.
 
+pub use shared::metrics::{Exposition, Histogram};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::sync::Mutex;
 
 /// Upper bounds, in seconds, of the request-latency buckets.
-const BUCKETS: [f64; 12] = [
+const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
@@ -26,27 +26,16 @@ pub struct Metrics {
     graphql: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    /// Observations at or under each bound of [`BUCKETS`] (not yet cumulative).
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
 impl Metrics {
     /// Counts a request answered with `status` after `secs`.
     pub fn request(&self, route: &str, method: &str, status: u16, secs: f64) {
         *lock(&self.requests)
             .entry((route.to_owned(), method.to_owned(), status))
             .or_default() += 1;
-        let mut latency = lock(&self.latency);
-        let h = latency.entry(route.to_owned()).or_default();
-        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
-            h.buckets[i] += 1;
-        }
-        h.count += 1;
-        h.sum += secs;
+        lock(&self.latency)
+            .entry(route.to_owned())
+            .or_insert_with(|| Histogram::new(BUCKETS))
+            .observe(secs);
     }
 
     /// Counts a GraphQL operation of `kind` (query, mutation, subscription; `invalid` when it
@@ -81,29 +70,10 @@ impl Metrics {
             "Time from a request's arrival to its answer, by route.",
         );
         for (route, h) in lock(&self.latency).iter() {
-            let mut below = 0;
-            for (bound, n) in BUCKETS.iter().zip(h.buckets) {
-                below += n;
-                out.sample(
-                    "kino_http_request_duration_seconds_bucket",
-                    &[("route", route), ("le", &bound.to_string())],
-                    below as f64,
-                );
-            }
-            out.sample(
-                "kino_http_request_duration_seconds_bucket",
-                &[("route", route), ("le", "+Inf")],
-                h.count as f64,
-            );
-            out.sample(
-                "kino_http_request_duration_seconds_sum",
+            h.write(
+                out,
+                "kino_http_request_duration_seconds",
                 &[("route", route)],
-                h.sum,
-            );
-            out.sample(
-                "kino_http_request_duration_seconds_count",
-                &[("route", route)],
-                h.count as f64,
             );
         }
         out.family(
@@ -123,42 +93,6 @@ impl Metrics {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Text in the exposition format, a family at a time.
-#[derive(Debug, Default)]
-pub struct Exposition(String);
-
-impl Exposition {
-    /// Starts a family: its help text and type.
-    pub fn family(&mut self, name: &str, kind: &str, help: &str) {
-        let help = help.replace('\\', "\\\\").replace('\n', "\\n");
-        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    }
-
-    /// One sample of the family last started.
-    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
-        self.0.push_str(name);
-        if !labels.is_empty() {
-            self.0.push('{');
-            for (i, (k, v)) in labels.iter().enumerate() {
-                if i > 0 {
-                    self.0.push(',');
-                }
-                let v = v
-                    .replace('\\', "\\\\")
-                    .replace('"', "\\\"")
-                    .replace('\n', "\\n");
-                let _ = write!(self.0, "{k}=\"{v}\"");
-            }
-            self.0.push('}');
-        }
-        let _ = writeln!(self.0, " {value}");
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 #[cfg(test)]
@@ -188,12 +122,5 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
         }
-    }
-
-    #[test]
-    fn label_values_are_escaped() {
-        let mut out = Exposition::default();
-        out.sample("x", &[("a", "say \"hi\"\\\n")], 1.0);
-        assert_eq!(out.into_string(), "x{a=\"say \\\"hi\\\"\\\\\\n\"} 1\n");
     }
 }

@@ -13,6 +13,7 @@
 pub mod domain;
 pub mod ladder;
 pub mod layout;
+pub mod metrics;
 
 #[cfg(feature = "client")]
 pub mod client;

@@ -7,6 +7,7 @@
 
 pub mod encode;
 pub mod ffmpeg;
+pub mod metrics;
 pub mod pipeline;
 pub mod probe;
 pub mod storyboard;

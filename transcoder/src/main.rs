@@ -30,16 +30,47 @@ struct Cli {
     /// Sources at least this long (seconds) are first published as their lowest rung alone.
     #[arg(long, env = "KINO_PREVIEW_MIN_S", default_value_t = 30.0)]
     preview_min_s: f64,
+    /// Serve `/metrics` (Prometheus text format) on this address, e.g. 127.0.0.1:9464.
+    #[arg(long, env = "KINO_METRICS_LISTEN")]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// Log lines as JSON objects, one per line, rather than as text.
+    #[arg(long, env = "KINO_LOG_JSON")]
+    log_json: bool,
+}
+
+/// `/metrics`: the workers' figures.
+#[poem::handler]
+fn metrics() -> poem::Response {
+    let mut out = shared::metrics::Exposition::default();
+    transcoder::metrics::WORKERS.write(&mut out);
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(out.into_string())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // Logs go to stderr, as `kino`'s do, leaving stdout free.
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cli.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+    if let Some(addr) = cli.metrics_listen {
+        let listener = poem::listener::TcpListener::bind(addr);
+        let app = poem::Route::new().at("/metrics", poem::get(metrics));
+        tokio::spawn(async move {
+            if let Err(e) = poem::Server::new(listener).run(app).await {
+                tracing::error!(error = %e, %addr, "the metrics endpoint stopped");
+            }
+        });
+    }
     let cancel = CancellationToken::new();
     let stop = cancel.clone();
     // SIGINT or SIGTERM: hand running jobs back to the queue and exit.

@@ -4,6 +4,7 @@
 //! the queue one job at a time. Scratch space is per attempt and removed on every exit path.
 
 use crate::encode::Extras;
+use crate::metrics::{Outcome, WORKERS};
 use crate::pipeline::{self, TranscodeError};
 use crate::probe::SourceInfo;
 use anyhow::Context;
@@ -97,6 +98,7 @@ impl Worker {
     /// token (it lapsed unused, or an admin revoked it); then it returns `false`.
     pub async fn run(&self, cancel: CancellationToken) -> bool {
         let mut backoff = Duration::from_millis(500);
+        let mut idle_since = std::time::Instant::now();
         while !cancel.is_cancelled() {
             let lease = tokio::select! {
                 _ = cancel.cancelled() => break,
@@ -106,7 +108,9 @@ impl Worker {
                 Ok(r) => {
                     backoff = Duration::from_millis(500);
                     if let Some(job) = r.into_inner().job {
+                        WORKERS.leased(idle_since.elapsed().as_secs_f64());
                         self.execute(job, &cancel).await;
+                        idle_since = std::time::Instant::now();
                     }
                 }
                 Err(e) if e.status().is_some_and(|s| s.as_u16() == 401) => {
@@ -151,14 +155,18 @@ impl Worker {
         let report = match result {
             None if lost.is_cancelled() => {
                 tracing::warn!(job = %job.job_id, "lease lost; abandoned the attempt");
+                WORKERS.ended(Outcome::Abandoned, None);
                 return;
             }
             None => {
                 // Shutting down: hand the job back so another worker takes it at once.
+                WORKERS.ended(Outcome::Released, None);
                 self.fail(&job, "the worker shut down during the job", true, true)
                     .await
             }
             Some(Ok(duration_s)) => {
+                let worked = started.elapsed().as_secs_f64();
+                WORKERS.ended(Outcome::Done, (worked > 0.0).then(|| duration_s / worked));
                 tracing::info!(job = %job.job_id, video = %job.video_id, secs = started.elapsed().as_secs_f64(), "job done");
                 let body = types::CompleteJobRequest {
                     attempt: job.attempt,
@@ -168,6 +176,7 @@ impl Worker {
                 persist(|| self.client.complete_job(&job.job_id, &body)).await
             }
             Some(Err(e)) => {
+                WORKERS.ended(Outcome::Failed, None);
                 tracing::warn!(job = %job.job_id, error = %e, "job failed");
                 self.fail(&job, &e.to_string(), e.retryable(), false).await
             }

@@ -80,6 +80,9 @@ pub async fn serve(state: Data<&AppState>) -> Response {
         );
         out.sample("kino_uploads_open", &[], open as f64);
     }
+    if state.settings.workers > 0 {
+        transcoder::metrics::WORKERS.write(&mut out);
+    }
     Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .header("cache-control", "no-store")

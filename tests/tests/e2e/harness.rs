@@ -50,20 +50,43 @@ pub fn start_kino_with(data: &Path, workers: u32, env: &[(&str, &str)]) -> (Guar
 
 /// Starts a standalone `kino-transcoder` for the api at `base`, sharing the data dir's store.
 pub fn start_worker(base: &str, token: &str, data: &Path, scratch: &str) -> Guard {
+    start_worker_with(base, token, data, scratch, &[], None)
+}
+
+/// Starts a `kino-transcoder` with `extra` arguments, its log (at info) written to `log`
+/// when given.
+pub fn start_worker_with(
+    base: &str,
+    token: &str,
+    data: &Path,
+    scratch: &str,
+    extra: &[&str],
+    log: Option<&Path>,
+) -> Guard {
     let bin = kino::bin().with_file_name("kino-transcoder");
     let store = format!("file://{}", data.join("objects").display());
-    let child = Command::new(&bin)
-        .args([
-            "--api",
-            base,
-            "--registration-token",
-            token,
-            "--store",
-            &store,
-            "--scratch-dir",
-        ])
-        .arg(data.join(scratch))
-        .env("RUST_LOG", "warn")
+    let mut cmd = Command::new(&bin);
+    cmd.args([
+        "--api",
+        base,
+        "--registration-token",
+        token,
+        "--store",
+        &store,
+        "--scratch-dir",
+    ])
+    .arg(data.join(scratch))
+    .args(extra);
+    match log {
+        Some(path) => {
+            cmd.env("RUST_LOG", "info")
+                .stderr(std::fs::File::create(path).unwrap());
+        }
+        None => {
+            cmd.env("RUST_LOG", "warn");
+        }
+    }
+    let child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("{} starts: {e}", bin.display()));
     Guard(child)

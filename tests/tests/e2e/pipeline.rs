@@ -204,7 +204,17 @@ async fn a_standalone_transcoder_process_does_the_work_when_the_api_runs_none() 
     let token = "standalone-registration-secret";
     let (_kino, base) =
         start_kino_with(data.path(), 0, &[("KINO_WORKER_REGISTRATION_TOKEN", token)]);
-    let _worker = start_worker(&base, token, data.path(), "worker-scratch");
+    let port = testkit::process::free_port();
+    let metrics_at = format!("127.0.0.1:{port}");
+    let log = data.path().join("worker.log");
+    let _worker = start_worker_with(
+        &base,
+        token,
+        data.path(),
+        "worker-scratch",
+        &["--metrics-listen", &metrics_at, "--log-json"],
+        Some(&log),
+    );
     let api = creator(&base, "remote@example.com").await;
     let video_id = upload(&api, &clip(data.path()).await).await;
     wait_published(&api, &video_id).await;
@@ -213,6 +223,35 @@ async fn a_standalone_transcoder_process_does_the_work_when_the_api_runs_none() 
         .unwrap()
         .collect();
     assert!(leftovers.is_empty(), "scratch left behind: {leftovers:?}");
+
+    // Its figures: one job done, how long it waited for it, how fast it ran.
+    let text = reqwest::get(format!("http://{metrics_at}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"kino_transcoder_jobs_total{outcome="done"} 1"#,
+        r#"kino_transcoder_jobs_total{outcome="failed"} 0"#,
+        "kino_transcoder_jobs_running 0",
+        "kino_transcoder_lease_wait_seconds_count 1",
+        "kino_transcoder_realtime_factor_count 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+    // Its log is one JSON object per line.
+    let log = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "worker registered"),
+        "{log}"
+    );
 }
 
 /// Waits for the ffmpeg processes working in `path` to be gone: a killed process takes the
