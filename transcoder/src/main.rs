@@ -38,11 +38,12 @@ struct Cli {
     log_json: bool,
 }
 
-/// `/metrics`: the workers' figures.
+/// `/metrics`: the workers' figures and their object-store requests.
 #[poem::handler]
 fn metrics() -> poem::Response {
     let mut out = shared::metrics::Exposition::default();
     transcoder::metrics::WORKERS.write(&mut out);
+    shared::store::stats::STORE.write(&mut out);
     poem::Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(out.into_string())

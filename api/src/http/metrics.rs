@@ -1,6 +1,7 @@
 //! `/metrics`: the application's counters (`crate::metrics`) and what is read when scraped —
 //! the in-memory caches, the change feed, the job queue by state and the uploads taking
-//! parts — in the Prometheus text format. The database's figures are two small aggregate
+//! parts — with the process's object-store requests and in-process workers, in the
+//! Prometheus text format. The database's figures are two small aggregate
 //! queries; when the database does not answer they are left out and `kino_database_up` is 0.
 
 use crate::db;
@@ -80,6 +81,7 @@ pub async fn serve(state: Data<&AppState>) -> Response {
         );
         out.sample("kino_uploads_open", &[], open as f64);
     }
+    shared::store::stats::STORE.write(&mut out);
     if state.settings.workers > 0 {
         transcoder::metrics::WORKERS.write(&mut out);
     }

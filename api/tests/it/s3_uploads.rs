@@ -176,6 +176,32 @@ async fn parts_go_straight_to_the_bucket_and_complete_to_the_same_bytes() {
         Sha256::digest(std::fs::read(&copy).unwrap()),
         Sha256::digest(&bytes)
     );
+
+    // The api's requests to the bucket are in its metrics: the multipart calls (POST), the
+    // part listing (GET), each timed.
+    let metrics = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |series: &str| {
+        metrics.lines().find_map(|l| {
+            l.strip_prefix(series)?
+                .strip_prefix(' ')?
+                .parse::<f64>()
+                .ok()
+        })
+    };
+    for series in [
+        r#"kino_store_requests_total{method="POST",outcome="ok"}"#,
+        r#"kino_store_requests_total{method="GET",outcome="ok"}"#,
+        r#"kino_store_request_duration_seconds_count{method="POST"}"#,
+    ] {
+        let v = value(series).unwrap_or_else(|| panic!("no {series} in\n{metrics}"));
+        assert!(v >= 1.0, "{series} is {v}");
+    }
+    assert!(value("kino_store_retries_total").is_some());
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@
 
 mod fs;
 mod s3;
+pub mod stats;
 
 pub use fs::FsStore;
 pub use s3::{S3Config, S3Store};

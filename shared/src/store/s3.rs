@@ -3,6 +3,7 @@
 //! connection errors, timeouts, 5xx and 429; a part upload from a stream is not (its body is
 //! gone), and the caller resends the part.
 
+use super::stats::{Attempt, STORE};
 use super::{
     ByteStream, Multipart, ObjectMeta, ObjectStore, StoreError, StoredPart, check_key, quoted,
     same_etag,
@@ -187,7 +188,24 @@ impl S3Store {
         loop {
             attempt += 1;
             let last = attempt >= self.inner.max_attempts;
-            match build()?.send().await {
+            let request = build()?
+                .build()
+                .map_err(|e| StoreError::Io(io::Error::other(format!("{what}: {e}"))))?;
+            let method = request.method().clone();
+            let started = std::time::Instant::now();
+            let answer = self.inner.http.execute(request).await;
+            let outcome = match &answer {
+                Ok(resp) if resp.status().is_success() => Attempt::Ok,
+                Ok(_) => Attempt::Refused,
+                Err(_) => Attempt::Failed,
+            };
+            STORE.attempt(
+                method.as_str(),
+                outcome,
+                started.elapsed().as_secs_f64(),
+                attempt > 1,
+            );
+            match answer {
                 Ok(resp) if resp.status().is_success() => return Ok(resp),
                 Ok(resp) if retryable(resp.status()) && !last => {}
                 Ok(resp) => return Err(remote_error(what, resp).await),
