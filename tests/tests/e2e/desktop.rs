@@ -137,7 +137,7 @@ async fn the_desktop_app_picks_a_server_keeps_its_session_safe_and_plays() {
     // The test server is accepted and the app starts against it.
     pick(&app, &base).await;
     wait_published(&api, &id).await;
-    element(&app, ".topbar").await;
+    started_afresh(&app).await;
     let saved = std::fs::read_to_string(desktop.config_dir().join("servers.json")).unwrap();
     assert!(saved.contains(&base), "{saved}");
 
@@ -238,10 +238,23 @@ async fn the_desktop_app_picks_a_server_keeps_its_session_safe_and_plays() {
     app.close().await.unwrap();
 }
 
+/// Waits for the app to start afresh against the server just chosen. The page reloads, and
+/// WebKit's driver fails a look-up in flight across the reload, so this asks until it can.
+async fn started_afresh(app: &Browser) {
+    until(
+        app,
+        20,
+        "the app started against the chosen server",
+        "return !!document.querySelector('.topbar')",
+        |v| v == true,
+    )
+    .await;
+}
+
 /// Picks `base` on the first-start page and signs in through the app's own form.
 async fn connect_and_sign_in(app: &Browser, base: &str, email: &str) {
     pick(app, base).await;
-    element(app, ".topbar").await;
+    started_afresh(app).await;
     app.goto("tauri://localhost/signin?next=/").await.unwrap();
     type_into(app, "#email", email).await;
     type_into(app, "#password", PASSWORD).await;
