@@ -38,17 +38,24 @@ pub struct WorkerConfig {
 /// A registered worker.
 pub struct Worker {
     client: Client,
+    /// This worker's api token, for the clients made per job.
+    token: String,
     store: Store,
     cfg: WorkerConfig,
 }
 
-fn http(token: Option<&str>) -> anyhow::Result<reqwest::Client> {
+/// An HTTP client for the api: with the worker's token, and with the request id every call
+/// about one job carries, so the api's log lines for a job's calls share it.
+fn http(token: Option<&str>, request_id: Option<&str>) -> anyhow::Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Some(t) = token {
         headers.insert(
             reqwest::header::AUTHORIZATION,
             format!("Bearer {t}").parse()?,
         );
+    }
+    if let Some(id) = request_id {
+        headers.insert("x-request-id", id.parse()?);
     }
     Ok(reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
@@ -61,7 +68,7 @@ fn http(token: Option<&str>) -> anyhow::Result<reqwest::Client> {
 impl Worker {
     /// Registers with the api, retrying while it comes up.
     pub async fn register(cfg: WorkerConfig, cancel: &CancellationToken) -> anyhow::Result<Worker> {
-        let anon = Client::new_with_client(&cfg.api_url, http(None)?);
+        let anon = Client::new_with_client(&cfg.api_url, http(None, None)?);
         let body = types::RegisterWorkerRequest {
             name: cfg.name.clone(),
             registration_token: cfg.registration_token.clone(),
@@ -83,7 +90,7 @@ impl Worker {
                 }
             }
         };
-        let client = Client::new_with_client(&cfg.api_url, http(Some(&reg.token))?);
+        let client = Client::new_with_client(&cfg.api_url, http(Some(&reg.token), None)?);
         let store = Store::open_with(&cfg.store_url, cfg.store_credentials.clone())
             .await
             .context("opening the object store")?;
@@ -91,7 +98,12 @@ impl Worker {
             .await
             .context("creating the scratch dir")?;
         tracing::info!(worker = %reg.worker_id, name = %cfg.name, "worker registered");
-        Ok(Worker { client, store, cfg })
+        Ok(Worker {
+            client,
+            token: reg.token,
+            store,
+            cfg,
+        })
     }
 
     /// Leases and runs jobs until cancelled, or until the api no longer takes this worker's
@@ -130,8 +142,19 @@ impl Worker {
         true
     }
 
+    /// The api client for one job's calls: their request id is `job-{id}-{attempt}`.
+    fn job_client(&self, job: &types::JobLease) -> Client {
+        let id = format!("job-{}-{}", job.job_id, job.attempt);
+        match http(Some(&self.token), Some(&id)) {
+            Ok(http) => Client::new_with_client(&self.cfg.api_url, http),
+            // An id the header cannot hold: the calls go without one.
+            Err(_) => self.client.clone(),
+        }
+    }
+
     /// Runs one leased job to completion or failure and reports the outcome.
     pub async fn execute(&self, job: types::JobLease, cancel: &CancellationToken) {
+        let client = self.job_client(&job);
         let scratch = self
             .cfg
             .scratch_dir
@@ -139,14 +162,14 @@ impl Worker {
         let progress = Arc::new(AtomicU64::new(0f64.to_bits()));
         let lost = CancellationToken::new();
         let beat = tokio::spawn(heartbeat(
-            self.client.clone(),
+            client.clone(),
             job.clone(),
             progress.clone(),
             lost.clone(),
         ));
         let started = std::time::Instant::now();
         let result = tokio::select! {
-            r = self.attempt(&job, &scratch, &progress) => Some(r),
+            r = self.attempt(&client, &job, &scratch, &progress) => Some(r),
             _ = lost.cancelled() => None,
             _ = cancel.cancelled() => None,
         };
@@ -161,8 +184,14 @@ impl Worker {
             None => {
                 // Shutting down: hand the job back so another worker takes it at once.
                 WORKERS.ended(Outcome::Released, None);
-                self.fail(&job, "the worker shut down during the job", true, true)
-                    .await
+                self.fail(
+                    &client,
+                    &job,
+                    "the worker shut down during the job",
+                    true,
+                    true,
+                )
+                .await
             }
             Some(Ok(duration_s)) => {
                 let worked = started.elapsed().as_secs_f64();
@@ -173,12 +202,13 @@ impl Worker {
                     job_token: job.job_token.clone(),
                     duration_s,
                 };
-                persist(|| self.client.complete_job(&job.job_id, &body)).await
+                persist(|| client.complete_job(&job.job_id, &body)).await
             }
             Some(Err(e)) => {
                 WORKERS.ended(Outcome::Failed, None);
                 tracing::warn!(job = %job.job_id, error = %e, "job failed");
-                self.fail(&job, &e.to_string(), e.retryable(), false).await
+                self.fail(&client, &job, &e.to_string(), e.retryable(), false)
+                    .await
             }
         };
         if let Err(e) = report {
@@ -188,6 +218,7 @@ impl Worker {
 
     async fn fail(
         &self,
+        client: &Client,
         job: &types::JobLease,
         reason: &str,
         retryable: bool,
@@ -200,11 +231,12 @@ impl Worker {
             retryable,
             release,
         };
-        persist(|| self.client.fail_job(&job.job_id, &body)).await
+        persist(|| client.fail_job(&job.job_id, &body)).await
     }
 
     async fn attempt(
         &self,
+        client: &Client,
         job: &types::JobLease,
         scratch: &Path,
         progress: &AtomicU64,
@@ -222,7 +254,7 @@ impl Worker {
         let outcome = match &job.preview_prefix {
             Some(prefix) if info.duration_s >= self.cfg.preview_min_s => {
                 let preview = scratch.join("preview");
-                self.first_playable(job, &source, &preview, prefix, &info)
+                self.first_playable(client, job, &source, &preview, prefix, &info)
                     .await?;
                 // The first playable rendition is the ladder's lowest rung, already encoded.
                 pipeline::finish(&source, &out, info, &preview, &self.cfg.preset, on_progress)
@@ -251,6 +283,7 @@ impl Worker {
     /// to publish it is logged, not fatal: the ladder follows either way.
     async fn first_playable(
         &self,
+        client: &Client,
         job: &types::JobLease,
         source: &Path,
         dir: &Path,
@@ -266,7 +299,7 @@ impl Worker {
             job_token: job.job_token.clone(),
             duration_s: info.duration_s,
         };
-        match persist(|| self.client.publish_preview(&job.job_id, &body)).await {
+        match persist(|| client.publish_preview(&job.job_id, &body)).await {
             Ok(_) => tracing::info!(
                 job = %job.job_id,
                 secs = started.elapsed().as_secs_f64(),
@@ -380,5 +413,43 @@ pub async fn run_worker(cfg: WorkerConfig, cancel: CancellationToken) -> anyhow:
             _ = cancel.cancelled() => return Ok(()),
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::http;
+
+    #[tokio::test]
+    async fn a_jobs_calls_carry_its_request_id_and_the_workers_token() {
+        #[poem::handler]
+        fn echo(req: &poem::Request) -> String {
+            let h = |name: &str| {
+                req.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned()
+            };
+            format!("{} {}", h("x-request-id"), h("authorization"))
+        }
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        tokio::spawn(
+            poem::Server::new(poem::listener::TcpListener::bind(addr))
+                .run(poem::Route::new().at("/", poem::get(echo))),
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let url = format!("http://{addr}/");
+        let seen = |client: reqwest::Client| {
+            let url = url.clone();
+            async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+        };
+        assert_eq!(
+            seen(http(Some("tok"), Some("job-01J-2")).unwrap()).await,
+            "job-01J-2 Bearer tok"
+        );
+        assert_eq!(seen(http(None, None).unwrap()).await, "- -");
     }
 }
