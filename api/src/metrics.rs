@@ -10,6 +10,7 @@
 pub use shared::metrics::{Exposition, Histogram};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Upper bounds, in seconds, of the request-latency buckets.
 const BUCKETS: &[f64] = &[
@@ -24,6 +25,8 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<String, Histogram>>,
     /// GraphQL operations by (type, outcome).
     graphql: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// Bytes of upload parts stored through this replica.
+    part_bytes: AtomicU64,
 }
 
 impl Metrics {
@@ -44,6 +47,11 @@ impl Metrics {
         *lock(&self.graphql)
             .entry((kind.to_owned(), if ok { "ok" } else { "error" }))
             .or_default() += 1;
+    }
+
+    /// Counts an upload part of `bytes` stored through this replica.
+    pub fn part_received(&self, bytes: u64) {
+        self.part_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Writes the counters kept here.
@@ -88,6 +96,16 @@ impl Metrics {
                 *n as f64,
             );
         }
+        out.family(
+            "kino_upload_bytes_received_total",
+            "counter",
+            "Bytes of upload parts stored through this replica (parts sent straight to an S3 bucket are not).",
+        );
+        out.sample(
+            "kino_upload_bytes_received_total",
+            &[],
+            self.part_bytes.load(Ordering::Relaxed) as f64,
+        );
     }
 }
 

@@ -87,5 +87,6 @@ async fn store_part(
             }
             other => other.into(),
         })?;
+    state.metrics.part_received(expected);
     Ok(stored.etag)
 }

@@ -48,7 +48,12 @@ async fn metrics_count_routes_operations_and_read_the_queue() {
     graphql(serde_json::json!({ "query": "{ videos(" })).await;
     let before = scrape(&app).await;
     assert_eq!(sample(&before, "kino_uploads_open"), Some(0.0));
-    app.as_user(&token)
+    assert_eq!(
+        sample(&before, "kino_upload_bytes_received_total"),
+        Some(0.0)
+    );
+    let up = app
+        .as_user(&token)
         .create_upload(&types::CreateUploadRequest {
             filename: "a.mp4".into(),
             size: 10,
@@ -57,7 +62,16 @@ async fn metrics_count_routes_operations_and_read_the_queue() {
             description: None,
         })
         .await
+        .unwrap()
+        .into_inner();
+    // Its one part, through this replica's part endpoint (the store is a directory).
+    let put = reqwest::Client::new()
+        .put(&up.parts[0].url)
+        .body(vec![7u8; 10])
+        .send()
+        .await
         .unwrap();
+    assert!(put.status().is_success());
 
     let text = scrape(&app).await;
     for (series, at_least) in [
@@ -98,6 +112,7 @@ async fn metrics_count_routes_operations_and_read_the_queue() {
             1.0,
         ),
         ("kino_uploads_open", 1.0),
+        ("kino_upload_bytes_received_total", 10.0),
         ("kino_database_up", 1.0),
     ] {
         let v = sample(&text, series).unwrap_or_else(|| panic!("no {series} in\n{text}"));
