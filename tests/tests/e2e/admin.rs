@@ -143,6 +143,19 @@ async fn an_admin_runs_accounts_moderation_and_the_queue() {
     .await;
     accessible(&browser, "/admin").await;
     screenshot(&browser, "admin-accounts").await;
+    // On a phone's width the page does not scroll sideways.
+    browser.set_window_size(390, 844).await.unwrap();
+    let fits = until(
+        &browser,
+        10,
+        "the accounts page within a phone's width",
+        "return document.documentElement.scrollWidth <= window.innerWidth;",
+        |v| v == true,
+    )
+    .await;
+    assert_eq!(fits, true);
+    screenshot(&browser, "admin-accounts-phone").await;
+    browser.set_window_size(1280, 800).await.unwrap();
     let refused = api
         .create_upload(&types::CreateUploadRequest {
             filename: "more.mp4".into(),
