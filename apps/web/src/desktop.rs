@@ -21,8 +21,9 @@ fn internals() -> Option<JsValue> {
         .filter(|v| v.is_object())
 }
 
-/// Calls one of the app's commands; its error is a message for the user.
-async fn invoke<T: for<'de> Deserialize<'de>>(command: &str, args: Value) -> Result<T, String> {
+/// Calls one of the app's commands through its bridge; the command's answer as the bridge
+/// gives it.
+async fn call(command: &str, args: Value) -> Result<JsValue, String> {
     let bridge = internals().ok_or("the app's bridge is missing")?;
     let call: js_sys::Function = js_sys::Reflect::get(&bridge, &"invoke".into())
         .ok()
@@ -34,9 +35,14 @@ async fn invoke<T: for<'de> Deserialize<'de>>(command: &str, args: Value) -> Res
         .map_err(describe)?
         .dyn_into()
         .map_err(|_| "the app's bridge gave no promise".to_owned())?;
-    let value = wasm_bindgen_futures::JsFuture::from(promise)
+    wasm_bindgen_futures::JsFuture::from(promise)
         .await
-        .map_err(describe)?;
+        .map_err(describe)
+}
+
+/// Calls one of the app's commands; its error is a message for the user.
+async fn invoke<T: for<'de> Deserialize<'de>>(command: &str, args: Value) -> Result<T, String> {
+    let value = call(command, args).await?;
     let text = js_sys::JSON::stringify(&value)
         .map(String::from)
         .unwrap_or_else(|_| "null".into());
@@ -45,20 +51,7 @@ async fn invoke<T: for<'de> Deserialize<'de>>(command: &str, args: Value) -> Res
 
 /// Calls a command that answers with raw bytes (no JSON on the way).
 async fn invoke_bytes(command: &str, args: Value) -> Result<Vec<u8>, String> {
-    let bridge = internals().ok_or("the app's bridge is missing")?;
-    let call: js_sys::Function = js_sys::Reflect::get(&bridge, &"invoke".into())
-        .ok()
-        .and_then(|f| f.dyn_into().ok())
-        .ok_or("the app's bridge cannot call commands")?;
-    let args = js_sys::JSON::parse(&args.to_string()).map_err(|e| format!("{e:?}"))?;
-    let promise: js_sys::Promise = call
-        .call2(&bridge, &command.into(), &args)
-        .map_err(describe)?
-        .dyn_into()
-        .map_err(|_| "the app's bridge gave no promise".to_owned())?;
-    let value = wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .map_err(describe)?;
+    let value = call(command, args).await?;
     Ok(js_sys::Uint8Array::new(&value).to_vec())
 }
 
