@@ -603,9 +603,15 @@ async fn a_creator_uploads_two_files_at_once_and_finds_them_in_my_videos() {
     let rows = until(
         &browser,
         15,
-        "both in My videos",
+        "both in My videos, published",
         "return [...document.querySelectorAll('.my-videos tbody tr')].map(r => r.dataset.state + ' ' + r.children[1].querySelector('a').textContent);",
-        |v| v.as_array().is_some_and(|a| a.len() == 2),
+        |v| {
+            v.as_array().is_some_and(|a| {
+                a.len() == 2
+                    && a.iter()
+                        .all(|r| r.as_str().is_some_and(|r| r.starts_with("published")))
+            })
+        },
     )
     .await;
     let mut rows: Vec<String> = serde_json::from_value(rows).unwrap();

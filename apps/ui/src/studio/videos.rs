@@ -1,6 +1,7 @@
 //! The creator's videos (`list_my_videos`): poster, title, state, visibility, views and date,
 //! filtered by state.
 
+use super::live::Live;
 use crate::session::Session;
 use crate::{PlatformHandle, Route, clock};
 use dioxus::prelude::*;
@@ -107,7 +108,20 @@ pub fn MyVideos(changed: ReadSignal<u32>) -> Element {
 
 #[component]
 fn VideoRow(video: types::Video) -> Element {
-    let v = video;
+    let mut v = video;
+    // Where the socket last said a followed video ended up is newer than a list read from a
+    // replica whose cache the change has not reached yet.
+    let live = Live::get();
+    let heard = live.updates.read().get(&v.id).cloned();
+    if let Some(u) = heard
+        && matches!(u.state.as_str(), "published" | "failed")
+        && let Ok(state) = u.state.parse::<VideoState>()
+    {
+        v.state = state;
+        if state == VideoState::Failed {
+            v.failure_reason = u.failure.or(v.failure_reason);
+        }
+    }
     let poster = v
         .playback
         .as_ref()
