@@ -345,34 +345,31 @@ async fn main() {
             t.elapsed().as_secs_f64()
         );
     }
-    // Frequent words are looked up in the background once the catalogue settles, as on a
-    // replica that has been up a little while.
+    // The replica's search index takes the new videos in from the change feed.
     let t = Instant::now();
-    let settled = loop {
+    loop {
         let seen = cache.changes_seen();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if cache.changes_seen() == seen {
-            break seen;
+        if cache.changes_seen() == seen && cache.index().is_current() {
+            break;
         }
-    };
-    while cache.words_warm_as_of() < settled {
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     println!(
-        "search: frequent words in memory {:.1} s after the catalogue grew ({} lookups so far)",
+        "search: index of {} videos current {:.1} s after the catalogue grew",
+        cache.index().counts().1,
         t.elapsed().as_secs_f64(),
-        cache.words_fetched()
     );
-    let ids = api::catalog::words::Ids::default();
     let t = Instant::now();
-    let most = api::catalog::words::fetch(&db, &ids, WORDS[0])
+    let most = cache
+        .index()
+        .matches(&api::catalog::analyzer::query_words(WORDS[0]))
         .await
         .unwrap();
     println!(
-        "  looking \"{}\" up at the indexes, as a cold replica would: {:.0} ms for {} matches",
+        "  every match of \"{}\" scored: {:.1} ms for {} matches",
         WORDS[0],
         t.elapsed().as_secs_f64() * 1000.0,
-        most.hits()
+        most.len()
     );
     let api = shared::client::connect(&base, None);
     let mut lat = Vec::new();

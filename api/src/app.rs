@@ -52,12 +52,20 @@ async fn readyz(state: poem::web::Data<&AppState>) -> poem::Response {
         tracing::warn!(error = %e, "object store not ready");
         failed.push("object store");
     }
-    if failed.is_empty() {
+    let mut reasons = Vec::new();
+    if !failed.is_empty() {
+        reasons.push(format!("{} not answering", failed.join(" and ")));
+    }
+    // A replica without its search index would answer every search from nothing.
+    if !state.cache.index().is_built() {
+        reasons.push("search index still being built".to_owned());
+    }
+    if reasons.is_empty() {
         "ready".into_response()
     } else {
         (
             poem::http::StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {} not answering", failed.join(" and ")),
+            format!("not ready: {}", reasons.join("; ")),
         )
             .into_response()
     }

@@ -1,9 +1,8 @@
 //! Every loop the server runs beside its requests, started and stopped in one place: the job
 //! watchdog, the upload sweeper (expired uploads, replaced first playable versions, stuck
 //! completions, the reconciler, deleted videos' files), the change-feed followers (video cache, sessions, saved pages, job wake-up)
-//! and the search warm-up.
+//! and the loop that keeps the search index up with the edits.
 
-use crate::catalog::search;
 use crate::changes;
 use crate::ingest::{reconcile, removal, uploads};
 use crate::queue::jobs;
@@ -18,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 pub struct Background {
     /// Loops that stop at the shutdown signal and are waited for (they may be mid-write).
     ticking: Vec<JoinHandle<()>>,
-    /// Followers and the warm-up, which only read and keep memory: aborted.
+    /// Followers and the search index, which only read and keep memory: aborted.
     following: Vec<JoinHandle<()>>,
 }
 
@@ -58,11 +57,7 @@ pub fn start(state: &AppState, shutdown: &CancellationToken) -> Background {
             Arc::new(jobs::QueueWatch(state.job_wake.clone())),
             state.db.clone(),
         )),
-        tokio::spawn(search::warm::keep_frequent_words(
-            state.db.clone(),
-            state.cache.clone(),
-            state.settings.search_warm_matches as usize,
-        )),
+        tokio::spawn(state.cache.clone().follow_index(state.db.clone())),
     ];
     Background { ticking, following }
 }

@@ -102,9 +102,6 @@ pub struct Settings {
     /// A completion still unfinished after this many seconds was cut short by a crash and is
     /// settled by the sweeper.
     pub upload_completing_timeout_s: u64,
-    /// Words held in at least this many searched fields of the catalogue are kept in memory
-    /// for search ahead of being asked (0 turns this off).
-    pub search_warm_matches: u64,
     /// Largest request body of a REST operation, in bytes (part uploads stream and are bounded
     /// by their upload instead).
     pub max_body_bytes: usize,
@@ -180,7 +177,6 @@ impl Default for Settings {
             max_open_uploads_per_user: 5,
             upload_sweep_interval_s: 60,
             upload_completing_timeout_s: 900,
-            search_warm_matches: 2_000,
             max_body_bytes: 1024 * 1024,
             max_graphql_body_bytes: 256 * 1024,
             idle_timeout_s: 120,

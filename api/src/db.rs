@@ -123,6 +123,17 @@ const MIGRATIONS: &[(u32, &str)] = &[
     DEFINE INDEX IF NOT EXISTS device_login_user_code ON device_login FIELDS user_code;
     "#,
     ),
+    (
+        6,
+        // Search moved to each replica's own index: the database's full-text indexes only
+        // cost every video write their upkeep.
+        r#"
+    REMOVE INDEX IF EXISTS video_title_text ON video;
+    REMOVE INDEX IF EXISTS video_description_text ON video;
+    REMOVE INDEX IF EXISTS video_tags_text ON video;
+    REMOVE ANALYZER IF EXISTS video_text;
+    "#,
+    ),
 ];
 
 /// How long a remote database is waited for at startup: it may still be starting, as when a

@@ -167,6 +167,18 @@ async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
     )
     .await;
     until(|| http.get(&genres_on_b), wait, |_, g| g == &json!([])).await;
+    let search_on_b = |q: &str| format!("{}/api/v1/search?q={q}", b.url);
+    let finds = |v: &Value, id: &str| {
+        v["hits"]
+            .as_array()
+            .is_some_and(|h| h.iter().any(|h| h["video"]["id"] == id))
+    };
+    until(
+        || http.get(search_on_b("before")),
+        wait,
+        |_, v| finds(v, &id),
+    )
+    .await;
     for _ in 0..3 {
         let v: Value = http
             .get(&video_on_b)
@@ -200,11 +212,32 @@ async fn an_edit_on_one_replica_is_served_by_the_other_within_a_second() {
         |_, g| g[0]["name"] == "drama",
     )
     .await;
-    eprintln!("B caught up: video {t_video:?}, home {t_home:?}, genres {t_genres:?}");
+    // B's own search index follows the edit too.
+    let t_search = until(
+        || http.get(search_on_b("after")),
+        second,
+        |_, v| finds(v, &id),
+    )
+    .await;
+    until(
+        || http.get(search_on_b("before")),
+        second,
+        |_, v| !finds(v, &id),
+    )
+    .await;
+    eprintln!(
+        "B caught up: video {t_video:?}, home {t_home:?}, genres {t_genres:?}, search {t_search:?}"
+    );
 
     // Made private through A: B stops showing it to anyone but its owner within a second.
     patch(json!({"visibility": "private"})).await;
     until(|| http.get(&video_on_b), second, |s, _| s == 404).await;
+    until(
+        || http.get(search_on_b("after")),
+        second,
+        |_, v| !finds(v, &id),
+    )
+    .await;
     until(
         || http.get(&home_on_b),
         second,

@@ -59,11 +59,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         // In-process on an embedded database, with its hello-world baseline in the same
         // runtime; sizes come from KINO_BENCH_VIDEOS and KINO_BENCH_SEARCH_VIDEOS.
         Some("api") => sh::run(&mut example(root, "api", "bench_api")),
-        // Kino's search against tantivy on the same catalogue (the size from
-        // KINO_BENCH_SEARCH_VIDEOS); tantivy is built for this benchmark only.
-        Some("search") => {
-            sh::run(example(root, "api", "bench_search").args(["--features", "search-compare"]))
-        }
+        // Kino's search against a bare tantivy index of the same catalogue (the size from
+        // KINO_BENCH_SEARCH_VIDEOS).
+        Some("search") => sh::run(&mut example(root, "api", "bench_search")),
         // The embedded database synced at every commit against flushing left to the OS.
         Some("sync") => sh::run(&mut example(root, "api", "bench_sync")),
         // The browser's view of the app: built like the tests build it (the web bundle, then

@@ -1,8 +1,7 @@
-//! The `video_text` analyzer of the search indexes (split at blanks and where the class of
-//! character changes, lower case, ASCII, English snowball stems), mirrored in Rust so that
-//! highlights are computed for the hits of a page only: asking the index for match offsets
-//! costs the database a lookup per matching document, which on a word common to 15 % of a
-//! 100k catalogue was half of the search time.
+//! How search cuts text into words: split at blanks and where the class of character changes,
+//! folded to ASCII, lower case, English snowball stems. The search index is built with it
+//! ([`crate::catalog::index::Analyzer`]) and highlights are computed with it for the hits of a
+//! page, so a mark is exactly what matched.
 
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::HashSet;

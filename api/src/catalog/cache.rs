@@ -1,24 +1,25 @@
 //! Hot reads served from memory: videos by id, the public home rails with the genre list, the
 //! most viewed videos of each genre (what "Because you watched" falls back on), what viewers
-//! of a video also watched (ids only, recounted every ten minutes), ranked search results
-//! and each searched word's matches and scores (an edit drops only the searches and words it
-//! can change), and creators' display names (fixed at signup, so they need no invalidation).
+//! of a video also watched (ids only, recounted every ten minutes), the search index and the
+//! ranked search results made from it (an edit drops only the searches it can change), and
+//! creators' display names (fixed at signup, so they need no invalidation).
 //! Entries stay coherent across api replicas because every replica follows the `video`
 //! table through a SurrealDB live query and drops what a change touches the moment it is
 //! told; a change that only moves a view count leaves the rails alone (they also expire after
 //! [`RAILS_TTL`], which is how often Popular re-sorts). While the live query is down (the
 //! database restarting, a network cut) nothing is served from memory, so the cache can make
-//! reads faster but never staler.
+//! reads faster but never staler; the search index alone keeps answering as it stood (every
+//! hit is checked against the catalogue rule again) and is rebuilt when the feed returns.
 
-use crate::catalog::analyzer::{self, QueryWord};
+use crate::catalog::analyzer;
+use crate::catalog::index::{Applied, SearchIndex};
 use crate::catalog::rails::{self, PublicRails};
 use crate::catalog::videos::{self, Genre, Video};
-use crate::catalog::words::{self as search_words, Ids, WordScores};
 use crate::changes::{Action, Follower, record_key};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::identity::accounts::{self, Creator};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,21 +34,6 @@ const VIDEO_TTL: Duration = Duration::from_secs(60);
 /// How long a co-watch list is served before it is counted again: it moves slowly, and it
 /// holds ids only, so an edit never makes it show something it should not.
 const CO_WATCH_TTL: Duration = Duration::from_secs(600);
-
-/// How long a word's matches are served at most. An edit drops the words it can change at
-/// once; this bounds how far BM25's collection statistics (the number of videos, their mean
-/// length) drift from what the scores were computed with, which every edit moves by a hair.
-const WORDS_TTL: Duration = Duration::from_secs(3600);
-
-/// Matches held in memory over all words (8 bytes each).
-const WORDS_CAPACITY: u64 = 8_000_000;
-
-/// The share of [`WORDS_CAPACITY`] frequent words may fill ahead of being asked; the rest is
-/// for the words queries bring.
-pub const WORDS_WARM_BUDGET: usize = (WORDS_CAPACITY / 2) as usize;
-
-/// Edits remembered for words looked up while they landed.
-const EDIT_LOG: usize = 1024;
 
 /// How long an unused creator stays in memory.
 const CREATOR_TTI: Duration = Duration::from_secs(600);
@@ -79,9 +65,7 @@ pub struct Cache {
     popular_in: moka::future::Cache<String, Arc<Vec<Video>>>,
     co_watched: moka::future::Cache<String, Arc<Vec<String>>>,
     searches: moka::future::Cache<SearchKey, Ranked>,
-    /// Each searched word's matches, by stem.
-    words: moka::future::Cache<String, Arc<WordScores>>,
-    ids: Ids,
+    index: Arc<SearchIndex>,
     creators: moka::future::Cache<String, Creator>,
     /// A digest of each video's last known content without its view count, to tell edits
     /// from views.
@@ -92,22 +76,14 @@ pub struct Cache {
     changes: AtomicU64,
     /// Searches ranked (not answered from memory), for tests and metrics.
     ranked: AtomicU64,
-    /// Words looked up in the indexes, for tests and metrics.
-    words_fetched: AtomicU64,
-    /// Words asked for, searches asked for, and videos asked for and not found in memory,
-    /// for metrics.
-    words_asked: AtomicU64,
+    /// Searches asked for, and videos asked for and not found in memory, for metrics.
     searches_asked: AtomicU64,
     videos_asked: AtomicU64,
     videos_missed: AtomicU64,
-    /// The changes seen when a pass of [`crate::catalog::search::warm`] began that ended with every
-    /// frequent word in memory.
-    words_warm: AtomicU64,
-    /// Bumped by every edit (a change beyond a view count): a read that saw it move while it
-    /// was at the database does not cache what it read, since that may predate the edit.
+    /// Bumped by every edit (a change beyond a view count) and by the search index taking
+    /// one in: a read that saw it move while it was at the database (or the index) does not
+    /// cache what it read, since that may predate the edit.
     edits: AtomicU64,
-    /// The latest edits and the words each could change, oldest first.
-    edit_log: std::sync::Mutex<VecDeque<Edit>>,
 }
 
 /// How one cache has been used.
@@ -116,24 +92,6 @@ pub struct CacheStats {
     pub cache: &'static str,
     pub asked: u64,
     pub missed: u64,
-}
-
-/// An edit: its number in `edits`, the stems of the video's new text (`None`: anything may
-/// have changed) and the video's number.
-#[derive(Debug)]
-struct Edit {
-    seq: u64,
-    stems: Option<HashSet<String>>,
-    video: Option<u32>,
-}
-
-impl Edit {
-    fn touches(&self, stem: &str, found: &WordScores) -> bool {
-        match &self.stems {
-            None => true,
-            Some(stems) => stems.contains(stem) || self.video.is_some_and(|n| found.holds(n)),
-        }
-    }
 }
 
 impl Default for Cache {
@@ -159,12 +117,7 @@ impl Default for Cache {
                 .max_capacity(10_000)
                 .time_to_live(RAILS_TTL)
                 .build(),
-            words: moka::future::Cache::builder()
-                .weigher(|_, w: &Arc<WordScores>| w.hits().min(u32::MAX as usize - 1) as u32 + 1)
-                .max_capacity(WORDS_CAPACITY)
-                .time_to_live(WORDS_TTL)
-                .build(),
-            ids: Ids::default(),
+            index: Arc::new(SearchIndex::default()),
             creators: moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_idle(CREATOR_TTI)
@@ -173,30 +126,12 @@ impl Default for Cache {
             live: AtomicBool::new(false),
             changes: AtomicU64::new(0),
             ranked: AtomicU64::new(0),
-            words_fetched: AtomicU64::new(0),
-            words_asked: AtomicU64::new(0),
             searches_asked: AtomicU64::new(0),
             videos_asked: AtomicU64::new(0),
             videos_missed: AtomicU64::new(0),
-            words_warm: AtomicU64::new(0),
             edits: AtomicU64::new(0),
-            edit_log: std::sync::Mutex::new(VecDeque::with_capacity(EDIT_LOG)),
         }
     }
-}
-
-/// The stems of a video record's searched text.
-fn text_stems(record: &serde_json::Value) -> HashSet<String> {
-    let mut text = String::new();
-    for field in ["title", "description"] {
-        text.push_str(record[field].as_str().unwrap_or_default());
-        text.push(' ');
-    }
-    for tag in record["tags"].as_array().into_iter().flatten() {
-        text.push_str(tag.as_str().unwrap_or_default());
-        text.push(' ');
-    }
-    analyzer::stems(&text)
 }
 
 fn digest(record: &serde_json::Value) -> u64 {
@@ -351,11 +286,15 @@ impl Cache {
     /// A ranked page of search results (ids and scores), from memory when the same query was
     /// ranked within [`RAILS_TTL`] and no edit since could change it (see
     /// `forget_searches_for`; a view count moving does not re-rank it sooner).
+    ///
+    /// Every edit seen before is in the index first, and the searches it changed are dropped
+    /// by then: a replica's own write shows in its next search.
     pub async fn search<F>(&self, key: SearchKey, rank: F) -> Result<Ranked, ApiError>
     where
         F: Future<Output = Result<Vec<(String, f64)>, ApiError>>,
     {
         self.searches_asked.fetch_add(1, Ordering::Relaxed);
+        self.index.caught_up().await;
         let stems = analyzer::stems(&key.0).into_iter().collect();
         self.through(&self.searches, key, async {
             self.ranked.fetch_add(1, Ordering::Relaxed);
@@ -372,88 +311,36 @@ impl Cache {
         self.ranked.load(Ordering::Relaxed)
     }
 
-    /// A word's matches and scores in each searched field: from memory when it was looked up
-    /// within [`WORDS_TTL`] and no edit since could change them, else from the indexes.
-    ///
-    /// A lookup that an edit overlapped is kept unless that edit could change the word: a
-    /// frequent word takes long enough to look up that a steady trickle of unrelated edits
-    /// would otherwise keep it out of memory for good.
-    pub async fn word(&self, db: &Db, word: &QueryWord) -> Result<Arc<WordScores>, ApiError> {
-        self.words_asked.fetch_add(1, Ordering::Relaxed);
-        let fetch = async {
-            self.words_fetched.fetch_add(1, Ordering::Relaxed);
-            Ok::<_, ApiError>(Arc::new(
-                search_words::fetch(db, &self.ids, &word.text).await?,
-            ))
-        };
-        if !self.live.load(Ordering::Acquire) {
-            return fetch.await;
-        }
-        let before = self.edits.load(Ordering::Acquire);
-        let found = self
-            .words
-            .try_get_with(word.stem.clone(), fetch)
-            .await
-            .map_err(|e: Arc<ApiError>| ApiError::Internal(anyhow::anyhow!("{e}")))?;
-        if self.edits.load(Ordering::Acquire) != before
-            && self.edited_since(before, &word.stem, &found)
-        {
-            self.words.invalidate(&word.stem).await;
-        }
-        Ok(found)
-    }
-
-    /// Whether an edit after number `before` could change a word's matches (or may have:
-    /// the log no longer reaches back that far).
-    fn edited_since(&self, before: u64, stem: &str, found: &WordScores) -> bool {
-        let log = self.edit_log.lock().unwrap_or_else(|e| e.into_inner());
-        if log.front().is_none_or(|e| e.seq > before + 1) {
-            return true;
-        }
-        log.iter()
-            .filter(|e| e.seq > before)
-            .any(|e| e.touches(stem, found))
-    }
-
-    /// Notes an edit (logged before it is counted, so a reader that sees the count move
-    /// finds it in the log).
-    fn note_edit(&self, stems: Option<HashSet<String>>, video: Option<u32>) {
-        let mut log = self.edit_log.lock().unwrap_or_else(|e| e.into_inner());
-        if log.len() == EDIT_LOG {
-            log.pop_front();
-        }
-        log.push_back(Edit {
-            seq: self.edits.load(Ordering::Acquire) + 1,
-            stems,
-            video,
-        });
+    /// Notes an edit.
+    fn note_edit(&self) {
         self.edits.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Whether a word's matches are in memory (by stem).
-    pub fn has_word(&self, stem: &str) -> bool {
-        self.live.load(Ordering::Acquire) && self.words.contains_key(stem)
+    /// The search index.
+    pub fn index(&self) -> &Arc<SearchIndex> {
+        &self.index
     }
 
-    /// How many words were looked up in the indexes.
-    pub fn words_fetched(&self) -> u64 {
-        self.words_fetched.load(Ordering::Relaxed)
+    /// Keeps the search index up with the edits until the server stops, dropping the saved
+    /// searches each batch it takes in can change.
+    pub async fn follow_index(self: Arc<Self>, db: Db) {
+        let index = self.index.clone();
+        index
+            .run(db, |applied| {
+                let me = self.clone();
+                async move { me.index_applied(applied).await }
+            })
+            .await;
     }
 
-    /// Notes that every frequent word was in memory after `changes` changes.
-    pub fn note_words_warm(&self, changes: u64) {
-        self.words_warm.fetch_max(changes, Ordering::AcqRel);
-    }
-
-    /// The changes seen when frequent words were last all in memory (see
-    /// [`crate::catalog::search::warm`]).
-    pub fn words_warm_as_of(&self) -> u64 {
-        self.words_warm.load(Ordering::Acquire)
-    }
-
-    /// The numbers word matches name videos by.
-    pub fn ids(&self) -> &Ids {
-        &self.ids
+    async fn index_applied(&self, applied: Applied) {
+        if applied.everything {
+            self.searches.invalidate_all();
+        }
+        for (id, before, after) in &applied.videos {
+            self.forget_searches_for(id, before, after).await;
+        }
+        self.note_edit();
     }
 
     /// Creators by id: what memory has, plus the rest in one query.
@@ -490,7 +377,7 @@ impl Cache {
     /// Per cache kept in memory while the change feed runs: how often it was asked and how
     /// often what was asked had to be read from the database (with the feed down, every
     /// ask is read from the database).
-    pub fn stats(&self) -> [CacheStats; 3] {
+    pub fn stats(&self) -> [CacheStats; 2] {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         [
             CacheStats {
@@ -502,11 +389,6 @@ impl Cache {
                 cache: "searches",
                 asked: load(&self.searches_asked),
                 missed: load(&self.ranked),
-            },
-            CacheStats {
-                cache: "search_words",
-                asked: load(&self.words_asked),
-                missed: load(&self.words_fetched),
             },
         ]
     }
@@ -526,7 +408,8 @@ impl Cache {
     /// video made private at once gets links scoped to its owner). A read already at the
     /// database does not keep what it fetched.
     pub async fn forget_video(&self, id: &str) {
-        self.note_edit(Some(HashSet::new()), None);
+        self.note_edit();
+        self.index.touch(vec![id.to_owned()]);
         self.videos.invalidate(id).await;
         self.catalogue.invalidate_all();
         self.popular_in.invalidate_all();
@@ -536,76 +419,57 @@ impl Cache {
     async fn apply(&self, record: &serde_json::Value) {
         let Some(id) = record_key(record) else {
             self.forget_all();
+            self.index.rebuild();
             return;
         };
         let d = digest(record);
         let edited = self.digests.get(&id) != Some(d);
         self.digests.insert(id.clone(), d);
         if edited {
-            let stems = text_stems(record);
-            // Numbered even if no word named it yet: a lookup in flight may name it.
-            let number = self.ids.intern(std::slice::from_ref(&id))[0];
-            self.note_edit(Some(stems.clone()), Some(number));
+            self.note_edit();
             self.catalogue.invalidate_all();
             self.popular_in.invalidate_all();
-            self.forget_searches_for(&id, number, stems).await;
+            self.index.touch(vec![id.clone()]);
         }
         self.videos.invalidate(&id).await;
         self.changes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Drops the ranked searches an edit to a video can change: those it is in, and those
-    /// whose every word is in its new text (it may enter or move) or held it before (it may
-    /// leave, shifting later pages); and the words it held or now holds. Others stay; BM25's
-    /// collection statistics drift with every edit, but only by a hair until they expire.
+    /// whose every word is in its new text (it may enter or move) or was in its old text (it
+    /// may leave, shifting later pages). Others stay; BM25's collection statistics drift with
+    /// every edit, but only by a hair until they expire.
     ///
     /// The entries are walked here rather than through moka's invalidation closures, which
     /// it keeps and applies later: a burst of edits (a catalogue import) left tens of thousands
     /// of them queued, and the next read waited for them.
-    async fn forget_searches_for(&self, id: &str, number: u32, words: HashSet<String>) {
-        // The words the video held before the edit, as far as memory knows.
-        let mut held: HashSet<Arc<String>> = HashSet::new();
-        let mut stale_words: Vec<Arc<String>> = Vec::new();
-        for (stem, found) in self.words.iter() {
-            if found.holds(number) {
-                held.insert(stem.clone());
-                stale_words.push(stem);
-            } else if words.contains(stem.as_str()) {
-                stale_words.push(stem);
-            }
-        }
-        // A search the video may have matched before: each of its words held the video, or
-        // is no longer in memory to tell.
-        let matched_before = |stems: &[String]| {
-            stems
-                .iter()
-                .all(|w| held.contains(w) || !self.words.contains_key(w))
-        };
-        let stale_searches: Vec<Arc<SearchKey>> = self
+    async fn forget_searches_for(
+        &self,
+        id: &str,
+        before: &HashSet<String>,
+        after: &HashSet<String>,
+    ) {
+        let stale: Vec<Arc<SearchKey>> = self
             .searches
             .iter()
             .filter(|(_, ranked)| {
                 ranked.hits.iter().any(|(v, _)| v == id)
-                    || ranked.stems.iter().all(|w| words.contains(w))
-                    || matched_before(&ranked.stems)
+                    || ranked.stems.iter().all(|w| after.contains(w))
+                    || ranked.stems.iter().all(|w| before.contains(w))
             })
             .map(|(key, _)| key)
             .collect();
-        for stem in stale_words {
-            self.words.invalidate(stem.as_str()).await;
-        }
-        for key in stale_searches {
+        for key in stale {
             self.searches.invalidate(key.as_ref()).await;
         }
     }
 
     fn forget_all(&self) {
-        self.note_edit(None, None);
+        self.note_edit();
         self.videos.invalidate_all();
         self.catalogue.invalidate_all();
         self.popular_in.invalidate_all();
         self.searches.invalidate_all();
-        self.words.invalidate_all();
     }
 }
 
@@ -615,49 +479,15 @@ impl Follower for Cache {
 
     async fn live(&self, up: bool) {
         // Anything cached before the feed started, or while it was down, may have missed a
-        // change.
+        // change. The index keeps answering meanwhile and is built afresh once the feed runs.
         self.forget_all();
         self.live.store(up, Ordering::Release);
+        if up {
+            self.index.rebuild();
+        }
     }
 
     async fn changed(&self, _table: &'static str, _action: Action, record: serde_json::Value) {
         self.apply(&record).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_word_looked_up_while_edits_landed_is_dropped_only_if_one_could_change_it() {
-        let cache = Cache::default();
-        let n = cache.ids.intern(&["v1".to_owned()])[0];
-        let held = WordScores {
-            fields: [vec![(n, 1.0)], vec![], vec![]],
-        };
-        let other = WordScores::default();
-        let stems = |s: &str| Some(analyzer::stems(s));
-
-        cache.note_edit(stems("baking bread"), None);
-        assert!(!cache.edited_since(0, "river", &other));
-        assert!(cache.edited_since(0, "bread", &other));
-        assert!(
-            !cache.edited_since(1, "bread", &other),
-            "an edit before the lookup"
-        );
-        // An edit to a video the word was in, even if its new text lacks the word.
-        cache.note_edit(stems("jazz"), Some(n));
-        assert!(cache.edited_since(1, "river", &held));
-        assert!(!cache.edited_since(1, "river", &other));
-        // The feed restarting may have hidden anything.
-        cache.note_edit(None, None);
-        assert!(cache.edited_since(2, "river", &other));
-        // Edits the log no longer reaches back to count as touching it.
-        for _ in 0..EDIT_LOG {
-            cache.note_edit(stems("jazz"), None);
-        }
-        assert!(cache.edited_since(0, "river", &other));
-        assert!(!cache.edited_since(cache.edits.load(Ordering::Acquire) - 5, "river", &other));
     }
 }

@@ -3,10 +3,10 @@
 
 pub mod analyzer;
 pub mod cache;
+pub mod index;
 pub mod moderation;
 pub mod rails;
 pub mod related;
 pub mod search;
 pub mod videos;
 pub mod views;
-pub mod words;

@@ -53,6 +53,30 @@ pub async fn serve(state: Data<&AppState>) -> Response {
         &[],
         state.cache.changes_seen() as f64,
     );
+    let index = state.cache.index();
+    let (writes, indexed) = index.counts();
+    out.family(
+        "kino_search_index_videos",
+        "gauge",
+        "Videos in this replica's search index (the listed ones).",
+    );
+    out.sample("kino_search_index_videos", &[], indexed as f64);
+    out.family(
+        "kino_search_index_writes_total",
+        "counter",
+        "Videos this replica's search index has written, building and following edits.",
+    );
+    out.sample("kino_search_index_writes_total", &[], writes as f64);
+    out.family(
+        "kino_search_index_current",
+        "gauge",
+        "1 while every edit this replica has seen is in its search index.",
+    );
+    out.sample(
+        "kino_search_index_current",
+        &[],
+        f64::from(u8::from(index.is_built() && index.is_current())),
+    );
 
     let figures = database_figures(&state.db).await;
     out.family(

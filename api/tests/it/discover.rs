@@ -30,6 +30,7 @@ pub async fn titled(
         .unwrap()
         .check()
         .unwrap();
+    app.indexed(&id).await;
     id
 }
 

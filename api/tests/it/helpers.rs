@@ -158,6 +158,21 @@ impl TestApp {
         std::mem::replace(&mut self.dir, dir)
     }
 
+    /// Waits until the app's search index holds a video as the database now has it: a test
+    /// that writes to the database directly is another replica to the app, whose index
+    /// follows such writes through the change feed.
+    pub async fn indexed(&self, id: &str) {
+        let index = self.state.cache.index();
+        for _ in 0..200 {
+            let video = api::catalog::videos::get(&self.db, id).await.unwrap();
+            if video.is_some_and(|v| index.holds(&v)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the search index did not take video {id} in within five seconds");
+    }
+
     /// The app's object store, opened as the app opens it.
     pub async fn store(&self) -> shared::store::Store {
         shared::store::Store::open_with(&self.settings.store_url(), self.settings.s3_credentials())

@@ -21,6 +21,7 @@ pub async fn published(app: &TestApp, token: &str, title: &str) -> String {
         .unwrap()
         .check()
         .unwrap();
+    app.indexed(&id).await;
     id
 }
 

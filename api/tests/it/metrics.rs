@@ -170,9 +170,12 @@ async fn every_answer_carries_its_request_id() {
 #[tokio::test]
 async fn readyz_names_the_part_that_does_not_answer() {
     let app = spawn_app(0).await;
-    let ready = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();
-    assert_eq!(ready.status(), 200);
-    assert_eq!(ready.text().await.unwrap(), "ready");
+    // Ready once the search index is built, which on an empty catalogue is at once.
+    crate::helpers::eventually("the app to be ready", || async {
+        let ready = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();
+        ready.status() == 200 && ready.text().await.unwrap() == "ready"
+    })
+    .await;
     // The store's directory replaced by a file: every object access fails.
     let objects = app.dir.path().join("objects");
     let _ = std::fs::remove_dir_all(&objects);

@@ -29,12 +29,17 @@ async fn a_seeded_catalogue_lists_searches_and_fills_every_rail() {
     assert!(popular.items.windows(2).all(|w| w[0].views >= w[1].views));
     let genres = anon.list_genres().await.unwrap().into_inner();
     assert_eq!(genres.len(), 12);
-    let hits = anon
-        .search_videos(None, None, "river")
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!hits.hits.is_empty());
+    // The seed writes to the database as another replica would; the search index follows.
+    crate::helpers::eventually("seeded videos to be found", || async {
+        !anon
+            .search_videos(None, None, "river")
+            .await
+            .unwrap()
+            .into_inner()
+            .hits
+            .is_empty()
+    })
+    .await;
 
     // A seeded viewer with history gets personal rails.
     let mut r = app

@@ -1,20 +1,17 @@
-//! Full-text search over the catalogue: BM25 over title, description and tags (SurrealDB
-//! FULLTEXT indexes, one analyzer with English stemming), title matches weighing most. The
-//! database finds each query word's matches and scores them per field ([`words`]); the
-//! ranking, the catalogue rule and the videos come from here and the cache of hot reads, and
-//! highlights are computed for the page's hits with the same analyzer ([`crate::catalog::analyzer`]):
-//! the text is HTML-escaped and matches are wrapped in `<mark>`, so clients can show them as
-//! they are. Stop words ("the", "of") are left out of a query that has other words.
+//! Full-text search over the catalogue: BM25 over title, description and tags, title matches
+//! weighing most. The replica's search index ([`crate::catalog::index`]) finds and scores the
+//! matches; the ranking's tie-break, the catalogue rule and the videos come from here and the
+//! cache of hot reads, and highlights are computed for the page's hits with the analyzer the
+//! index cuts words with ([`crate::catalog::analyzer`]): the text is HTML-escaped and matches
+//! are wrapped in `<mark>`, so clients can show them as they are. Stop words ("the", "of") are
+//! left out of a query that has other words.
 
 use crate::catalog::analyzer::{self, QueryWord};
 use crate::catalog::cache::Cache;
 use crate::catalog::videos::Video;
-use crate::catalog::words;
 use crate::db::Db;
 use crate::error::{ApiError, Code};
 use std::collections::{HashMap, HashSet};
-
-pub mod warm;
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -105,9 +102,9 @@ pub async fn search(
 /// Ranks the listed videos matching every word: ids and scores of results
 /// `offset..offset + limit`, best first, ties broken by views and then id (newest first).
 ///
-/// The words' matches come from the cache (or each field's index, once per word), and are
-/// combined here. The catalogue rule is applied here too, walking down the ranking with the
-/// videos from the cache, so the database never reads the matching rows.
+/// The index holds listed videos only, but one may have left the catalogue since it was last
+/// told: the catalogue rule is applied again here, walking down the ranking with the videos
+/// from the cache, so the database never reads the matching rows.
 async fn rank(
     db: &Db,
     cache: &Cache,
@@ -115,11 +112,8 @@ async fn rank(
     limit: u32,
     offset: u32,
 ) -> Result<Vec<(String, f64)>, ApiError> {
-    let mut found = Vec::with_capacity(words.len());
-    for w in words {
-        found.push(cache.word(db, w).await?);
-    }
-    let mut ranked: Vec<(u32, f64)> = words::combine(&found).into_iter().collect();
+    let index = cache.index();
+    let mut ranked = index.matches(words).await?;
     ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
     let wanted = (offset + limit) as usize;
     let mut listed: Vec<(String, f64)> = Vec::with_capacity(wanted);
@@ -129,11 +123,11 @@ async fn rank(
         if listed.len() >= wanted {
             break;
         }
-        let ids = cache.ids().ids(run.iter().map(|e| e.0));
+        let ids = index.ids().ids(run.iter().map(|e| e.0));
         let mut videos = cache.videos(db, &ids).await?;
         videos.retain(Video::listed);
         videos.sort_by(|a, b| b.views.cmp(&a.views).then_with(|| b.id.cmp(&a.id)));
-        listed.extend(videos.into_iter().map(|v| (v.id, run[0].1)));
+        listed.extend(videos.into_iter().map(|v| (v.id, run[0].1 as f64)));
     }
     Ok(listed
         .into_iter()
