@@ -102,7 +102,7 @@ async fn sweep(state: AppState) {
         Ok(n) => tracing::info!(uploads = n, "ended expired uploads"),
         Err(e) => tracing::error!(error = %e, "upload sweeper"),
     }
-    let grace = state.settings.media_url_ttl_s;
+    let grace = state.settings.media_links().longest_s();
     if let Err(e) = jobs::drop_replaced_previews(&state.db, &state.store, grace).await {
         tracing::error!(error = %e, "dropping replaced first playable versions");
     }

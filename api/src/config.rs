@@ -71,8 +71,11 @@ pub struct Settings {
     /// Token transcoder workers present to register. Generated and kept in the data dir when
     /// not set.
     pub worker_registration_token: Option<String>,
-    /// Lifetime of signed media URLs, in seconds.
+    /// Lifetime of signed media URLs, in seconds (at least).
     pub media_url_ttl_s: u64,
+    /// Media URLs expire at a multiple of this many seconds, so viewers asking within one
+    /// window share each file's URL and an edge cache one copy (0: each URL its own expiry).
+    pub media_url_window_s: u64,
     /// Lifetime of an open upload, in seconds.
     pub upload_ttl_s: u64,
     /// Largest upload accepted, in bytes.
@@ -163,6 +166,7 @@ impl Default for Settings {
             signing_secret: None,
             worker_registration_token: None,
             media_url_ttl_s: 6 * 3600,
+            media_url_window_s: 3600,
             upload_ttl_s: 24 * 3600,
             max_upload_bytes: 50 * 1024 * 1024 * 1024,
             job_lease_s: 120,
@@ -195,7 +199,40 @@ impl Default for Settings {
     }
 }
 
+/// How long media links live.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkLifetime {
+    /// At least this long.
+    pub ttl_s: u64,
+    /// Links are made to expire at a multiple of this, so every viewer asking within one
+    /// window gets the same link to the same file and an edge cache keeps one copy of it for
+    /// all of them (0 or 1: each link expires exactly `ttl_s` after it is made).
+    pub window_s: u64,
+}
+
+impl LinkLifetime {
+    /// The longest a link made now may still work.
+    pub fn longest_s(&self) -> u64 {
+        self.ttl_s + self.window_s
+    }
+
+    /// When a link made at `now` (Unix seconds) expires.
+    pub fn expiry(&self, now: i64) -> i64 {
+        let at = now + self.ttl_s as i64;
+        let window = self.window_s.max(1) as i64;
+        (at + window - 1).div_euclid(window) * window
+    }
+}
+
 impl Settings {
+    /// How long the media links this replica hands out live.
+    pub fn media_links(&self) -> LinkLifetime {
+        LinkLifetime {
+            ttl_s: self.media_url_ttl_s,
+            window_s: self.media_url_window_s,
+        }
+    }
+
     /// Layers defaults, file, environment and flags.
     pub fn load(cli: &Cli) -> Result<Settings, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));

@@ -101,6 +101,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     prereqs::browser()?;
     prereqs::native_libs()?;
     prereqs::desktop_app()?;
+    prereqs::edge()?;
     let garage = prereqs::object_store()?;
     sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))
         .context("code is not formatted: run cargo fmt")?;

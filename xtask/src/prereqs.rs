@@ -81,6 +81,11 @@ pub fn browser() -> Result<()> {
     apt(&["chromium", "chromium-driver"])
 }
 
+/// nginx, the edge in front of the api replicas (`deploy/nginx/`).
+pub fn edge() -> Result<()> {
+    apt(&["nginx"])
+}
+
 /// The system libraries the Tauri shell links against.
 pub fn native_libs() -> Result<()> {
     apt(&[

@@ -185,7 +185,7 @@ impl GqlVideo {
                 media_base(
                     &state.signer,
                     state.settings.public_url.as_deref(),
-                    state.settings.media_url_ttl_s,
+                    state.settings.media_links(),
                     &self.0,
                 )?
             },

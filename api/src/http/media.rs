@@ -29,6 +29,25 @@ fn cache_control(public: bool, playlist: bool) -> &'static str {
     }
 }
 
+/// How long an edge cache in front of the api (nginx reads `X-Accel-Expires` and browsers
+/// ignore it) keeps a public segment: the edge then asks again, and a link to a video made
+/// private or hidden since stops being served there within this time. Private media is
+/// marked 0: the edge never stores it, whatever `Cache-Control` a proxy may be told to trust.
+const EDGE_SEGMENT_TTL_S: &str = "600";
+
+fn edge_expires(
+    builder: poem::ResponseBuilder,
+    public: bool,
+    playlist: bool,
+) -> poem::ResponseBuilder {
+    match (public, playlist) {
+        (false, _) => builder.header("x-accel-expires", "0"),
+        (true, false) => builder.header("x-accel-expires", EDGE_SEGMENT_TTL_S),
+        // Public playlists: their one-minute `Cache-Control` holds at the edge too.
+        (true, true) => builder,
+    }
+}
+
 /// Parses a single `bytes=` range against an object of `size` bytes.
 fn parse_range(value: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
     let spec = value.trim().strip_prefix("bytes=")?;
@@ -83,7 +102,9 @@ pub async fn serve(
     };
     // The link is only as good as the video's current visibility: deleted videos serve
     // nothing, and a private or hidden one only through links issued to its owner or an admin.
-    let public = match crate::catalog::videos::get(&state.db, &video_id).await {
+    // Through the cache of hot reads, which the change feed keeps coherent: a segment
+    // request costs no database read.
+    let public = match state.cache.video(&state.db, &video_id).await {
         Ok(Some(v))
             if v.state != shared::VideoState::Deleted
                 && (!v.restricted() || scope == MediaScope::Owner) =>
@@ -122,10 +143,10 @@ pub async fn serve(
             return ErrorBody::response(Code::Internal, "internal error");
         }
     };
-    let cache = cache_control(public, path.ends_with(".m3u8") || path.starts_with("subs/"));
-    let base = Response::builder()
+    let playlist = path.ends_with(".m3u8") || path.starts_with("subs/");
+    let base = edge_expires(Response::builder(), public, playlist)
         .header(header::ETAG, meta.etag.clone())
-        .header(header::CACHE_CONTROL, cache)
+        .header(header::CACHE_CONTROL, cache_control(public, playlist))
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
         .header(header::CONTENT_TYPE, shared::layout::content_type(&path));
@@ -198,7 +219,7 @@ async fn subtitled(
         }
     };
     let playlist = |body: String| {
-        Response::builder()
+        edge_expires(Response::builder(), public, true)
             .header(header::CACHE_CONTROL, cache_control(public, true))
             .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
             .header(header::CONTENT_TYPE, shared::layout::content_type("x.m3u8"))

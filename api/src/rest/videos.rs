@@ -80,7 +80,7 @@ pub fn playback(state: &AppState, video: &Video) -> Option<Playback> {
     let m = media_base(
         &state.signer,
         state.settings.public_url.as_deref(),
-        state.settings.media_url_ttl_s,
+        state.settings.media_links(),
         video,
     )?;
     Some(Playback {

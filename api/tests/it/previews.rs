@@ -149,6 +149,7 @@ async fn the_lowest_rung_is_published_first_and_the_ladder_replaces_it() {
         |s| {
             s.preview_min_s = 0.0;
             s.media_url_ttl_s = 4;
+            s.media_url_window_s = 1;
             s.upload_sweep_interval_s = 1;
         },
     )
