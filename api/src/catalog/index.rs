@@ -22,7 +22,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tantivy::collector::{Collector, DocSetCollector, SegmentCollector};
+use tantivy::collector::{Collector, DocSetCollector, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
@@ -320,7 +320,7 @@ impl SearchIndex {
 
     /// Every indexed video that holds all `words` in one field at least, with its relevance:
     /// per such field its weight, plus the summed BM25 scores of the words there times that
-    /// weight. Unordered.
+    /// weight. Unordered. Searches take [`SearchIndex::best`]; this is for measuring.
     pub async fn matches(
         self: &Arc<Self>,
         words: &[QueryWord],
@@ -334,6 +334,43 @@ impl SearchIndex {
             .await
             .map_err(|e| ApiError::Internal(e.into()))?
             .map_err(|e| ApiError::Internal(e.into()))
+    }
+
+    /// The `n` best matches, best first, scored as in [`SearchIndex::matches`], and whether
+    /// they are all there are. Ties are in no particular order, and the last score may be
+    /// shared by matches left out.
+    pub async fn best(
+        self: &Arc<Self>,
+        words: &[QueryWord],
+        n: usize,
+    ) -> Result<(Vec<(u32, f32)>, bool), ApiError> {
+        if words.is_empty() {
+            return Ok((Vec::new(), true));
+        }
+        let query = self.query(words);
+        let searcher = self.reader.searcher();
+        blocking(move || {
+            let top = searcher.search(&query, &TopDocs::with_limit(n).order_by_score())?;
+            let complete = top.len() < n;
+            let mut columns: HashMap<u32, Column<u64>> = HashMap::new();
+            let mut best = Vec::with_capacity(top.len());
+            for (score, address) in top {
+                let column = match columns.entry(address.segment_ord) {
+                    std::collections::hash_map::Entry::Occupied(c) => c.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                        searcher
+                            .segment_reader(address.segment_ord)
+                            .fast_fields()
+                            .u64("number")?,
+                    ),
+                };
+                if let Some(n) = column.first(address.doc_id) {
+                    best.push((n as u32, score));
+                }
+            }
+            Ok((best, complete))
+        })
+        .await
     }
 
     fn query(&self, words: &[QueryWord]) -> BooleanQuery {

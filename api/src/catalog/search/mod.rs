@@ -113,27 +113,34 @@ async fn rank(
     offset: u32,
 ) -> Result<Vec<(String, f64)>, ApiError> {
     let index = cache.index();
-    let mut ranked = index.matches(words).await?;
-    ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
     let wanted = (offset + limit) as usize;
-    let mut listed: Vec<(String, f64)> = Vec::with_capacity(wanted);
-    // Equal scores are common (same words, same length): each run of them is ordered by
-    // views, so only the runs the page reaches are read.
-    for run in ranked.chunk_by(|a, b| a.1 == b.1) {
-        if listed.len() >= wanted {
-            break;
+    // The index's best few, asked for more while the page is not settled: equal scores are
+    // common (same words, same length) and each run of them is ordered by views, so the run
+    // the page ends in must be whole.
+    let mut n = (wanted * 2).max(64);
+    loop {
+        let (ranked, complete) = index.best(words, n).await?;
+        let runs: Vec<&[(u32, f32)]> = ranked.chunk_by(|a, b| a.1 == b.1).collect();
+        let mut listed: Vec<(String, f64)> = Vec::with_capacity(wanted);
+        for (i, run) in runs.iter().enumerate() {
+            if listed.len() >= wanted || (i + 1 == runs.len() && !complete) {
+                break;
+            }
+            let ids = index.ids().ids(run.iter().map(|e| e.0));
+            let mut videos = cache.videos(db, &ids).await?;
+            videos.retain(Video::listed);
+            videos.sort_by(|a, b| b.views.cmp(&a.views).then_with(|| b.id.cmp(&a.id)));
+            listed.extend(videos.into_iter().map(|v| (v.id, f64::from(run[0].1))));
         }
-        let ids = index.ids().ids(run.iter().map(|e| e.0));
-        let mut videos = cache.videos(db, &ids).await?;
-        videos.retain(Video::listed);
-        videos.sort_by(|a, b| b.views.cmp(&a.views).then_with(|| b.id.cmp(&a.id)));
-        listed.extend(videos.into_iter().map(|v| (v.id, run[0].1 as f64)));
+        if complete || listed.len() >= wanted {
+            return Ok(listed
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect());
+        }
+        n *= 4;
     }
-    Ok(listed
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect())
 }
 
 fn hit(video: Video, score: f64, terms: &HashSet<String>) -> Hit {
