@@ -91,6 +91,51 @@ http {{
     )
 }
 
+/// Writes the configuration for `upstreams` into `dir`, checks it with `nginx -t`, and
+/// returns the command that runs nginx on it in the foreground.
+pub fn command(dir: &Path, port: u16, upstreams: &[String]) -> Command {
+    let bin = bin();
+    assert!(
+        bin.is_file(),
+        "{} is missing: `cargo xtask test` installs Debian's nginx",
+        bin.display()
+    );
+    std::fs::create_dir_all(dir.join("tmp")).expect("the edge's directory");
+    let shipped = std::fs::read_to_string(shipped()).expect("deploy/nginx/kino.conf");
+    std::fs::write(
+        dir.join("kino.conf"),
+        render(&shipped, port, upstreams, dir),
+    )
+    .expect("writing kino.conf");
+    let conf = dir.join("nginx.conf");
+    std::fs::write(&conf, main_conf(dir)).expect("writing nginx.conf");
+    let check = Command::new(&bin)
+        .arg("-t")
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(&conf)
+        .output()
+        .expect("nginx runs");
+    assert!(
+        check.status.success(),
+        "nginx refuses the configuration: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let mut cmd = Command::new(&bin);
+    cmd.arg("-p").arg(dir).arg("-c").arg(&conf);
+    cmd
+}
+
+/// Waits until something listens on a loopback port (ten seconds at most).
+pub fn wait_listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
 /// A running edge; stopped on drop.
 #[derive(Debug)]
 pub struct Edge {
@@ -109,50 +154,14 @@ impl Edge {
 
     /// As [`Edge::start`], on a given port.
     pub fn start_on(dir: &Path, port: u16, upstreams: &[String]) -> Edge {
-        let bin = bin();
-        assert!(
-            bin.is_file(),
-            "{} is missing: `cargo xtask test` installs Debian's nginx",
-            bin.display()
-        );
-        std::fs::create_dir_all(dir.join("tmp")).expect("the edge's directory");
-        let shipped = std::fs::read_to_string(shipped()).expect("deploy/nginx/kino.conf");
-        std::fs::write(
-            dir.join("kino.conf"),
-            render(&shipped, port, upstreams, dir),
-        )
-        .expect("writing kino.conf");
-        let conf = dir.join("nginx.conf");
-        std::fs::write(&conf, main_conf(dir)).expect("writing nginx.conf");
-        let check = Command::new(&bin)
-            .arg("-t")
-            .arg("-p")
-            .arg(dir)
-            .arg("-c")
-            .arg(&conf)
-            .output()
-            .expect("nginx runs");
-        assert!(
-            check.status.success(),
-            "nginx refuses the configuration: {}",
-            String::from_utf8_lossy(&check.stderr)
-        );
-        let child = Command::new(&bin)
-            .arg("-p")
-            .arg(dir)
-            .arg("-c")
-            .arg(&conf)
+        let child = command(dir, port, upstreams)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("nginx starts");
         let process = Guard(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "nginx did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(25));
-        }
+        wait_listening(port);
         Edge {
             process,
             url: format!("http://127.0.0.1:{port}"),

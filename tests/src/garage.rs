@@ -45,7 +45,8 @@ pub fn binary() -> PathBuf {
     cargo_home.join("bin").join("garage")
 }
 
-fn random_hex(bytes: usize) -> String {
+/// `bytes` random bytes as hex (keys and secrets for test services).
+pub fn random_hex(bytes: usize) -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut out = String::new();
     while out.len() < bytes * 2 {

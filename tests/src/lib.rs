@@ -5,6 +5,7 @@
 pub mod app;
 pub mod browser;
 pub mod catalog;
+pub mod cluster;
 pub mod edge;
 pub mod flood;
 pub mod garage;

@@ -78,10 +78,15 @@ impl Surreal {
 
     /// Settings for a `kino` using this server with namespace `ns`.
     pub fn kino_env(&self, ns: &str) -> Vec<(String, String)> {
-        vec![
-            ("KINO_DB_USER".into(), USER.into()),
-            ("KINO_DB_PASS".into(), PASS.into()),
-            ("KINO_DB_NAMESPACE".into(), ns.into()),
-        ]
+        kino_env(ns)
     }
+}
+
+/// Settings for a `kino` using a server started here, with namespace `ns`.
+pub fn kino_env(ns: &str) -> Vec<(String, String)> {
+    vec![
+        ("KINO_DB_USER".into(), USER.into()),
+        ("KINO_DB_PASS".into(), PASS.into()),
+        ("KINO_DB_NAMESPACE".into(), ns.into()),
+    ]
 }

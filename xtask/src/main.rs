@@ -9,6 +9,7 @@
 //! - `cargo xtask bench [transcode|upload|api|sync|web|tv]`: the benchmarks (all without an
 //!   argument).
 //! - `cargo xtask tv --server URL [--out DIR]`: the Tizen and webOS shells for that server.
+//! - `cargo xtask cluster up|down|status [--port P]`: the whole deployment on loopback.
 
 mod bench;
 mod prereqs;
@@ -32,8 +33,9 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(&root, &args[1..]),
         Some("seed") => seed(&args[1..]),
         Some("tv") => tv::run(&root, &args[1..]),
+        Some("cluster") => cluster(&root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <up|test|codegen|lint|web|bench|seed|tv>");
+            eprintln!("usage: cargo xtask <up|test|codegen|lint|web|bench|seed|tv|cluster>");
             std::process::exit(2);
         }
     }
@@ -94,6 +96,34 @@ fn up(root: &Path) -> Result<()> {
             ])
             .arg(&web),
     )
+}
+
+/// `cluster up` builds what the tests build (one feature resolution, nothing compiled twice)
+/// and starts the deployment of `testkit::cluster` under `.cluster`; `down` and `status` read
+/// its record.
+fn cluster(root: &Path, args: &[String]) -> Result<()> {
+    let launcher = target_dir(root).join("debug/examples/cluster");
+    let mut cmd = sh::cmd(&launcher);
+    cmd.args(args).arg("--dir").arg(root.join(".cluster"));
+    if args.first().map(String::as_str) == Some("up") {
+        prereqs::media_tools()?;
+        prereqs::edge()?;
+        let garage = prereqs::object_store()?;
+        let web = build_web(root)?;
+        sh::step(
+            "building kino, kino-transcoder, the database server and the launcher",
+            "about 15 min cold, seconds warm",
+            || sh::run(sh::cmd("cargo").args(["build", "--workspace", "--all-targets"])),
+        )?;
+        cmd.env("KINO_BIN", target_dir(root).join("debug/kino"))
+            .env("KINO_SURREAL_BIN", target_dir(root).join("debug/surreal"))
+            .env("KINO_GARAGE_BIN", garage)
+            .env("KINO_WEB_DIR", web);
+    } else if !launcher.is_file() {
+        println!("no cluster has been started from this checkout");
+        return Ok(());
+    }
+    sh::run(&mut cmd)
 }
 
 fn test(root: &Path, extra: &[String]) -> Result<()> {

@@ -81,9 +81,10 @@ pub fn browser() -> Result<()> {
     apt(&["chromium", "chromium-driver"])
 }
 
-/// nginx, the edge in front of the api replicas (`deploy/nginx/`).
+/// nginx, the edge in front of the api replicas (`deploy/nginx/`), and systemd's
+/// `systemd-analyze`, which checks the shipped units (`deploy/systemd/`).
 pub fn edge() -> Result<()> {
-    apt(&["nginx"])
+    apt(&["nginx", "systemd"])
 }
 
 /// The system libraries the Tauri shell links against.
