@@ -42,7 +42,14 @@ fn edge_expires(
 ) -> poem::ResponseBuilder {
     match (public, playlist) {
         (false, _) => builder.header("x-accel-expires", "0"),
-        (true, false) => builder.header("x-accel-expires", EDGE_SEGMENT_TTL_S),
+        // CDNs read `CDN-Cache-Control` (RFC 9213) before `Cache-Control`, which keeps the
+        // year-long lifetime for browsers.
+        (true, false) => builder
+            .header("x-accel-expires", EDGE_SEGMENT_TTL_S)
+            .header(
+                "cdn-cache-control",
+                format!("public, max-age={EDGE_SEGMENT_TTL_S}"),
+            ),
         // Public playlists: their one-minute `Cache-Control` holds at the edge too.
         (true, true) => builder,
     }

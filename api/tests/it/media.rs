@@ -98,6 +98,19 @@ async fn media_is_signed_ranged_cached_and_typed() {
         }
     };
     assert!(cache_control(seg.clone()).await.starts_with("public,"));
+    // What an edge or CDN in front keeps, and for how long.
+    let edge = |url: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            let h = |n: &str| r.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
+            (h("x-accel-expires"), h("cdn-cache-control"))
+        }
+    };
+    assert_eq!(
+        edge(seg.clone()).await,
+        (Some("600".into()), Some("public, max-age=600".into()))
+    );
     assert!(
         cache_control(master_url.clone())
             .await
@@ -117,6 +130,8 @@ async fn media_is_signed_ranged_cached_and_typed() {
         cache_control(master_url.clone()).await,
         "private, max-age=60"
     );
+    assert_eq!(edge(seg.clone()).await, (Some("0".into()), None));
+    assert_eq!(edge(master_url.clone()).await, (Some("0".into()), None));
 
     // Private: gone for everyone else, media links included.
     let patch = types::UpdateVideoRequest {
