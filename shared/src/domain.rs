@@ -48,11 +48,11 @@ macro_rules! wire_enum {
 }
 
 wire_enum!(
-    /// Where a video is in its life: `uploading -> uploaded -> queued -> processing -> published`,
-    /// or `failed` (with a reason kept for the owner), or `deleted`.
+    /// Where a video is in its life: `uploading -> queued -> processing -> published`, or
+    /// `failed` (with a reason kept for the owner), or `deleted`. Completing an upload queues
+    /// its job in the same transaction, so there is no state between the two.
     VideoState, "video state", {
         Uploading => "uploading",
-        Uploaded => "uploaded",
         Queued => "queued",
         Processing => "processing",
         Published => "published",

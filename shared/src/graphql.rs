@@ -8,7 +8,6 @@ mod schema {}
 #[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VideoState {
     Uploading,
-    Uploaded,
     Queued,
     Processing,
     Published,

@@ -31,7 +31,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             run(root, &["sync".to_owned()])?;
             run(root, &["web".to_owned()])?;
             run(root, &["tv".to_owned()])?;
-            run(root, &["app".to_owned()])
+            run(root, &["app".to_owned()])?;
+            run(root, &["edge".to_owned()])
         }
         Some("transcode") => {
             crate::prereqs::media_tools()?;
@@ -64,6 +65,26 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         Some("search") => sh::run(&mut example(root, "api", "bench_search")),
         // The embedded database synced at every commit against flushing left to the OS.
         Some("sync") => sh::run(&mut example(root, "api", "bench_sync")),
+        // The release `kino`'s media delivery against nginx from disk under wrk, and the
+        // shipped edge in front of it; the launcher is built like `cluster up`'s.
+        Some("edge") => {
+            crate::prereqs::edge()?;
+            crate::prereqs::load_generator()?;
+            crate::prereqs::web_toolchain(root)?;
+            let web = crate::web::build(root)?;
+            sh::run(
+                sh::cmd("cargo")
+                    .args(["build", "--release", "--package", "api", "--bin", "kino"])
+                    .current_dir(root),
+            )?;
+            sh::run(sh::cmd("cargo").args(["build", "--workspace", "--all-targets"]))?;
+            let target = crate::target_dir(root);
+            sh::run(
+                sh::cmd(target.join("debug/examples/bench_edge"))
+                    .env("KINO_BIN", target.join("release/kino"))
+                    .env("KINO_WEB_DIR", web),
+            )
+        }
         // The browser's view of the app: built like the tests build it (the web bundle, then
         // the workspace's debug binaries and examples in the test build's one feature
         // resolution, so nothing is compiled twice), timed in Chromium.
@@ -93,7 +114,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
         Some(other) => {
             bail!(
-                "unknown benchmark `{other}` (known: transcode, upload, api, search, sync, web, tv, app)"
+                "unknown benchmark `{other}` (known: transcode, upload, api, search, sync, web, tv, app, edge)"
             )
         }
     }

@@ -87,6 +87,11 @@ pub fn edge() -> Result<()> {
     apt(&["nginx", "systemd"])
 }
 
+/// wrk, the load generator of `bench edge`.
+pub fn load_generator() -> Result<()> {
+    apt(&["wrk"])
+}
+
 /// The system libraries the Tauri shell links against.
 pub fn native_libs() -> Result<()> {
     apt(&[

@@ -480,13 +480,22 @@ async fn downloads_pause_resume_survive_a_restart_and_are_deleted() {
     element(&app, "#disk-use").await;
     let started =
         |id: &str, title: &str| serde_json::json!({ "videoId": id, "title": title, "height": 720 });
-    invoke(&app, "download_add", started(&first, "First")).await;
-    invoke(
-        &app,
-        "download_pause",
-        serde_json::json!({ "videoId": first }),
-    )
-    .await;
+    // Paused from the page the moment it is added: a WebDriver round trip in between would
+    // give a short clip time to finish on loopback.
+    let paused = app
+        .execute_async(
+            "const [add, pause, done] = arguments; \
+             const invoke = window.__TAURI_INTERNALS__.invoke; \
+             invoke('download_add', add).then(() => invoke('download_pause', pause)) \
+               .then(v => done({ ok: v ?? null }), e => done({ err: String(e) }));",
+            vec![
+                started(&first, "First"),
+                serde_json::json!({ "videoId": first }),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(paused.get("err").is_none(), "{paused}");
     invoke(&app, "download_add", started(&second, "Second")).await;
     app.close().await.unwrap();
 

@@ -646,8 +646,15 @@ async fn the_watch_page_plays_when_its_details_fail_and_says_so_when_the_api_is_
 #[tokio::test(flavor = "multi_thread")]
 async fn playback_carries_on_after_its_signed_links_expire() {
     let data = tempfile::tempdir().unwrap();
-    // Links live 15 s, so the page refreshes them every few seconds.
-    let (_kino, base) = start_kino_with(data.path(), 1, &[("KINO_MEDIA_URL_TTL_S", "15")]);
+    // Links live 15 s, each to its own expiry, so the page refreshes them every few seconds.
+    let (_kino, base) = start_kino_with(
+        data.path(),
+        1,
+        &[
+            ("KINO_MEDIA_URL_TTL_S", "15"),
+            ("KINO_MEDIA_URL_WINDOW_S", "1"),
+        ],
+    );
     let api = creator(&base, "maker@example.com").await;
     let id = upload(&api, &long_clip(data.path()).await).await;
     wait_published(&api, &id).await;

@@ -17,7 +17,6 @@ const FILTERS: [(&str, &[VideoState]); 4] = [
         "Processing",
         &[
             VideoState::Uploading,
-            VideoState::Uploaded,
             VideoState::Queued,
             VideoState::Processing,
         ],
