@@ -219,6 +219,9 @@ async fn the_edge_shares_public_media_collapses_herds_and_passes_the_client() {
     let log = edge.access_log();
     assert!(log.contains("id=edge-check-1"), "{log}");
     assert!(log.contains(&format!("id={made}")), "{log}");
+    // The replicas' figures are not public.
+    let metrics = a.get(format!("{}/metrics", edge.url)).send().await.unwrap();
+    assert_eq!(metrics.status(), 404);
     // The generated client works through the edge as it does against the api.
     let through = client::connect(&edge.url, None);
     assert!(through.list_genres().await.is_ok());
