@@ -117,6 +117,9 @@ pub struct Settings {
     /// Proxies (addresses or networks such as `10.0.0.0/8`) whose `X-Forwarded-For` names the
     /// client; from anyone else the header is ignored.
     pub trusted_proxies: Vec<String>,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this>`
+    /// (unset: whoever reaches the replica may read its figures).
+    pub metrics_token: Option<String>,
     /// New accounts one client address may create per hour (0: no limit).
     pub signups_per_hour_per_address: u32,
     /// Searches one client address may run per minute (0: no limit).
@@ -186,6 +189,7 @@ impl Default for Settings {
             idle_timeout_s: 120,
             header_read_timeout_s: 20,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
             signups_per_hour_per_address: 10,
             searches_per_minute_per_address: 120,
             graphql_per_minute_per_address: 1200,

@@ -11,8 +11,32 @@ use poem::web::Data;
 use poem::{IntoResponse, Response, handler};
 use shared::{JobState, UploadState};
 
+/// Whether the request may read the figures: any, unless `metrics_token` is set.
+fn allowed(req: &poem::Request, token: Option<&str>) -> bool {
+    let Some(token) = token else { return true };
+    let given = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Compared in constant time, so the answer's timing does not spell the token out.
+    given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 #[handler]
-pub async fn serve(state: Data<&AppState>) -> Response {
+pub async fn serve(req: &poem::Request, state: Data<&AppState>) -> Response {
+    if !allowed(req, state.settings.metrics_token.as_deref()) {
+        return crate::error::ErrorBody::response(
+            crate::error::Code::Unauthenticated,
+            "/metrics needs the scrape token: Authorization: Bearer <metrics_token>",
+        );
+    }
     let mut out = Exposition::default();
     state.metrics.write(&mut out);
 

@@ -187,3 +187,36 @@ async fn readyz_names_the_part_that_does_not_answer() {
         "not ready: object store not answering"
     );
 }
+
+#[tokio::test]
+async fn metrics_ask_for_the_scrape_token_when_one_is_set() {
+    let app = spawn_app_with(
+        tempfile::tempdir().unwrap(),
+        Some("mem://".into()),
+        0,
+        |s| {
+            s.metrics_token = Some("scrape-secret".into());
+        },
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/metrics", app.base);
+    for given in [None, Some("Bearer wrong-secret"), Some("scrape-secret")] {
+        let mut req = http.get(&url);
+        if let Some(g) = given {
+            req = req.header("authorization", g);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 401, "{given:?}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "unauthenticated");
+    }
+    let r = http
+        .get(&url)
+        .bearer_auth("scrape-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("kino_http_requests_total"));
+}
