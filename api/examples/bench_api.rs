@@ -55,32 +55,9 @@ fragment card on Video {
   inWatchlist
 }"#;
 
-/// Search words from the seeded vocabulary: the most frequent ones ("new" is in about half
-/// of the descriptions, "london" in a quarter), common subjects, and rare ones.
-const WORDS: &[&str] = &[
-    "new",
-    "london",
-    "recipe",
-    "family",
-    "jazz",
-    "football",
-    "lighthouse",
-    "accordion",
-    "tbilisi",
-    "black hole",
-    "street food",
-    "glacier",
-    "robot",
-    "kyoto",
-    "marathon",
-    "vaccine",
-    "shipwreck",
-    "sourdough",
-    "compiler",
-    "orca",
-    "golden",
-    "paris",
-];
+#[path = "common/queries.rs"]
+mod queries;
+use queries::{WORDS, queries};
 
 #[handler]
 fn hello_world() -> &'static str {
@@ -378,13 +355,7 @@ async fn main() {
     let mut asked = std::collections::HashSet::new();
     let mut hits = 0usize;
     let mut slowest: Option<(String, Duration)> = None;
-    for i in 0..400 {
-        let a = WORDS[i % WORDS.len()];
-        let q = if i % 2 == 0 {
-            a.to_owned()
-        } else {
-            format!("{a} {}", WORDS[(i * 7 + 3) % WORDS.len()])
-        };
+    for q in queries() {
         let t = Instant::now();
         let page = api
             .search_videos(None, None, &q)

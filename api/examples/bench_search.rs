@@ -18,44 +18,9 @@ use tantivy::query::QueryParser;
 use tantivy::schema::{STORED, STRING, Schema, Value};
 use tantivy::{Index, TantivyDocument};
 
-/// The queries' words: the seed's head, middle and tail (as `bench api`).
-const WORDS: &[&str] = &[
-    "new",
-    "london",
-    "recipe",
-    "family",
-    "jazz",
-    "football",
-    "lighthouse",
-    "accordion",
-    "tbilisi",
-    "black hole",
-    "street food",
-    "glacier",
-    "robot",
-    "kyoto",
-    "marathon",
-    "vaccine",
-    "shipwreck",
-    "sourdough",
-    "compiler",
-    "orca",
-    "golden",
-    "paris",
-];
-
-fn queries() -> Vec<String> {
-    (0..400)
-        .map(|i| {
-            let a = WORDS[i % WORDS.len()];
-            if i % 2 == 0 {
-                a.to_owned()
-            } else {
-                format!("{a} {}", WORDS[(i * 7 + 3) % WORDS.len()])
-            }
-        })
-        .collect()
-}
+#[path = "common/queries.rs"]
+mod queries;
+use queries::{WORDS, queries};
 
 /// p50, p99 and max in milliseconds.
 fn percentiles(mut lat: Vec<Duration>) -> [f64; 3] {

@@ -312,24 +312,7 @@ impl Cluster {
             let config = root.join("garage.toml");
             std::fs::write(
                 &config,
-                format!(
-                    r#"metadata_dir = "{root}/meta"
-data_dir = "{root}/data"
-db_engine = "sqlite"
-replication_factor = 3
-rpc_bind_addr = "127.0.0.1:{rpc}"
-rpc_public_addr = "127.0.0.1:{rpc}"
-rpc_secret = "{secret}"
-
-[s3_api]
-s3_region = "{region}"
-api_bind_addr = "127.0.0.1:{s3}"
-root_domain = ".s3.garage.localhost"
-"#,
-                    root = root.display(),
-                    secret = secret("rpc_secret"),
-                    region = garage::REGION,
-                ),
+                garage::config(&root, GARAGE_NODES as u32, rpc, s3, &secret("rpc_secret")),
             )
             .map_err(|e| e.to_string())?;
             cluster.parts.push(Part {

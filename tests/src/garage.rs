@@ -6,7 +6,7 @@
 
 use crate::process::{Guard, free_port};
 use shared::store::{ObjectStore, Store, StoreError};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -43,6 +43,27 @@ pub fn binary() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .unwrap_or_default();
     cargo_home.join("bin").join("garage")
+}
+
+/// A node's configuration: data under `root`, RPC and S3 on loopback ports, objects kept
+/// `replication` times across the cluster the secret joins it to.
+pub fn config(root: &Path, replication: u32, rpc: u16, s3: u16, secret: &str) -> String {
+    format!(
+        r#"metadata_dir = "{root}/meta"
+data_dir = "{root}/data"
+db_engine = "sqlite"
+replication_factor = {replication}
+rpc_bind_addr = "127.0.0.1:{rpc}"
+rpc_public_addr = "127.0.0.1:{rpc}"
+rpc_secret = "{secret}"
+
+[s3_api]
+s3_region = "{REGION}"
+api_bind_addr = "127.0.0.1:{s3}"
+root_domain = ".s3.garage.localhost"
+"#,
+        root = root.display(),
+    )
 }
 
 /// `bytes` random bytes as hex (keys and secrets for test services).
@@ -91,23 +112,7 @@ impl Garage {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let (rpc, s3) = (free_port(), free_port());
         let config = dir.path().join("garage.toml");
-        let toml = format!(
-            r#"metadata_dir = "{root}/meta"
-data_dir = "{root}/data"
-db_engine = "sqlite"
-replication_factor = 1
-rpc_bind_addr = "127.0.0.1:{rpc}"
-rpc_public_addr = "127.0.0.1:{rpc}"
-rpc_secret = "{secret}"
-
-[s3_api]
-s3_region = "{REGION}"
-api_bind_addr = "127.0.0.1:{s3}"
-root_domain = ".s3.garage.localhost"
-"#,
-            root = dir.path().display(),
-            secret = random_hex(32),
-        );
+        let toml = self::config(dir.path(), 1, rpc, s3, &random_hex(32));
         std::fs::write(&config, toml).map_err(|e| e.to_string())?;
         let access_key_id = format!("GK{}", random_hex(12));
         let secret_access_key = random_hex(32);

@@ -21,6 +21,15 @@ fn example(root: &Path, package: &str, name: &str) -> Command {
     cmd
 }
 
+/// Builds the api under test as it would run in production.
+fn release_kino(root: &Path) -> Result<()> {
+    sh::run(
+        sh::cmd("cargo")
+            .args(["build", "--release", "--package", "api", "--bin", "kino"])
+            .current_dir(root),
+    )
+}
+
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         None => {
@@ -44,12 +53,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             crate::prereqs::browser()?;
             crate::prereqs::web_toolchain(root)?;
             let web = crate::web::build(root)?;
-            // The api under test is a release build, as it would run in production.
-            sh::run(
-                sh::cmd("cargo")
-                    .args(["build", "--release", "--package", "api", "--bin", "kino"])
-                    .current_dir(root),
-            )?;
+            release_kino(root)?;
             sh::run(
                 example(root, "cli", "bench_upload")
                     .env("KINO_BIN", crate::target_dir(root).join("release/kino"))
@@ -72,11 +76,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             crate::prereqs::load_generator()?;
             crate::prereqs::web_toolchain(root)?;
             let web = crate::web::build(root)?;
-            sh::run(
-                sh::cmd("cargo")
-                    .args(["build", "--release", "--package", "api", "--bin", "kino"])
-                    .current_dir(root),
-            )?;
+            release_kino(root)?;
             sh::run(sh::cmd("cargo").args(["build", "--workspace", "--all-targets"]))?;
             let target = crate::target_dir(root);
             sh::run(
