@@ -76,7 +76,7 @@ async fn readyz(state: poem::web::Data<&AppState>) -> poem::Response {
 /// The origins the web app talks to besides this one: the bucket, when parts go to S3.
 fn browser_origins(state: &AppState) -> Vec<String> {
     match &state.store {
-        Store::S3(s3) => vec![s3.browser_origin()],
+        Store::S3(s3) => s3.browser_origins(),
         _ => Vec::new(),
     }
 }

@@ -24,7 +24,8 @@ pub struct Cli {
     /// Database URL: surrealkv://PATH, mem://, ws://HOST:PORT.
     #[arg(long)]
     pub db: Option<String>,
-    /// Object store URL: file:///PATH or s3://BUCKET?endpoint=URL&region=REGION[&path_style=true].
+    /// Object store URL: file:///PATH or s3://BUCKET?endpoint=URL[,URL...]&region=REGION[&path_style=true]
+    /// (several endpoints are nodes of one cluster, the nearest first).
     #[arg(long)]
     pub store: Option<String>,
     /// In-process transcoder workers.

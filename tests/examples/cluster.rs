@@ -28,7 +28,7 @@ fn main() {
         }
     }
     match command.as_str() {
-        "up" => match Cluster::up(&dir, port, &Bins::from_env()) {
+        "up" => match Cluster::up(&dir, port, &Bins::from_env(), &[]) {
             Ok(c) => report(&c),
             Err(e) => {
                 eprintln!("the cluster did not start: {e}");

@@ -227,8 +227,13 @@ impl Cluster {
     }
 
     /// Starts a whole cluster in `dir` (its data kept there between runs), its edge on
-    /// `port`.
-    pub fn up(dir: &Path, port: u16, bins: &Bins) -> Result<Cluster, String> {
+    /// `port`, the replicas given `settings` (`KINO_*` variables) besides their own.
+    pub fn up(
+        dir: &Path,
+        port: u16,
+        bins: &Bins,
+        settings: &[(String, String)],
+    ) -> Result<Cluster, String> {
         if let Some(c) = Cluster::load(dir)
             && c.parts.iter().any(|p| p.pid.is_some_and(alive))
         {
@@ -333,10 +338,14 @@ impl Cluster {
         }
         cluster.garage_layout(bins)?;
 
+        // Each replica and worker prefers one node and moves to the others when it is down.
         let store = |n: usize| {
+            let endpoints: Vec<String> = (0..s3_ports.len())
+                .map(|k| format!("http://127.0.0.1:{}", s3_ports[(n + k) % s3_ports.len()]))
+                .collect();
             format!(
-                "s3://{BUCKET}?endpoint=http://127.0.0.1:{}&region={}&path_style=true",
-                s3_ports[n % s3_ports.len()],
+                "s3://{BUCKET}?endpoint={}&region={}&path_style=true",
+                endpoints.join(","),
                 garage::REGION
             )
         };
@@ -376,6 +385,7 @@ impl Cluster {
                 ("KINO_SETUP_TOKEN".into(), secret("setup_token")),
                 ("KINO_LOG_JSON".into(), "true".into()),
             ]);
+            env.extend(settings.iter().cloned());
             cluster.parts.push(Part {
                 name: format!("kino-{n}"),
                 program: bins.kino.clone(),
@@ -506,6 +516,30 @@ impl Cluster {
                 Err(_) => std::thread::sleep(Duration::from_millis(500)),
             }
         }
+    }
+
+    /// A client of the bucket through Garage node `node` (from 1), with the cluster's key.
+    pub async fn store(&self, node: usize) -> Result<shared::store::Store, String> {
+        let secrets: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(self.dir.join("secrets.json")).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| e.to_string())?;
+        let port = self
+            .parts
+            .iter()
+            .find(|p| p.name == format!("garage-{node}"))
+            .ok_or_else(|| format!("no garage-{node}"))?
+            .port;
+        let key = |k: &str| secrets[k].as_str().unwrap_or_default().to_owned();
+        shared::store::Store::open_with(
+            &format!(
+                "s3://{BUCKET}?endpoint=http://127.0.0.1:{port}&region={}&path_style=true",
+                garage::REGION
+            ),
+            Some((key("key_id"), key("key_secret"))),
+        )
+        .await
+        .map_err(|e| e.to_string())
     }
 
     /// Stops every part, the edge and workers first, the database last.

@@ -90,6 +90,11 @@ impl Garage {
         self.process.id()
     }
 
+    /// Stops the node at once, as a crash would; its port refuses connections after.
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+
     /// Starts a node and waits until its bucket takes writes.
     pub async fn start() -> Garage {
         let bin = binary();

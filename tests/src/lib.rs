@@ -10,5 +10,6 @@ pub mod edge;
 pub mod flood;
 pub mod garage;
 pub mod kino;
+pub mod load;
 pub mod process;
 pub mod surreal;

@@ -1,5 +1,6 @@
 //! The S3 store against an endpoint that fails: 5xx answers are retried with backoff up to the
-//! configured attempts, then reported with the store's status and message.
+//! configured attempts, then reported with the store's status and message; a node that refuses
+//! connections is skipped for the next one listed.
 
 use shared::store::{ObjectStore, S3Config, S3Store, StoreError};
 use std::sync::Arc;
@@ -75,4 +76,30 @@ async fn a_store_that_keeps_failing_is_reported_after_the_last_attempt() {
         "{err:?}"
     );
     assert_eq!(seen.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_node_that_refuses_connections_is_skipped_without_spending_an_attempt() {
+    let down = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let (up, seen) = flaky(0).await;
+    // One attempt per request: moving to the next node must not spend it.
+    let s = store(&format!("{down},{up}"), 1);
+    let meta = s.head("videos/a/v1/master.m3u8").await.unwrap();
+    assert_eq!(meta.size, 42);
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
+    // Later requests and the URLs handed to clients go to the node that answered.
+    let url = s.presigned_put_url("videos/a/v1/poster.jpg", std::time::Duration::from_secs(60));
+    assert!(url.unwrap().starts_with(&up));
+    s.head("videos/a/v1/master.m3u8").await.unwrap();
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+
+    // Every node down: reported as the I/O failure it is.
+    let err = store(&format!("{down},{down}"), 1)
+        .head("videos/a/v1/master.m3u8")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Io(_)), "{err:?}");
 }

@@ -9,7 +9,8 @@
 //! - `cargo xtask bench [transcode|upload|api|sync|web|tv]`: the benchmarks (all without an
 //!   argument).
 //! - `cargo xtask tv --server URL [--out DIR]`: the Tizen and webOS shells for that server.
-//! - `cargo xtask cluster up|down|status [--port P]`: the whole deployment on loopback.
+//! - `cargo xtask cluster up|down|status [--port P]`: the whole deployment on loopback;
+//!   `cargo xtask cluster chaos`: that deployment under load while its parts fail, reported.
 
 mod bench;
 mod prereqs;
@@ -100,12 +101,25 @@ fn up(root: &Path) -> Result<()> {
 
 /// `cluster up` builds what the tests build (one feature resolution, nothing compiled twice)
 /// and starts the deployment of `testkit::cluster` under `.cluster`; `down` and `status` read
-/// its record.
+/// its record. `chaos` builds the same and runs the chaos and load run on a fresh cluster
+/// under `.cluster-chaos` (see `tests/examples/chaos.rs`).
 fn cluster(root: &Path, args: &[String]) -> Result<()> {
-    let launcher = target_dir(root).join("debug/examples/cluster");
+    let command = args.first().map(String::as_str);
+    let chaos = command == Some("chaos");
+    let launcher = target_dir(root).join(if chaos {
+        "debug/examples/chaos"
+    } else {
+        "debug/examples/cluster"
+    });
     let mut cmd = sh::cmd(&launcher);
-    cmd.args(args).arg("--dir").arg(root.join(".cluster"));
-    if args.first().map(String::as_str) == Some("up") {
+    if chaos {
+        cmd.args(&args[1..])
+            .arg("--dir")
+            .arg(root.join(".cluster-chaos"));
+    } else {
+        cmd.args(args).arg("--dir").arg(root.join(".cluster"));
+    }
+    if matches!(command, Some("up" | "chaos")) {
         prereqs::media_tools()?;
         prereqs::edge()?;
         let garage = prereqs::object_store()?;

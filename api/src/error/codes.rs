@@ -51,6 +51,8 @@ codes! {
         "The GraphQL operation asks for too much (root fields, fields, depth or cost); the message says which.";
     Internal = "internal", INTERNAL_SERVER_ERROR,
         "Something failed on the server; the cause is logged there, not sent.";
+    Unavailable = "unavailable", SERVICE_UNAVAILABLE,
+        "The database or the object store cannot be reached right now: retry in a moment (another replica may answer).";
 
     // Identity.
     Unauthenticated = "unauthenticated", UNAUTHORIZED,
@@ -155,6 +157,7 @@ impl Code {
             StatusCode::PAYLOAD_TOO_LARGE => Code::TooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
             StatusCode::TOO_MANY_REQUESTS => Code::TooManyRequests,
+            StatusCode::SERVICE_UNAVAILABLE => Code::Unavailable,
             s if s.is_server_error() => Code::Internal,
             _ => Code::InvalidRequest,
         }

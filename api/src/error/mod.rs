@@ -60,6 +60,12 @@ impl ApiError {
         ApiError::new(Code::Forbidden, msg)
     }
 
+    /// `what` (the database, the object store) did not answer within `waited`: answered
+    /// like a store out of reach.
+    pub fn timed_out(what: &'static str, waited: std::time::Duration) -> Self {
+        ApiError::Internal(anyhow::Error::new(TimedOut(what, waited)))
+    }
+
     pub fn status(&self) -> StatusCode {
         self.code().status()
     }
@@ -67,12 +73,17 @@ impl ApiError {
     pub fn code(&self) -> Code {
         match self {
             ApiError::Known(c, _) => *c,
+            ApiError::Internal(e) if unreachable(e) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
     }
 
     pub fn body(&self) -> ErrorBody {
         let message = match self {
+            ApiError::Internal(e) if unreachable(e) => {
+                tracing::warn!(error = ?e, "a store cannot be reached");
+                "the database or the object store cannot be reached; retry in a moment".to_owned()
+            }
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 "internal error".to_owned()
@@ -82,13 +93,44 @@ impl ApiError {
         ErrorBody::new(self.code(), message)
     }
 
-    /// The error as a JSON response, for routes outside poem-openapi.
+    /// The error as a JSON response, for routes outside poem-openapi. An unreachable store
+    /// asks players to come back in a second.
     pub fn response(&self) -> poem::Response {
         use poem::IntoResponse;
-        poem::web::Json(self.body())
+        let mut r = poem::web::Json(self.body())
             .with_status(self.status())
-            .into_response()
+            .into_response();
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut().insert(
+                poem::http::header::RETRY_AFTER,
+                poem::http::HeaderValue::from_static("1"),
+            );
+        }
+        r
     }
+}
+
+/// A store that did not answer in time.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} did not answer within {1:?}")]
+pub struct TimedOut(&'static str, std::time::Duration);
+
+/// Whether a failure is the database or the object store being out of reach (not a bug):
+/// answered 503, which the edge retries on another replica and clients retry later.
+fn unreachable(e: &anyhow::Error) -> bool {
+    use shared::store::StoreError;
+    e.chain().any(|cause| {
+        if cause.is::<TimedOut>() {
+            return true;
+        }
+        if let Some(db) = cause.downcast_ref::<surrealdb::Error>() {
+            return db.is_connection();
+        }
+        matches!(
+            cause.downcast_ref::<StoreError>(),
+            Some(StoreError::Io(_)) | Some(StoreError::Remote { status: 500.., .. })
+        )
+    })
 }
 
 impl From<surrealdb::Error> for ApiError {
@@ -157,6 +199,9 @@ pub enum ErrorResponse {
     /// Something broke on our side.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// The database or the object store cannot be reached right now; retry in a moment.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
 }
 
 impl From<ApiError> for ErrorResponse {
@@ -171,6 +216,7 @@ impl From<ApiError> for ErrorResponse {
             StatusCode::PAYLOAD_TOO_LARGE => ErrorResponse::TooLarge(body),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorResponse::UnsupportedMediaType(body),
             StatusCode::TOO_MANY_REQUESTS => ErrorResponse::TooManyRequests(body),
+            StatusCode::SERVICE_UNAVAILABLE => ErrorResponse::Unavailable(body),
             _ => ErrorResponse::Internal(body),
         }
     }

@@ -6,7 +6,7 @@
 //! they are cacheable for a year; playlists get a short lifetime. Single byte ranges, ETag
 //! and `If-None-Match` are honoured so players and CDNs can do partial and conditional fetches.
 
-use crate::error::{Code, ErrorBody};
+use crate::error::{ApiError, Code, ErrorBody};
 use crate::signing::MediaScope;
 use crate::state::AppState;
 use futures::StreamExt;
@@ -34,6 +34,10 @@ fn cache_control(public: bool, playlist: bool) -> &'static str {
 /// private or hidden since stops being served there within this time. Private media is
 /// marked 0: the edge never stores it, whatever `Cache-Control` a proxy may be told to trust.
 const EDGE_SEGMENT_TTL_S: &str = "600";
+/// How long a media request waits for the database (a video's visibility, its subtitle
+/// tracks) before answering 503 `unavailable`: the edge then asks another replica, which may
+/// hold the video in memory, instead of holding the viewer until the database is back.
+const DB_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn edge_expires(
     builder: poem::ResponseBuilder,
@@ -111,7 +115,10 @@ pub async fn serve(
     // nothing, and a private or hidden one only through links issued to its owner or an admin.
     // Through the cache of hot reads, which the change feed keeps coherent: a segment
     // request costs no database read.
-    let public = match state.cache.video(&state.db, &video_id).await {
+    let video = tokio::time::timeout(DB_WAIT, state.cache.video(&state.db, &video_id))
+        .await
+        .unwrap_or_else(|_| Err(ApiError::timed_out("the database", DB_WAIT)));
+    let public = match video {
         Ok(Some(v))
             if v.state != shared::VideoState::Deleted
                 && (!v.restricted() || scope == MediaScope::Owner) =>
@@ -119,10 +126,7 @@ pub async fn serve(
             v.visibility == Visibility::Public && !v.hidden()
         }
         Ok(_) => return ErrorBody::response(Code::MediaNotFound, "no such media"),
-        Err(e) => {
-            tracing::error!(error = %e, "reading a video for media");
-            return ErrorBody::response(Code::Internal, "internal error");
-        }
+        Err(e) => return e.response(),
     };
     // Subtitle tracks live beside the versions; the master playlist lists them.
     if (path == shared::layout::MASTER_PLAYLIST || path.starts_with("subs/"))
@@ -145,10 +149,7 @@ pub async fn serve(
         Err(StoreError::NotFound(_)) => {
             return ErrorBody::response(Code::MediaNotFound, "no such media");
         }
-        Err(e) => {
-            tracing::error!(error = %e, key, "reading media");
-            return ErrorBody::response(Code::Internal, "internal error");
-        }
+        Err(e) => return ApiError::from(e).response(),
     };
     let playlist = path.ends_with(".m3u8") || path.starts_with("subs/");
     let base = edge_expires(Response::builder(), public, playlist)
@@ -201,10 +202,7 @@ pub async fn serve(
             .body(Body::from_bytes_stream(
                 stream.map(|r| r.map_err(std::io::Error::other)),
             )),
-        Err(e) => {
-            tracing::error!(error = %e, key, "reading media");
-            ErrorBody::response(Code::Internal, "internal error")
-        }
+        Err(e) => ApiError::from(e).response(),
     }
 }
 
@@ -218,12 +216,15 @@ async fn subtitled(
     path: &str,
     public: bool,
 ) -> Option<Response> {
-    let tracks = match crate::delivery::subtitles::list(&state.db, video_id).await {
+    let tracks = tokio::time::timeout(
+        DB_WAIT,
+        crate::delivery::subtitles::list(&state.db, video_id),
+    )
+    .await
+    .unwrap_or_else(|_| Err(ApiError::timed_out("the database", DB_WAIT)));
+    let tracks = match tracks {
         Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %e, "listing subtitles");
-            return Some(ErrorBody::response(Code::Internal, "internal error"));
-        }
+        Err(e) => return Some(e.response()),
     };
     let playlist = |body: String| {
         edge_expires(Response::builder(), public, true)
@@ -278,20 +279,14 @@ async fn subtitled(
             while let Some(chunk) = s.next().await {
                 match chunk {
                     Ok(c) => text.extend_from_slice(&c),
-                    Err(e) => {
-                        tracing::error!(error = %e, key, "reading the master playlist");
-                        return Some(ErrorBody::response(Code::Internal, "internal error"));
-                    }
+                    Err(e) => return Some(ApiError::from(StoreError::Io(e)).response()),
                 }
             }
         }
         Err(StoreError::NotFound(_)) => {
             return Some(ErrorBody::response(Code::MediaNotFound, "no such media"));
         }
-        Err(e) => {
-            tracing::error!(error = %e, key, "reading the master playlist");
-            return Some(ErrorBody::response(Code::Internal, "internal error"));
-        }
+        Err(e) => return Some(ApiError::from(e).response()),
     }
     let master = String::from_utf8_lossy(&text);
     Some(playlist(crate::delivery::subtitles::with_subtitles(

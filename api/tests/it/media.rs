@@ -279,3 +279,51 @@ async fn a_video_turned_private_takes_its_public_links_with_it() {
     assert_eq!(fetch(public).await, 404);
     assert_eq!(fetch(mine).await, 404);
 }
+
+#[tokio::test]
+async fn media_waits_for_a_database_that_hangs_at_most_two_seconds() {
+    let db = testkit::surreal::Surreal::start();
+    let app =
+        crate::helpers::spawn_app_with(tempfile::tempdir().unwrap(), Some(db.url()), 0, |s| {
+            s.db_user = Some(testkit::surreal::USER.into());
+            s.db_pass = Some(testkit::surreal::PASS.into());
+        })
+        .await;
+    // A link as the api signs them, to a video no replica has in memory yet.
+    let video_id = "01J00000000000000000000000";
+    let expires = chrono::Utc::now().timestamp() + 3600;
+    let token =
+        app.state
+            .signer
+            .media_token(video_id, 1, api::signing::MediaScope::Public, expires);
+    let url = format!("{}/media/{token}/{video_id}/v1/master.m3u8", app.base);
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 404);
+
+    // The database stops answering without closing its connections (a server paused, or
+    // draining before a restart).
+    let pid = db.process.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = std::time::Instant::now();
+    let r = reqwest::get(&url).await.unwrap();
+    let waited = started.elapsed();
+    std::process::Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "unavailable");
+    assert!(
+        waited < std::time::Duration::from_secs(4),
+        "answered after {waited:?}"
+    );
+    // Back: the same link answers as before.
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 404);
+}

@@ -351,3 +351,49 @@ async fn a_completion_cut_short_by_a_crash_is_settled_either_way() {
     let n: Vec<serde_json::Value> = r.take(0).unwrap();
     assert_eq!(n[0]["n"], 1, "exactly one transcode is queued");
 }
+
+#[tokio::test]
+async fn a_node_out_of_reach_is_skipped_and_a_store_out_of_reach_answers_503() {
+    let mut garage = Garage::start().await;
+    // The first endpoint listed refuses connections: a cluster node that is down.
+    let down = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let nodes = garage.store_url().replace(
+        &format!("endpoint={}", garage.endpoint),
+        &format!("endpoint={down},{}", garage.endpoint),
+    );
+    let app = spawn_app_on(&garage, 0, |s| s.store = Some(nodes)).await;
+    let (token, _) = app.user("creator").await;
+    let c = app.as_user(&token);
+    let up = c
+        .create_upload(&request(3 * MIB as u64))
+        .await
+        .expect("the node that answers takes the upload")
+        .into_inner();
+    assert!(
+        up.parts.iter().all(|p| p.url.starts_with(&garage.endpoint)),
+        "part URLs point at the node that answers: {}",
+        up.parts[0].url
+    );
+    let metrics = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("kino_store_endpoint_moves_total ") && !l.ends_with(" 0")),
+        "the move is counted"
+    );
+
+    // With every node down, the api says so with a code clients and the edge retry on.
+    garage.kill();
+    assert_eq!(
+        code(c.create_upload(&request(3 * MIB as u64)).await),
+        (503, "unavailable".to_owned())
+    );
+}

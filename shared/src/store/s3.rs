@@ -2,6 +2,11 @@
 //! bodies streamed both ways. Idempotent requests are retried with exponential backoff on
 //! connection errors, timeouts, 5xx and 429; a part upload from a stream is not (its body is
 //! gone), and the caller resends the part.
+//!
+//! A store may list several endpoints of one cluster (Garage nodes): requests go to the
+//! first that answers. A refused connection moves every later request, presigned URLs
+//! included, to the next endpoint at once, without counting as an attempt; the first is
+//! tried again a minute later, so a replica returns to its nearby node once it is back.
 
 use super::stats::{Attempt, STORE};
 use super::{
@@ -18,8 +23,9 @@ use rusty_s3::actions::{
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
 use url::Url;
 
@@ -29,12 +35,16 @@ const REQUEST_TTL: Duration = Duration::from_secs(15 * 60);
 const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
 /// S3 presigned URLs live at most a week.
 const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
+/// After moving off the first endpoint, how long before it is tried again.
+const FAILBACK_AFTER: Duration = Duration::from_secs(60);
 
 /// Where the bucket is and how to reach it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct S3Config {
     pub bucket: String,
-    pub endpoint: Url,
+    /// Where the bucket is served, in order of preference: one, or several nodes of one
+    /// cluster.
+    pub endpoints: Vec<Url>,
     pub region: String,
     pub path_style: bool,
     pub access_key_id: Option<String>,
@@ -47,7 +57,10 @@ impl std::fmt::Debug for S3Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Config")
             .field("bucket", &self.bucket)
-            .field("endpoint", &self.endpoint.as_str())
+            .field(
+                "endpoints",
+                &self.endpoints.iter().map(Url::as_str).collect::<Vec<_>>(),
+            )
             .field("region", &self.region)
             .field("path_style", &self.path_style)
             .field("access_key_id", &self.access_key_id)
@@ -56,8 +69,9 @@ impl std::fmt::Debug for S3Config {
 }
 
 impl S3Config {
-    /// Parses `s3://BUCKET?endpoint=URL&region=REGION[&path_style=true]`. Without an endpoint
-    /// the bucket is on AWS in the region (default `us-east-1`).
+    /// Parses `s3://BUCKET?endpoint=URL[,URL...]&region=REGION[&path_style=true]`. Without an
+    /// endpoint the bucket is on AWS in the region (default `us-east-1`); several are nodes of
+    /// one cluster, the preferred first.
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         let bad = |why| StoreError::UnsupportedUrl(url.to_owned(), why);
         let parsed = Url::parse(url).map_err(|_| bad("not a URL"))?;
@@ -88,17 +102,25 @@ impl S3Config {
                 _ => return Err(bad("unknown parameter (endpoint, region, path_style)")),
             }
         }
-        let endpoint = match endpoint {
-            Some(e) => Url::parse(&e).map_err(|_| bad("the endpoint is not a URL"))?,
-            None => Url::parse(&format!("https://s3.{region}.amazonaws.com"))
-                .map_err(|_| bad("invalid region"))?,
+        let endpoints = match endpoint {
+            Some(list) => list
+                .split(',')
+                .map(|e| Url::parse(e.trim()).map_err(|_| bad("an endpoint is not a URL")))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => vec![
+                Url::parse(&format!("https://s3.{region}.amazonaws.com"))
+                    .map_err(|_| bad("invalid region"))?,
+            ],
         };
-        if !matches!(endpoint.scheme(), "http" | "https") {
-            return Err(bad("the endpoint must be http:// or https://"));
+        if endpoints
+            .iter()
+            .any(|e| !matches!(e.scheme(), "http" | "https"))
+        {
+            return Err(bad("an endpoint must be http:// or https://"));
         }
         Ok(S3Config {
             bucket,
-            endpoint,
+            endpoints,
             region,
             path_style,
             access_key_id: None,
@@ -115,7 +137,12 @@ pub struct S3Store {
 }
 
 struct Inner {
-    bucket: Bucket,
+    /// The bucket at each endpoint, the preferred first.
+    buckets: Vec<Bucket>,
+    /// The endpoint requests go to now.
+    current: AtomicUsize,
+    /// When requests moved off the preferred endpoint.
+    moved_at: Mutex<Option<Instant>>,
     credentials: Option<Credentials>,
     http: reqwest::Client,
     max_attempts: u32,
@@ -124,8 +151,8 @@ struct Inner {
 impl std::fmt::Debug for S3Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Store")
-            .field("bucket", &self.inner.bucket.name())
-            .field("url", &self.inner.bucket.base_url().as_str())
+            .field("bucket", &self.bucket().name())
+            .field("url", &self.bucket().base_url().as_str())
             .finish_non_exhaustive()
     }
 }
@@ -137,19 +164,36 @@ impl S3Store {
         } else {
             UrlStyle::VirtualHost
         };
-        let bucket = Bucket::new(cfg.endpoint.clone(), style, cfg.bucket.clone(), cfg.region)
-            .map_err(|e| {
-                StoreError::UnsupportedUrl(
-                    cfg.endpoint.to_string(),
-                    match e {
-                        rusty_s3::BucketError::UnsupportedScheme => "unsupported scheme",
-                        rusty_s3::BucketError::MissingHost => "the endpoint has no host",
-                        rusty_s3::BucketError::ParseError(_) => {
-                            "the bucket name cannot be used in this URL style (try path_style=true)"
-                        }
-                    },
+        let buckets = cfg
+            .endpoints
+            .iter()
+            .map(|endpoint| {
+                Bucket::new(
+                    endpoint.clone(),
+                    style,
+                    cfg.bucket.clone(),
+                    cfg.region.clone(),
                 )
-            })?;
+                .map_err(|e| {
+                    StoreError::UnsupportedUrl(
+                        endpoint.to_string(),
+                        match e {
+                            rusty_s3::BucketError::UnsupportedScheme => "unsupported scheme",
+                            rusty_s3::BucketError::MissingHost => "the endpoint has no host",
+                            rusty_s3::BucketError::ParseError(_) => {
+                                "the bucket name cannot be used in this URL style (try path_style=true)"
+                            }
+                        },
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if buckets.is_empty() {
+            return Err(StoreError::UnsupportedUrl(
+                cfg.bucket,
+                "no endpoint to reach the bucket at",
+            ));
+        }
         let credentials = match (cfg.access_key_id, cfg.secret_access_key) {
             (Some(k), Some(s)) => Some(Credentials::new(k, s)),
             _ => Credentials::from_env(),
@@ -162,7 +206,9 @@ impl S3Store {
             .map_err(|e| StoreError::Io(io::Error::other(e)))?;
         Ok(S3Store {
             inner: Arc::new(Inner {
-                bucket,
+                buckets,
+                current: AtomicUsize::new(0),
+                moved_at: Mutex::new(None),
                 credentials,
                 http,
                 max_attempts: cfg.max_attempts,
@@ -171,7 +217,50 @@ impl S3Store {
     }
 
     fn bucket(&self) -> &Bucket {
-        &self.inner.bucket
+        let b = &self.inner.buckets;
+        &b[self.inner.current.load(Ordering::Acquire) % b.len()]
+    }
+
+    /// Moves requests off endpoint `from` (which refused a connection) to the next one,
+    /// unless another request did already.
+    fn move_on(&self, from: usize) {
+        let next = (from + 1) % self.inner.buckets.len();
+        if self
+            .inner
+            .current
+            .compare_exchange(from, next, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            tracing::warn!(
+                from = %self.inner.buckets[from].base_url(),
+                to = %self.inner.buckets[next].base_url(),
+                "object store endpoint refused a connection; using the next one"
+            );
+            STORE.moved();
+            let mut at = self
+                .inner
+                .moved_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if next == 0 {
+                *at = None;
+            } else if at.is_none() {
+                *at = Some(Instant::now());
+            }
+        }
+    }
+
+    /// Goes back to the preferred endpoint a while after leaving it.
+    fn fail_back(&self) {
+        let mut at = self
+            .inner
+            .moved_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if at.is_some_and(|t| t.elapsed() >= FAILBACK_AFTER) {
+            *at = None;
+            self.inner.current.store(0, Ordering::Release);
+        }
     }
 
     fn creds(&self) -> Option<&Credentials> {
@@ -184,10 +273,16 @@ impl S3Store {
         what: &str,
         build: impl Fn() -> Result<RequestBuilder, StoreError>,
     ) -> Result<Response, StoreError> {
+        if self.inner.buckets.len() > 1 {
+            self.fail_back();
+        }
         let mut attempt = 0;
+        // Endpoints left to move to when one refuses a connection.
+        let mut others = self.inner.buckets.len() - 1;
         loop {
             attempt += 1;
             let last = attempt >= self.inner.max_attempts;
+            let endpoint = self.inner.current.load(Ordering::Acquire);
             let request = build()?
                 .build()
                 .map_err(|e| StoreError::Io(io::Error::other(format!("{what}: {e}"))))?;
@@ -209,6 +304,14 @@ impl S3Store {
                 Ok(resp) if resp.status().is_success() => return Ok(resp),
                 Ok(resp) if retryable(resp.status()) && !last => {}
                 Ok(resp) => return Err(remote_error(what, resp).await),
+                Err(e) if e.is_connect() && others > 0 => {
+                    // Another node of the cluster holds the same bucket: no backoff, and no
+                    // attempt spent.
+                    others -= 1;
+                    attempt -= 1;
+                    self.move_on(endpoint);
+                    continue;
+                }
                 Err(e) if last || !(e.is_connect() || e.is_timeout() || e.is_request()) => {
                     return Err(StoreError::Io(io::Error::other(format!("{what}: {e}"))));
                 }
@@ -265,9 +368,13 @@ impl S3Store {
             .into())
     }
 
-    /// The origin browsers PUT parts to (`scheme://host[:port]` of the bucket's URLs).
-    pub fn browser_origin(&self) -> String {
-        self.bucket().base_url().origin().ascii_serialization()
+    /// The origins browsers PUT parts to (`scheme://host[:port]` of each endpoint).
+    pub fn browser_origins(&self) -> Vec<String> {
+        self.inner
+            .buckets
+            .iter()
+            .map(|b| b.base_url().origin().ascii_serialization())
+            .collect()
     }
 
     /// Lets browsers at `origins` PUT parts straight to the bucket and read their ETags.
@@ -794,11 +901,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.bucket, "media");
-        assert_eq!(c.endpoint.as_str(), "http://127.0.0.1:3900/");
+        assert_eq!(c.endpoints[0].as_str(), "http://127.0.0.1:3900/");
         assert_eq!(c.region, "garage");
         assert!(c.path_style);
         let aws = S3Config::from_url("s3://media?region=eu-west-3").unwrap();
-        assert_eq!(aws.endpoint.as_str(), "https://s3.eu-west-3.amazonaws.com/");
+        assert_eq!(
+            aws.endpoints[0].as_str(),
+            "https://s3.eu-west-3.amazonaws.com/"
+        );
+        let nodes = S3Config::from_url(
+            "s3://media?endpoint=http://10.0.0.1:3900,http://10.0.0.2:3900&region=garage",
+        )
+        .unwrap();
+        let hosts: Vec<_> = nodes.endpoints.iter().map(|e| e.host_str()).collect();
+        assert_eq!(hosts, [Some("10.0.0.1"), Some("10.0.0.2")]);
         assert!(!aws.path_style);
         for bad in [
             "s3://",
@@ -806,6 +922,7 @@ mod tests {
             "s3://b?endpoint=ftp://x",
             "s3://b?colour=blue",
             "s3://b?max_attempts=0",
+            "s3://b?endpoint=http://a,ftp://b",
         ] {
             assert!(
                 matches!(S3Config::from_url(bad), Err(StoreError::UnsupportedUrl(..))),

@@ -18,6 +18,8 @@ struct Inner {
     /// Latency of each attempt, by method.
     latency: BTreeMap<String, Histogram>,
     retries: u64,
+    /// Times requests moved to another endpoint of the cluster.
+    moves: u64,
 }
 
 /// The process's store requests.
@@ -58,6 +60,10 @@ impl StoreStats {
         }
     }
 
+    pub fn moved(&self) {
+        self.lock().moves += 1;
+    }
+
     pub fn write(&self, out: &mut Exposition) {
         let s = self.lock();
         out.family(
@@ -90,5 +96,11 @@ impl StoreStats {
             "Store requests sent again after a failed attempt.",
         );
         out.sample("kino_store_retries_total", &[], s.retries as f64);
+        out.family(
+            "kino_store_endpoint_moves_total",
+            "counter",
+            "Times an endpoint refused a connection and requests moved to the next one.",
+        );
+        out.sample("kino_store_endpoint_moves_total", &[], s.moves as f64);
     }
 }
