@@ -145,6 +145,9 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .context("listener has no address")?;
+        let hot_media = crate::delivery::hot::HotMedia::new(
+            settings.media_memory_mb.saturating_mul(1024 * 1024),
+        );
         let state = AppState::new(Inner {
             db,
             store,
@@ -158,6 +161,7 @@ impl Application {
             sessions: Default::default(),
             pages: Default::default(),
             metrics: Default::default(),
+            hot_media,
         });
         Ok(Application {
             acceptor,

@@ -77,6 +77,9 @@ pub struct Settings {
     /// Media URLs expire at a multiple of this many seconds, so viewers asking within one
     /// window share each file's URL and an edge cache one copy (0: each URL its own expiry).
     pub media_url_window_s: u64,
+    /// Memory for media objects recently served (segments, playlists, posters), in MiB;
+    /// a hot segment then costs no store request (0: none).
+    pub media_memory_mb: u64,
     /// Lifetime of an open upload, in seconds.
     pub upload_ttl_s: u64,
     /// Largest upload accepted, in bytes.
@@ -171,6 +174,7 @@ impl Default for Settings {
             worker_registration_token: None,
             media_url_ttl_s: 6 * 3600,
             media_url_window_s: 3600,
+            media_memory_mb: 256,
             upload_ttl_s: 24 * 3600,
             max_upload_bytes: 50 * 1024 * 1024 * 1024,
             job_lease_s: 120,

@@ -29,6 +29,8 @@ pub struct Inner {
     pub cache: Arc<crate::catalog::cache::Cache>,
     /// Signed-in sessions, kept coherent by the database's change feed.
     pub sessions: Arc<crate::identity::sessions::Sessions>,
+    /// Media objects recently served.
+    pub hot_media: crate::delivery::hot::HotMedia,
     /// Answers to page queries, per viewer.
     pub pages: Arc<crate::pages::Pages>,
     /// Requests and operations counted for `/metrics`.

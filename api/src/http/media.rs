@@ -144,12 +144,25 @@ pub async fn serve(
             shared::layout::version_prefix(&video_id, version)
         ),
     };
-    let meta = match state.store.head(&key).await {
-        Ok(m) => m,
-        Err(StoreError::NotFound(_)) => {
-            return ErrorBody::response(Code::MediaNotFound, "no such media");
+    // Subtitle files may be replaced under the same name; everything under a version is
+    // written once, so it may be kept in memory.
+    let hot = if path.starts_with("subs/") {
+        None
+    } else {
+        match state.hot_media.get(&state.store, &key).await {
+            Ok(h) => Some(h),
+            Err(e) => return e.response(),
         }
-        Err(e) => return ApiError::from(e).response(),
+    };
+    let meta = match &hot {
+        Some(h) => h.meta.clone(),
+        None => match state.store.head(&key).await {
+            Ok(m) => m,
+            Err(StoreError::NotFound(_)) => {
+                return ErrorBody::response(Code::MediaNotFound, "no such media");
+            }
+            Err(e) => return ApiError::from(e).response(),
+        },
     };
     let playlist = path.ends_with(".m3u8") || path.starts_with("subs/");
     let base = edge_expires(Response::builder(), public, playlist)
@@ -195,6 +208,13 @@ pub async fn serve(
         }
         None => (StatusCode::OK, 0, meta.size, base),
     };
+    if let Some(bytes) = hot.as_ref().and_then(|h| h.bytes.as_ref()) {
+        let body = bytes.slice(start as usize..(start + len) as usize);
+        return base
+            .status(status)
+            .header(header::CONTENT_LENGTH, len)
+            .body(Body::from_bytes(body));
+    }
     match state.store.read_range(&key, start, len).await {
         Ok(stream) => base
             .status(status)

@@ -45,6 +45,17 @@ pub async fn serve(req: &poem::Request, state: Data<&AppState>) -> Response {
         "counter",
         "Look-ups in each in-memory cache while the change feed runs, by outcome (miss: read from the database).",
     );
+    let (asked, loaded) = state.hot_media.stats();
+    out.sample(
+        "kino_cache_requests_total",
+        &[("cache", "media"), ("outcome", "hit")],
+        asked.saturating_sub(loaded) as f64,
+    );
+    out.sample(
+        "kino_cache_requests_total",
+        &[("cache", "media"), ("outcome", "miss")],
+        loaded as f64,
+    );
     for s in state.cache.stats() {
         out.sample(
             "kino_cache_requests_total",

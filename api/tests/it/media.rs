@@ -49,7 +49,18 @@ async fn media_is_signed_ranged_cached_and_typed() {
         part.headers()["content-range"],
         format!("bytes 10-19/{len}").as_str()
     );
-    assert_eq!(part.bytes().await.unwrap().len(), 10);
+    let part = part.bytes().await.unwrap();
+    assert_eq!(part.len(), 10);
+    // The range is the same bytes as in the whole file; the file came from memory the
+    // second time.
+    let whole = http.get(&seg).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(whole.len(), len);
+    assert_eq!(&whole[10..20], &part[..]);
+    let (asked, loaded) = app.state.hot_media.stats();
+    assert!(
+        asked > loaded,
+        "segments asked again are served from memory ({asked} asked, {loaded} read)"
+    );
 
     let cached = http
         .get(&seg)
