@@ -12,6 +12,10 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Upper bounds, in seconds, of how long a job waited for a worker: from a job taken at once
+/// to a queue an hour deep.
+const QUEUE_BUCKETS: &[f64] = &[0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0];
+
 /// Upper bounds, in seconds, of the request-latency buckets.
 const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -27,6 +31,8 @@ pub struct Metrics {
     graphql: Mutex<BTreeMap<(String, &'static str), u64>>,
     /// Bytes of upload parts stored through this replica.
     part_bytes: AtomicU64,
+    /// How long leased jobs had waited for a worker.
+    queue_wait: Mutex<Option<Histogram>>,
 }
 
 impl Metrics {
@@ -47,6 +53,14 @@ impl Metrics {
         *lock(&self.graphql)
             .entry((kind.to_owned(), if ok { "ok" } else { "error" }))
             .or_default() += 1;
+    }
+
+    /// Notes a job leased after waiting `secs` since it became available (queued, or back
+    /// from a failed attempt's backoff).
+    pub fn leased(&self, secs: f64) {
+        lock(&self.queue_wait)
+            .get_or_insert_with(|| Histogram::new(QUEUE_BUCKETS))
+            .observe(secs);
     }
 
     /// Counts an upload part of `bytes` stored through this replica.
@@ -96,6 +110,14 @@ impl Metrics {
                 *n as f64,
             );
         }
+        out.family(
+            "kino_job_queue_wait_seconds",
+            "histogram",
+            "How long each job leased through this replica had waited for a worker since it became available.",
+        );
+        lock(&self.queue_wait)
+            .get_or_insert_with(|| Histogram::new(QUEUE_BUCKETS))
+            .write(out, "kino_job_queue_wait_seconds", &[]);
         out.family(
             "kino_upload_bytes_received_total",
             "counter",

@@ -28,6 +28,8 @@ pub struct Lease {
     /// Where to put the first playable version (lowest rung only), when the video has none
     /// yet: it is published as soon as the worker reports it, before the whole ladder.
     pub preview_version: Option<u32>,
+    /// Seconds the job had waited for a worker since it became available.
+    pub waited_s: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,6 +37,9 @@ struct JobRow {
     id: String,
     video_id: String,
     attempt: u32,
+    /// When it became available to lease (fixed-width UTC timestamp).
+    #[serde(default)]
+    available_at: Option<String>,
 }
 
 /// Queues the transcode of a video's source, once: the job's id is the video's, so racing
@@ -102,7 +107,7 @@ pub async fn try_lease(
                      (UPDATE $j SET state = $leased, attempt += 1, token_hash = $th,
                          worker_id = $w, lease_until = $until, leased_at = $now, progress = 0
                       WHERE state = $queued
-                      RETURN record::id(id) AS id, video_id, attempt)
+                      RETURN record::id(id) AS id, video_id, attempt, available_at)
                  } ELSE { [] };
                  RETURN $claimed;
                  COMMIT TRANSACTION;",
@@ -136,6 +141,12 @@ pub async fn try_lease(
         };
         let (version, preview_version) =
             retry_conflicts(|| reserve_versions(db, &job.id, &job.video_id)).await?;
+        let waited_s = job.available_at.as_deref().map_or(0.0, |at| {
+            (chrono::Utc::now() - db::parse_ts(at))
+                .num_milliseconds()
+                .max(0) as f64
+                / 1000.0
+        });
         return Ok(Some(Lease {
             job_id: job.id,
             video_id: job.video_id,
@@ -144,6 +155,7 @@ pub async fn try_lease(
             lease_until: until,
             version,
             preview_version,
+            waited_s,
         }));
     }
     Ok(None)

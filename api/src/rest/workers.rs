@@ -230,6 +230,7 @@ impl WorkersApi {
             // Register interest before looking, so a job queued in between still wakes us.
             let woken = state.job_wake.notified();
             if let Some(l) = jobs::try_lease(&state.db, &auth.0, lease_for).await? {
+                state.metrics.leased(l.waited_s);
                 return Ok(Json(LeaseResponse {
                     job: Some(JobLease {
                         source_key: shared::layout::source_key(&l.video_id),

@@ -33,6 +33,19 @@ async fn a_creator_with_one_upload_is_not_stuck_behind_another_creators_batch() 
         order,
         [batch[0].clone(), single, batch[1].clone(), batch[2].clone()]
     );
+    // Each lease notes how long its job waited for a worker.
+    let metrics = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "kino_job_queue_wait_seconds_count 4"),
+        "four waits in\n{metrics}"
+    );
 }
 
 /// `workers` registered workers lease concurrently until the queue is empty, completing or

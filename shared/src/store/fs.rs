@@ -1,6 +1,7 @@
 //! The filesystem backend: objects are files under a root directory; multipart parts are files
 //! under `uploads/{id}/` whose names carry their number and ETag, so listing needs no reads.
 
+use super::stats::{Attempt, STORE};
 use super::{
     ByteStream, Multipart, ObjectMeta, ObjectStore, StoreError, StoredPart, check_key, quoted,
     same_etag,
@@ -89,72 +90,108 @@ impl FsStore {
     }
 }
 
+/// Runs one operation and counts it in the store's figures (`store::stats`), as the S3
+/// backend counts its requests: a missing object is `refused`, an I/O error `failed`.
+async fn timed<T>(
+    method: &'static str,
+    op: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let started = std::time::Instant::now();
+    let r = op.await;
+    let outcome = match &r {
+        Ok(_) => Attempt::Ok,
+        Err(StoreError::NotFound(_)) => Attempt::Refused,
+        Err(_) => Attempt::Failed,
+    };
+    STORE.attempt(method, outcome, started.elapsed().as_secs_f64(), false);
+    r
+}
+
 impl ObjectStore for FsStore {
     async fn head(&self, key: &str) -> Result<ObjectMeta, StoreError> {
-        let p = self.path(key)?;
-        let m = fs::metadata(&p).await.map_err(not_found(key))?;
-        if !m.is_file() {
-            return Err(StoreError::NotFound(key.to_owned()));
-        }
-        Ok(meta_of(&m))
+        timed("HEAD", async {
+            let p = self.path(key)?;
+            let m = fs::metadata(&p).await.map_err(not_found(key))?;
+            if !m.is_file() {
+                return Err(StoreError::NotFound(key.to_owned()));
+            }
+            Ok(meta_of(&m))
+        })
+        .await
     }
 
     async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<ByteStream, StoreError> {
-        let p = self.path(key)?;
-        // Each step of tokio's file I/O is a hop to the blocking pool: a segment (1-4 MB)
-        // is opened and read in one hop, which is what makes `/media` keep up with a static
-        // file server; longer ranges stream in 1 MiB reads.
-        if len <= WHOLE_READ_MAX {
-            let key = key.to_owned();
-            let read = tokio::task::spawn_blocking(move || -> io::Result<Vec<u8>> {
-                use std::io::{Read, Seek};
-                let mut f = std::fs::File::open(&p)?;
-                f.seek(io::SeekFrom::Start(offset))?;
-                let mut buf = Vec::with_capacity(len as usize);
-                f.take(len).read_to_end(&mut buf)?;
-                Ok(buf)
-            })
-            .await
-            .map_err(io::Error::other)?
-            .map_err(not_found(&key))?;
-            return Ok(Box::pin(futures::stream::once(async move {
-                Ok(Bytes::from(read))
-            })));
-        }
-        let mut f = fs::File::open(&p).await.map_err(not_found(key))?;
-        f.seek(io::SeekFrom::Start(offset)).await?;
-        Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(
-            f.take(len),
-            1024 * 1024,
-        )))
+        timed("GET", async {
+            let p = self.path(key)?;
+            // Each step of tokio's file I/O is a hop to the blocking pool: a segment (1-4 MB)
+            // is opened and read in one hop, which is what makes `/media` keep up with a static
+            // file server; longer ranges stream in 1 MiB reads.
+            if len <= WHOLE_READ_MAX {
+                let key = key.to_owned();
+                let read = tokio::task::spawn_blocking(move || -> io::Result<Vec<u8>> {
+                    use std::io::{Read, Seek};
+                    let mut f = std::fs::File::open(&p)?;
+                    f.seek(io::SeekFrom::Start(offset))?;
+                    let mut buf = Vec::with_capacity(len as usize);
+                    f.take(len).read_to_end(&mut buf)?;
+                    Ok(buf)
+                })
+                .await
+                .map_err(io::Error::other)?
+                .map_err(not_found(&key))?;
+                let whole: ByteStream =
+                    Box::pin(futures::stream::once(async move { Ok(Bytes::from(read)) }));
+                return Ok(whole);
+            }
+            let mut f = fs::File::open(&p).await.map_err(not_found(key))?;
+            f.seek(io::SeekFrom::Start(offset)).await?;
+            let chunks: ByteStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                f.take(len),
+                1024 * 1024,
+            ));
+            Ok(chunks)
+        })
+        .await
     }
 
     async fn put_file(&self, key: &str, src: &Path) -> Result<ObjectMeta, StoreError> {
-        let dest = self.path(key)?;
-        let tmp = self.temp_path();
-        fs::copy(src, &tmp).await?;
-        self.commit(&tmp, &dest).await?;
-        self.head(key).await
+        timed("PUT", async {
+            let dest = self.path(key)?;
+            let tmp = self.temp_path();
+            fs::copy(src, &tmp).await?;
+            self.commit(&tmp, &dest).await?;
+            self.head(key).await
+        })
+        .await
     }
 
     async fn put_bytes(&self, key: &str, data: Bytes) -> Result<ObjectMeta, StoreError> {
-        let dest = self.path(key)?;
-        let tmp = self.temp_path();
-        fs::write(&tmp, &data).await?;
-        self.commit(&tmp, &dest).await?;
-        self.head(key).await
+        timed("PUT", async {
+            let dest = self.path(key)?;
+            let tmp = self.temp_path();
+            fs::write(&tmp, &data).await?;
+            self.commit(&tmp, &dest).await?;
+            self.head(key).await
+        })
+        .await
     }
 
     async fn get_to_file(&self, key: &str, dest: &Path) -> Result<u64, StoreError> {
-        let p = self.path(key)?;
-        fs::copy(&p, dest).await.map_err(not_found(key))
+        timed("GET", async {
+            let p = self.path(key)?;
+            fs::copy(&p, dest).await.map_err(not_found(key))
+        })
+        .await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        match fs::remove_file(self.path(key)?).await {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
-        }
+        timed("DELETE", async {
+            match fs::remove_file(self.path(key)?).await {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            }
+        })
+        .await
     }
 
     async fn delete_prefix(&self, prefix: &str) -> Result<(), StoreError> {
@@ -339,4 +376,31 @@ fn rand_u64() -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `kino_store_requests_total{method="HEAD",outcome="refused"}` as written now.
+    fn refused_heads() -> f64 {
+        let mut out = crate::metrics::Exposition::default();
+        STORE.write(&mut out);
+        out.into_string()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(r#"kino_store_requests_total{method="HEAD",outcome="refused"} "#)
+            })
+            .map_or(0.0, |v| v.parse().unwrap())
+    }
+
+    #[tokio::test]
+    async fn operations_on_the_directory_are_counted_like_requests() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::open(dir.path()).await.unwrap();
+        let before = refused_heads();
+        let missing = store.head("videos/none/v1/master.m3u8").await;
+        assert!(matches!(missing, Err(StoreError::NotFound(_))));
+        assert!(refused_heads() >= before + 1.0);
+    }
 }

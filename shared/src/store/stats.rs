@@ -1,4 +1,5 @@
-//! How the process's requests to an S3 store went: attempts by method and outcome, their
+//! How the process's requests to the object store went (S3 requests, or operations on the
+//! store's directory, by the HTTP method they stand for): attempts by method and outcome, their
 //! latency, and how many were retries. Both `kino` and `kino-transcoder` talk to the store,
 //! and each writes these into its `/metrics`.
 
@@ -69,7 +70,7 @@ impl StoreStats {
         out.family(
             "kino_store_requests_total",
             "counter",
-            "Requests to the S3 store (each attempt), by method and outcome.",
+            "Requests to the object store (each attempt; on a directory, each operation), by method and outcome.",
         );
         for ((method, outcome), n) in &s.attempts {
             out.sample(
