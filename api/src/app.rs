@@ -252,7 +252,7 @@ impl Application {
                     .unwrap_or_else(|| state.settings.data_dir.join("scratch")),
                 name: format!("in-process-{i}"),
                 preset: "veryfast".into(),
-                preview_min_s: state.settings.preview_min_s,
+                first_playable_min_s: state.settings.first_playable_min_s,
             };
             let stop = shutdown.clone();
             workers.push(tokio::spawn(async move {

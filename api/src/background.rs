@@ -103,7 +103,7 @@ async fn sweep(state: AppState) {
         Err(e) => tracing::error!(error = %e, "upload sweeper"),
     }
     let grace = state.settings.media_links().longest_s();
-    if let Err(e) = jobs::drop_replaced_previews(&state.db, &state.store, grace).await {
+    if let Err(e) = jobs::drop_replaced_first_playables(&state.db, &state.store, grace).await {
         tracing::error!(error = %e, "dropping replaced first playable versions");
     }
     let stuck_after = state.settings.upload_completing_timeout_s;

@@ -97,8 +97,9 @@ pub struct Settings {
     /// Scratch directory of in-process workers.
     pub scratch_dir: Option<PathBuf>,
     /// In-process workers publish sources at least this long (seconds) as their lowest rung
-    /// first, before the whole ladder.
-    pub preview_min_s: f64,
+    /// first (the first playable version), before the whole ladder. `preview_min_s`, its
+    /// former name, is still read (see [`Settings::load`]).
+    pub first_playable_min_s: f64,
     /// S3 credentials; when unset, `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` are used.
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<String>,
@@ -183,7 +184,7 @@ impl Default for Settings {
             worker_token_idle_days: 30,
             device_code_lifetime_s: 600,
             scratch_dir: None,
-            preview_min_s: 30.0,
+            first_playable_min_s: 30.0,
             s3_access_key_id: None,
             s3_secret_access_key: None,
             max_open_uploads_per_user: 5,
@@ -233,6 +234,9 @@ impl LinkLifetime {
     }
 }
 
+/// Settings under their former names, read for one release: (former, now).
+const RENAMED: &[(&str, &str)] = &[("preview_min_s", "first_playable_min_s")];
+
 impl Settings {
     /// How long the media links this replica hands out live.
     pub fn media_links(&self) -> LinkLifetime {
@@ -244,13 +248,25 @@ impl Settings {
 
     /// Layers defaults, file, environment and flags.
     pub fn load(cli: &Cli) -> Result<Settings, Box<figment::Error>> {
-        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
-        match &cli.config {
-            Some(path) => fig = fig.merge(Toml::file_exact(path)),
-            None => fig = fig.merge(Toml::file("kino.toml")),
+        let mut given = match &cli.config {
+            Some(path) => Figment::from(Toml::file_exact(path)),
+            None => Figment::from(Toml::file("kino.toml")),
+        };
+        given = given.merge(Env::prefixed("KINO_").ignore(&[
+            "config",
+            "export_schemas",
+            "seed_videos",
+        ]));
+        // Settings renamed keep their former names for a release; the new name wins.
+        for (former, now) in RENAMED {
+            if let (Ok(v), Err(_)) = (
+                given.extract_inner::<figment::value::Value>(former),
+                given.extract_inner::<figment::value::Value>(now),
+            ) {
+                given = given.merge(Serialized::default(now, v));
+            }
         }
-        fig =
-            fig.merge(Env::prefixed("KINO_").ignore(&["config", "export_schemas", "seed_videos"]));
+        let fig = Figment::from(Serialized::defaults(Settings::default())).merge(given);
         let mut s: Settings = fig.extract().map_err(Box::new)?;
         if let Some(v) = cli.listen {
             s.listen = v;
@@ -303,5 +319,22 @@ impl Settings {
             let abs = std::path::absolute(&dir).unwrap_or(dir);
             format!("file://{}", abs.display())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn a_setting_under_its_former_name_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kino.toml");
+        std::fs::write(&file, "preview_min_s = 5.0\n").unwrap();
+        let cli = Cli::parse_from(["kino", "--config", file.to_str().unwrap()]);
+        assert_eq!(Settings::load(&cli).unwrap().first_playable_min_s, 5.0);
+        std::fs::write(&file, "preview_min_s = 5.0\nfirst_playable_min_s = 7.0\n").unwrap();
+        assert_eq!(Settings::load(&cli).unwrap().first_playable_min_s, 7.0);
     }
 }

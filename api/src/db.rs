@@ -134,6 +134,21 @@ const MIGRATIONS: &[(u32, &str)] = &[
     REMOVE ANALYZER IF EXISTS video_text;
     "#,
     ),
+    (
+        7,
+        // One name for one thing: what jobs called their "preview" is the first playable
+        // version everywhere else.
+        r#"
+    UPDATE job SET
+        first_playable_version = preview_version,
+        first_playable_at = preview_at,
+        first_playable_dropped = preview_dropped,
+        preview_version = NONE,
+        preview_at = NONE,
+        preview_dropped = NONE
+    WHERE preview_version != NONE OR preview_at != NONE OR preview_dropped != NONE;
+    "#,
+    ),
 ];
 
 /// How long a remote database is waited for at startup: it may still be starting, as when a
@@ -355,5 +370,26 @@ mod tests {
             .unwrap();
         let n: Vec<serde_json::Value> = r.take(0).unwrap();
         assert_eq!(n[0]["n"], MIGRATIONS.len());
+    }
+
+    #[tokio::test]
+    async fn jobs_recorded_before_the_rename_keep_their_first_playable_version() {
+        let db = connect("mem://", "t", "t", None).await.unwrap();
+        migrate(&db).await.unwrap();
+        // A job as an older release recorded it, and that release's migrations only.
+        db.query(
+            "CREATE job:a SET preview_version = 2, preview_at = 'then', state = 'done';
+             DELETE migration WHERE version = 7;",
+        )
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+        migrate(&db).await.unwrap();
+        let mut r = db.query("SELECT * FROM job:a").await.unwrap();
+        let job: Vec<serde_json::Value> = r.take(0).unwrap();
+        assert_eq!(job[0]["first_playable_version"], 2);
+        assert_eq!(job[0]["first_playable_at"], "then");
+        assert!(job[0].get("preview_version").is_none(), "{}", job[0]);
     }
 }

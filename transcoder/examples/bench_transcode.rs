@@ -78,16 +78,16 @@ async fn main() {
 
     // What a worker does for a new video: the first playable version, then the rest of the
     // ladder around it.
-    let preview = fresh(dir.path(), "preview");
+    let first = fresh(dir.path(), "first-playable");
     let t = Instant::now();
     let probed = pipeline::inspect(&src).await.unwrap();
-    pipeline::preview(&src, &preview, probed.clone(), preset)
+    pipeline::first_playable(&src, &first, probed.clone(), preset)
         .await
         .unwrap();
     let first_playable = t.elapsed().as_secs_f64();
     let out = fresh(dir.path(), "job");
     let t = Instant::now();
-    let done = pipeline::finish(&src, &out, probed, &preview, preset, |_| {})
+    let done = pipeline::finish(&src, &out, probed, &first, preset, |_| {})
         .await
         .unwrap();
     assert_eq!(

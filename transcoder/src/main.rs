@@ -1,6 +1,7 @@
 //! `kino-transcoder`: a standalone worker process. It needs the api's URL, the installation's
 //! worker registration token and the same object store URL as the api.
 
+use anyhow::Context;
 use clap::Parser;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
@@ -27,9 +28,11 @@ struct Cli {
     /// x264 preset.
     #[arg(long, env = "KINO_PRESET", default_value = "veryfast")]
     preset: String,
-    /// Sources at least this long (seconds) are first published as their lowest rung alone.
-    #[arg(long, env = "KINO_PREVIEW_MIN_S", default_value_t = 30.0)]
-    preview_min_s: f64,
+    /// Sources at least this long (seconds) are first published as their lowest rung alone,
+    /// the first playable version (default 30; `--preview-min-s` and `KINO_PREVIEW_MIN_S`,
+    /// its former names, still work).
+    #[arg(long, alias = "preview-min-s", env = "KINO_FIRST_PLAYABLE_MIN_S")]
+    first_playable_min_s: Option<f64>,
     /// Serve `/metrics` (Prometheus text format) on this address, e.g. 127.0.0.1:9464.
     #[arg(long, env = "KINO_METRICS_LISTEN")]
     metrics_listen: Option<std::net::SocketAddr>,
@@ -86,6 +89,15 @@ async fn main() -> anyhow::Result<()> {
         stop.cancel();
     });
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "transcoder".into());
+    let first_playable_min_s = match cli.first_playable_min_s {
+        Some(s) => s,
+        None => match std::env::var("KINO_PREVIEW_MIN_S") {
+            Ok(v) => v
+                .parse()
+                .with_context(|| format!("KINO_PREVIEW_MIN_S is not a number: {v}"))?,
+            Err(_) => 30.0,
+        },
+    };
     let mut tasks = Vec::new();
     for i in 0..cli.concurrency.max(1) {
         let cfg = transcoder::WorkerConfig {
@@ -96,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
             scratch_dir: cli.scratch_dir.join(format!("w{i}")),
             name: format!("{host}-{i}"),
             preset: cli.preset.clone(),
-            preview_min_s: cli.preview_min_s,
+            first_playable_min_s,
         };
         tasks.push(tokio::spawn(transcoder::run_worker(cfg, cancel.clone())));
     }

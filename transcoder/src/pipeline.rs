@@ -80,7 +80,7 @@ pub async fn transcode(
 /// only, so the video can play long before the whole ladder is done. It is encoded exactly
 /// as the ladder would encode that rung (same preset, scaler, keyframes and segments), so
 /// [`finish`] keeps it instead of encoding it again.
-pub async fn preview(
+pub async fn first_playable(
     source: &Path,
     out: &Path,
     info: SourceInfo,
@@ -97,20 +97,20 @@ pub async fn preview(
     encode(source, out, info, lowest, preset, extras, |_| {}).await
 }
 
-/// The whole ladder of a source whose first playable version [`preview`] wrote into
-/// `preview` with the same preset: that version's rung and audio are moved in as they are,
+/// The whole ladder of a source whose first playable version [`first_playable`] wrote into
+/// `first` with the same preset: that version's rung and audio are moved in as they are,
 /// and only the higher rungs (with the poster candidates and storyboard) are encoded. A
 /// source whose ladder is that one rung is encoded whole.
 pub async fn finish(
     source: &Path,
     out: &Path,
     info: SourceInfo,
-    preview: &Path,
+    first: &Path,
     preset: &str,
     on_progress: impl FnMut(f64) + Send,
 ) -> Result<Outcome, TranscodeError> {
     let mut rungs = ladder::for_source(info.width, info.height);
-    if rungs.len() < 2 || !preview.join(&rungs[0].name).is_dir() {
+    if rungs.len() < 2 || !first.join(&rungs[0].name).is_dir() {
         return encode(source, out, info, rungs, preset, Extras::ALL, on_progress).await;
     }
     let lowest = rungs.remove(0);
@@ -129,14 +129,14 @@ pub async fn finish(
         on_progress,
     )
     .await?;
-    std::fs::rename(preview.join(&lowest.name), out.join(&lowest.name))?;
+    std::fs::rename(first.join(&lowest.name), out.join(&lowest.name))?;
     let mut measured = vec![(
         lowest.clone(),
         encode::finish_rendition(&out.join(&lowest.name))?,
     )];
     measured.extend(higher.rungs);
     let audio = if info.has_audio {
-        std::fs::rename(preview.join(encode::AUDIO_DIR), out.join(encode::AUDIO_DIR))?;
+        std::fs::rename(first.join(encode::AUDIO_DIR), out.join(encode::AUDIO_DIR))?;
         Some(encode::finish_rendition(&out.join(encode::AUDIO_DIR))?)
     } else {
         None

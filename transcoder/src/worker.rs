@@ -32,7 +32,7 @@ pub struct WorkerConfig {
     pub preset: String,
     /// Sources at least this long get a first playable version (lowest rung only) published
     /// before the whole ladder, when the api asks for one.
-    pub preview_min_s: f64,
+    pub first_playable_min_s: f64,
 }
 
 /// A registered worker.
@@ -251,14 +251,19 @@ impl Worker {
         let info = pipeline::inspect(&source).await?;
         let out = scratch.join("out");
         let on_progress = |p: f64| progress.store(p.to_bits(), Ordering::Relaxed);
-        let outcome = match &job.preview_prefix {
-            Some(prefix) if info.duration_s >= self.cfg.preview_min_s => {
-                let preview = scratch.join("preview");
-                self.first_playable(client, job, &source, &preview, prefix, &info)
+        // An api older than the name `first_playable_prefix` sends `preview_prefix` alone.
+        #[allow(deprecated)]
+        let asked = job
+            .first_playable_prefix
+            .as_ref()
+            .or(job.preview_prefix.as_ref());
+        let outcome = match asked {
+            Some(prefix) if info.duration_s >= self.cfg.first_playable_min_s => {
+                let first = scratch.join("first-playable");
+                self.first_playable(client, job, &source, &first, prefix, &info)
                     .await?;
                 // The first playable rendition is the ladder's lowest rung, already encoded.
-                pipeline::finish(&source, &out, info, &preview, &self.cfg.preset, on_progress)
-                    .await?
+                pipeline::finish(&source, &out, info, &first, &self.cfg.preset, on_progress).await?
             }
             _ => {
                 let rungs = shared::ladder::for_source(info.width, info.height);
@@ -292,14 +297,14 @@ impl Worker {
     ) -> Result<(), TranscodeError> {
         tokio::fs::create_dir_all(dir).await?;
         let started = std::time::Instant::now();
-        pipeline::preview(source, dir, info.clone(), &self.cfg.preset).await?;
+        pipeline::first_playable(source, dir, info.clone(), &self.cfg.preset).await?;
         upload_dir(&self.store, dir, prefix).await?;
         let body = types::CompleteJobRequest {
             attempt: job.attempt,
             job_token: job.job_token.clone(),
             duration_s: info.duration_s,
         };
-        match persist(|| client.publish_preview(&job.job_id, &body)).await {
+        match persist(|| client.publish_first_playable(&job.job_id, &body)).await {
             Ok(_) => tracing::info!(
                 job = %job.job_id,
                 secs = started.elapsed().as_secs_f64(),

@@ -229,17 +229,17 @@ async fn the_ladder_keeps_the_first_playable_rung_instead_of_encoding_it_twice()
     let dir = tempfile::tempdir().unwrap();
     let src = make_clip(dir.path(), 1280, 720, 30, 10, true).await;
     let info = pipeline::inspect(&src).await.unwrap();
-    let preview = dir.path().join("preview");
-    std::fs::create_dir_all(&preview).unwrap();
-    let first = pipeline::preview(&src, &preview, info.clone(), "veryfast")
+    let early = dir.path().join("first-playable");
+    std::fs::create_dir_all(&early).unwrap();
+    let first = pipeline::first_playable(&src, &early, info.clone(), "veryfast")
         .await
         .unwrap();
     assert_eq!(first.rungs.len(), 1);
-    let segment = std::fs::read(preview.join("360p/seg_00000.m4s")).unwrap();
+    let segment = std::fs::read(early.join("360p/seg_00000.m4s")).unwrap();
 
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let outcome = pipeline::finish(&src, &out, info, &preview, "veryfast", |_| {})
+    let outcome = pipeline::finish(&src, &out, info, &early, "veryfast", |_| {})
         .await
         .unwrap();
     let names: Vec<&str> = outcome.rungs.iter().map(|(r, _)| r.name.as_str()).collect();

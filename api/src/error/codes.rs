@@ -137,7 +137,8 @@ codes! {
     WorkerNotFound = "worker_not_found", NOT_FOUND, "No such worker.";
     JobLeaseLost = "job_lease_lost", CONFLICT,
         "The worker's lease on the job expired or belongs to a newer attempt; drop the work.";
-    NoPreviewExpected = "no_preview_expected", CONFLICT, "The job was not asked for a first playable version.";
+    NoFirstPlayableExpected = "no_first_playable_expected", CONFLICT, "The job was not asked for a first playable version.";
+    NoPreviewExpected = "no_preview_expected", CONFLICT, "Deprecated: `no_first_playable_expected` as the deprecated `publish_preview` answers it.";
     JobNotDead = "job_not_dead", CONFLICT, "Only a dead-lettered job can be retried; this one is queued, running, done or cancelled.";
 
     // Media delivery.

@@ -27,7 +27,7 @@ pub struct Lease {
     pub version: u32,
     /// Where to put the first playable version (lowest rung only), when the video has none
     /// yet: it is published as soon as the worker reports it, before the whole ladder.
-    pub preview_version: Option<u32>,
+    pub first_playable_version: Option<u32>,
     /// Seconds the job had waited for a worker since it became available.
     pub waited_s: f64,
 }
@@ -139,7 +139,7 @@ pub async fn try_lease(
         let Some(job) = claimed.into_iter().next() else {
             return Ok(None);
         };
-        let (version, preview_version) =
+        let (version, first_playable_version) =
             retry_conflicts(|| reserve_versions(db, &job.id, &job.video_id)).await?;
         let waited_s = job.available_at.as_deref().map_or(0.0, |at| {
             (chrono::Utc::now() - db::parse_ts(at))
@@ -154,7 +154,7 @@ pub async fn try_lease(
             job_token: token,
             lease_until: until,
             version,
-            preview_version,
+            first_playable_version,
             waited_s,
         }));
     }
@@ -172,19 +172,19 @@ async fn reserve_versions(
     let playable = videos::get(db, video_id)
         .await?
         .is_some_and(|v| v.published_version.is_some());
-    let preview_version = if playable {
+    let first_playable_version = if playable {
         None
     } else {
         Some(videos::next_version(db, video_id).await?)
     };
-    db.query("UPDATE type::record('job', $id) SET version = $v, preview_version = $pv")
+    db.query("UPDATE type::record('job', $id) SET version = $v, first_playable_version = $pv")
         .bind(("id", job_id.to_owned()))
         .bind(("v", version))
-        .bind(("pv", preview_version))
+        .bind(("pv", first_playable_version))
         .await?
         .check()?;
     videos::set_state(db, video_id, VideoState::Processing, None).await?;
-    Ok((version, preview_version))
+    Ok((version, first_playable_version))
 }
 
 /// Compare-and-set guard of heartbeats and first playable versions: the job must still be
@@ -250,7 +250,7 @@ pub async fn heartbeat(
     Ok(until)
 }
 
-/// A version number a job records (`version` or `preview_version`).
+/// A version number a job records (`version` or `first_playable_version`).
 async fn version_field(db: &Db, job_id: &str, field: &str) -> Result<Option<u32>, ApiError> {
     let mut r = db
         .query(format!(
@@ -378,20 +378,20 @@ pub struct RetryPolicy {
 
 /// Publishes the first playable version of a job's video (its lowest rung), unless the video
 /// became playable meanwhile. The job stays leased: the whole ladder follows.
-pub async fn publish_preview(
+pub async fn publish_first_playable(
     db: &Db,
     job_id: &str,
     attempt: u32,
     token: &str,
     duration_s: f64,
 ) -> Result<(), ApiError> {
-    let preview = version_field(db, job_id, "preview_version").await?;
-    let video_id = cas(db, job_id, attempt, token, "preview_at = $now")
+    let first = version_field(db, job_id, "first_playable_version").await?;
+    let video_id = cas(db, job_id, attempt, token, "first_playable_at = $now")
         .await?
         .ok_or_else(|| lease_lost(job_id))?;
-    let Some(version) = preview else {
+    let Some(version) = first else {
         return Err(ApiError::new(
-            Code::NoPreviewExpected,
+            Code::NoFirstPlayableExpected,
             "this job was not asked for a first playable version",
         ));
     };
@@ -400,7 +400,7 @@ pub async fn publish_preview(
 
 /// Drops first playable versions the whole ladder replaced more than `grace_s` ago (long
 /// enough for every signed URL handed out for them to have expired). Returns how many.
-pub async fn drop_replaced_previews(
+pub async fn drop_replaced_first_playables(
     db: &Db,
     store: &shared::store::Store,
     grace_s: u64,
@@ -409,8 +409,8 @@ pub async fn drop_replaced_previews(
     let before = db::ts(chrono::Utc::now() - chrono::Duration::seconds(grace_s as i64));
     let mut r = db
         .query(
-            "SELECT record::id(id) AS id, video_id, preview_version FROM job
-             WHERE state = $done AND preview_at != NONE AND preview_dropped = NONE
+            "SELECT record::id(id) AS id, video_id, first_playable_version FROM job
+             WHERE state = $done AND first_playable_at != NONE AND first_playable_dropped = NONE
                AND finished_at < $before LIMIT 100",
         )
         .bind(("done", JobState::Done.as_str()))
@@ -422,19 +422,19 @@ pub async fn drop_replaced_previews(
         let (Some(id), Some(video), Some(version)) = (
             row["id"].as_str(),
             row["video_id"].as_str(),
-            row["preview_version"].as_u64(),
+            row["first_playable_version"].as_u64(),
         ) else {
             continue;
         };
         let published = videos::get(db, video)
             .await?
             .and_then(|v| v.published_version);
-        // Never the version viewers are sent to (a ladder that failed leaves the preview up).
+        // Never the version viewers are sent to (a ladder that failed leaves the first playable version up).
         if published != Some(version as u32) {
             let prefix = format!("{}/", shared::layout::version_prefix(video, version as u32));
             store.delete_prefix(&prefix).await?;
         }
-        db.query("UPDATE type::record('job', $id) SET preview_dropped = $now")
+        db.query("UPDATE type::record('job', $id) SET first_playable_dropped = $now")
             .bind(("id", id.to_owned()))
             .bind(("now", db::now()))
             .await?

@@ -1,7 +1,7 @@
 //! The job protocol transcoder workers speak: register, lease (long-poll), heartbeat,
 //! complete, fail. Workers authenticate with worker tokens, never user tokens.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::queue::{jobs, workers};
 use crate::rest::ApiTags;
 use crate::rest::auth::UserAuth;
@@ -100,7 +100,10 @@ pub struct JobLease {
     /// Object-store prefix for this attempt's outputs.
     pub output_prefix: String,
     /// When set, first encode the lowest rung alone under this prefix and report it with
-    /// `publish_preview`, so the video plays before the whole ladder is done.
+    /// `publish_first_playable`, so the video plays before the whole ladder is done.
+    pub first_playable_prefix: Option<String>,
+    /// Deprecated: the same as `first_playable_prefix`, for workers older than it.
+    #[oai(deprecated)]
     pub preview_prefix: Option<String>,
 }
 
@@ -231,13 +234,15 @@ impl WorkersApi {
             let woken = state.job_wake.notified();
             if let Some(l) = jobs::try_lease(&state.db, &auth.0, lease_for).await? {
                 state.metrics.leased(l.waited_s);
+                let first_playable = l
+                    .first_playable_version
+                    .map(|v| shared::layout::version_prefix(&l.video_id, v));
                 return Ok(Json(LeaseResponse {
                     job: Some(JobLease {
                         source_key: shared::layout::source_key(&l.video_id),
                         output_prefix: shared::layout::version_prefix(&l.video_id, l.version),
-                        preview_prefix: l
-                            .preview_version
-                            .map(|v| shared::layout::version_prefix(&l.video_id, v)),
+                        first_playable_prefix: first_playable.clone(),
+                        preview_prefix: first_playable,
                         job_id: l.job_id,
                         video_id: l.video_id,
                         attempt: l.attempt,
@@ -310,12 +315,38 @@ impl WorkersApi {
         Ok(Done::NoContent)
     }
 
-    /// The first playable version (lowest rung) is complete under `preview_prefix`: publish it
-    /// now; the job stays leased for the whole ladder.
+    /// The first playable version (lowest rung) is complete under `first_playable_prefix`:
+    /// publish it now; the job stays leased for the whole ladder.
+    #[oai(
+        path = "/jobs/:job_id/first-playable",
+        method = "post",
+        operation_id = "publish_first_playable"
+    )]
+    async fn first_playable(
+        &self,
+        state: Data<&AppState>,
+        _auth: WorkerAuth,
+        job_id: Path<String>,
+        body: Json<CompleteJobRequest>,
+    ) -> ApiResult<Done> {
+        jobs::publish_first_playable(
+            &state.db,
+            &job_id,
+            body.attempt,
+            &body.job_token,
+            body.duration_s,
+        )
+        .await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Deprecated: `publish_first_playable` under its former name, for workers older than it
+    /// (answering `no_preview_expected` where it answers `no_first_playable_expected`).
     #[oai(
         path = "/jobs/:job_id/preview",
         method = "post",
-        operation_id = "publish_preview"
+        operation_id = "publish_preview",
+        deprecated
     )]
     async fn preview(
         &self,
@@ -324,14 +355,18 @@ impl WorkersApi {
         job_id: Path<String>,
         body: Json<CompleteJobRequest>,
     ) -> ApiResult<Done> {
-        jobs::publish_preview(
+        jobs::publish_first_playable(
             &state.db,
             &job_id,
             body.attempt,
             &body.job_token,
             body.duration_s,
         )
-        .await?;
+        .await
+        .map_err(|e| match e.code() {
+            Code::NoFirstPlayableExpected => ApiError::new(Code::NoPreviewExpected, e.to_string()),
+            _ => e,
+        })?;
         Ok(Done::NoContent)
     }
 

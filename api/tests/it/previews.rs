@@ -147,7 +147,7 @@ async fn the_lowest_rung_is_published_first_and_the_ladder_replaces_it() {
         Some("mem://".into()),
         1,
         |s| {
-            s.preview_min_s = 0.0;
+            s.first_playable_min_s = 0.0;
             s.media_url_ttl_s = 4;
             s.media_url_window_s = 1;
             s.upload_sweep_interval_s = 1;
@@ -185,7 +185,7 @@ async fn the_lowest_rung_is_published_first_and_the_ladder_replaces_it() {
     let mut r = app
         .db
         .query(
-            "SELECT version, preview_version, preview_at, finished_at FROM job WHERE video_id = $v",
+            "SELECT version, first_playable_version, first_playable_at, finished_at FROM job WHERE video_id = $v",
         )
         .bind(("v", video_id.clone()))
         .await
@@ -194,10 +194,10 @@ async fn the_lowest_rung_is_published_first_and_the_ladder_replaces_it() {
     let job = &jobs[0];
     let (full, preview) = (
         job["version"].as_u64().unwrap() as u32,
-        job["preview_version"].as_u64().unwrap() as u32,
+        job["first_playable_version"].as_u64().unwrap() as u32,
     );
     let (preview_at, finished_at) = (
-        job["preview_at"].as_str().unwrap(),
+        job["first_playable_at"].as_str().unwrap(),
         job["finished_at"].as_str().unwrap(),
     );
     assert!(
@@ -247,4 +247,46 @@ async fn the_lowest_rung_is_published_first_and_the_ladder_replaces_it() {
     }
     assert!(gone, "the first playable version was dropped");
     assert!(read(full).await.is_ok());
+}
+
+/// Workers older than the name `first_playable` read `preview_prefix` and call
+/// `publish_preview`: both still work, with the codes they knew.
+#[tokio::test]
+#[allow(deprecated)]
+async fn workers_using_the_former_preview_names_still_publish_first() {
+    let app = crate::helpers::spawn_app(0).await;
+    let (token, _) = app.user("creator").await;
+    let file = app.dir.path().join("take.mp4");
+    std::fs::write(&file, vec![1u8; 2048]).unwrap();
+    let video = app.upload(&token, &file, "Old worker").await;
+    let worker = app.worker("old").await;
+    let w = app.as_user(&worker.token);
+    let job = w
+        .lease_job(&shared::client::types::LeaseRequest { wait_s: Some(0) })
+        .await
+        .unwrap()
+        .into_inner()
+        .job
+        .expect("a job is queued");
+    assert!(job.first_playable_prefix.is_some());
+    assert_eq!(job.preview_prefix, job.first_playable_prefix);
+    let body = shared::client::types::CompleteJobRequest {
+        attempt: job.attempt,
+        job_token: job.job_token.clone(),
+        duration_s: 4.0,
+    };
+    w.publish_preview(&job.job_id, &body).await.unwrap();
+    let v = app
+        .as_user(&token)
+        .get_video(&video)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.state, shared::client::types::VideoState::Published);
+    // A job that does not exist is refused the same way under either name.
+    let stray = "01J00000000000000000000000";
+    assert_eq!(
+        crate::helpers::code(w.publish_first_playable(stray, &body).await).0,
+        crate::helpers::code(w.publish_preview(stray, &body).await).0,
+    );
 }
