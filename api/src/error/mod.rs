@@ -60,12 +60,6 @@ impl ApiError {
         ApiError::new(Code::Forbidden, msg)
     }
 
-    /// `what` (the database, the object store) did not answer within `waited`: answered
-    /// like a store out of reach.
-    pub fn timed_out(what: &'static str, waited: std::time::Duration) -> Self {
-        ApiError::Internal(anyhow::Error::new(TimedOut(what, waited)))
-    }
-
     pub fn status(&self) -> StatusCode {
         self.code().status()
     }
@@ -110,19 +104,11 @@ impl ApiError {
     }
 }
 
-/// A store that did not answer in time.
-#[derive(Debug, thiserror::Error)]
-#[error("{0} did not answer within {1:?}")]
-pub struct TimedOut(&'static str, std::time::Duration);
-
 /// Whether a failure is the database or the object store being out of reach (not a bug):
 /// answered 503, which the edge retries on another replica and clients retry later.
 fn unreachable(e: &anyhow::Error) -> bool {
     use shared::store::StoreError;
     e.chain().any(|cause| {
-        if cause.is::<TimedOut>() {
-            return true;
-        }
         if let Some(db) = cause.downcast_ref::<surrealdb::Error>() {
             return db.is_connection();
         }

@@ -34,10 +34,6 @@ fn cache_control(public: bool, playlist: bool) -> &'static str {
 /// private or hidden since stops being served there within this time. Private media is
 /// marked 0: the edge never stores it, whatever `Cache-Control` a proxy may be told to trust.
 const EDGE_SEGMENT_TTL_S: &str = "600";
-/// How long a media request waits for the database (a video's visibility, its subtitle
-/// tracks) before answering 503 `unavailable`: the edge then asks another replica, which may
-/// hold the video in memory, instead of holding the viewer until the database is back.
-const DB_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn edge_expires(
     builder: poem::ResponseBuilder,
@@ -115,10 +111,10 @@ pub async fn serve(
     // nothing, and a private or hidden one only through links issued to its owner or an admin.
     // Through the cache of hot reads, which the change feed keeps coherent: a segment
     // request costs no database read.
-    let video = tokio::time::timeout(DB_WAIT, state.cache.video(&state.db, &video_id))
-        .await
-        .unwrap_or_else(|_| Err(ApiError::timed_out("the database", DB_WAIT)));
-    let public = match video {
+    // A video this replica does not hold in memory is read from the database, waiting for it
+    // if it is restarting: every replica shares the one database, so answering 503 at once
+    // would only have the edge mark every replica down and turn a pause into errors.
+    let public = match state.cache.video(&state.db, &video_id).await {
         Ok(Some(v))
             if v.state != shared::VideoState::Deleted
                 && (!v.restricted() || scope == MediaScope::Owner) =>
@@ -236,13 +232,7 @@ async fn subtitled(
     path: &str,
     public: bool,
 ) -> Option<Response> {
-    let tracks = tokio::time::timeout(
-        DB_WAIT,
-        crate::delivery::subtitles::list(&state.db, video_id),
-    )
-    .await
-    .unwrap_or_else(|_| Err(ApiError::timed_out("the database", DB_WAIT)));
-    let tracks = match tracks {
+    let tracks = match crate::delivery::subtitles::list(&state.db, video_id).await {
         Ok(t) => t,
         Err(e) => return Some(e.response()),
     };

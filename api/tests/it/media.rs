@@ -292,7 +292,7 @@ async fn a_video_turned_private_takes_its_public_links_with_it() {
 }
 
 #[tokio::test]
-async fn media_waits_for_a_database_that_hangs_at_most_two_seconds() {
+async fn media_waits_for_a_paused_database_rather_than_failing() {
     let db = testkit::surreal::Surreal::start();
     let app =
         crate::helpers::spawn_app_with(tempfile::tempdir().unwrap(), Some(db.url()), 0, |s| {
@@ -300,7 +300,7 @@ async fn media_waits_for_a_database_that_hangs_at_most_two_seconds() {
             s.db_pass = Some(testkit::surreal::PASS.into());
         })
         .await;
-    // A link as the api signs them, to a video no replica has in memory yet.
+    // A link as the api signs them, to a video no replica has in memory.
     let video_id = "01J00000000000000000000000";
     let expires = chrono::Utc::now().timestamp() + 3600;
     let token =
@@ -310,31 +310,31 @@ async fn media_waits_for_a_database_that_hangs_at_most_two_seconds() {
     let url = format!("{}/media/{token}/{video_id}/v1/master.m3u8", app.base);
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 404);
 
-    // The database stops answering without closing its connections (a server paused, or
-    // draining before a restart).
+    // The database stops answering without closing its connections (draining before a
+    // restart), for two seconds. Every replica shares it: the request waits for it rather
+    // than failing on each replica in turn.
     let pid = db.process.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-STOP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    let signal = move |sig: &str| {
+        assert!(
+            std::process::Command::new("kill")
+                .args([sig, &pid])
+                .status()
+                .unwrap()
+                .success()
+        )
+    };
+    signal("-STOP");
+    let resume = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        signal("-CONT");
+    });
     let started = std::time::Instant::now();
     let r = reqwest::get(&url).await.unwrap();
-    let waited = started.elapsed();
-    std::process::Command::new("kill")
-        .args(["-CONT", &pid])
-        .status()
-        .unwrap();
-    assert_eq!(r.status(), 503);
-    assert_eq!(r.headers()["retry-after"], "1");
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["code"], "unavailable");
-    assert!(
-        waited < std::time::Duration::from_secs(4),
-        "answered after {waited:?}"
+    resume.await.unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "answered as usual once the database is back"
     );
-    // Back: the same link answers as before.
-    assert_eq!(reqwest::get(&url).await.unwrap().status(), 404);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1500));
 }
