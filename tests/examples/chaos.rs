@@ -237,6 +237,9 @@ async fn running(port: u16) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// How a part is taken down.
+type TakeDown = fn(&mut testkit::cluster::Part);
+
 /// Runs the faults in turn with the load on; returns the phases.
 async fn faults(cluster: &Mutex<Cluster>, phase: Duration, chosen: &[String]) -> Vec<Phase> {
     let chosen = |f: &str| chosen.iter().any(|c| c == f);
@@ -268,26 +271,24 @@ async fn faults(cluster: &Mutex<Cluster>, phase: Duration, chosen: &[String]) ->
     tokio::time::sleep(phase).await;
     mark("before any fault", t);
 
-    if chosen("kino") {
-        let t = Instant::now();
-        with("kino-1", &|p| p.crash());
-        tokio::time::sleep(phase).await;
-        mark("kino-1 killed (SIGKILL)", t);
-        let t = Instant::now();
-        start("kino-1");
-        tokio::time::sleep(phase).await;
-        mark("kino-1 restarted", t);
-    }
-
-    if chosen("garage") {
-        let t = Instant::now();
-        with("garage-2", &|p| p.stop(Duration::from_secs(10)));
-        tokio::time::sleep(phase).await;
-        mark("garage-2 stopped", t);
-        let t = Instant::now();
-        start("garage-2");
-        tokio::time::sleep(phase).await;
-        mark("garage-2 restarted", t);
+    // A part taken down for a phase, then started again for one.
+    let downs: [(&str, &str, &str, TakeDown); 2] = [
+        ("kino", "kino-1", "killed (SIGKILL)", |p| p.crash()),
+        ("garage", "garage-2", "stopped", |p| {
+            p.stop(Duration::from_secs(10))
+        }),
+    ];
+    for (fault, part, how, down) in downs {
+        if chosen(fault) {
+            let t = Instant::now();
+            with(part, &down);
+            tokio::time::sleep(phase).await;
+            mark(&format!("{part} {how}"), t);
+            let t = Instant::now();
+            start(part);
+            tokio::time::sleep(phase).await;
+            mark(&format!("{part} restarted"), t);
+        }
     }
 
     if chosen("transcoder") {

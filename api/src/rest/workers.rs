@@ -161,6 +161,22 @@ pub enum Done {
     NoContent,
 }
 
+/// Both names of the first-playable report run this.
+async fn publish_first_playable(
+    state: &AppState,
+    job_id: &str,
+    body: &CompleteJobRequest,
+) -> Result<(), ApiError> {
+    jobs::publish_first_playable(
+        &state.db,
+        job_id,
+        body.attempt,
+        &body.job_token,
+        body.duration_s,
+    )
+    .await
+}
+
 pub struct WorkersApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Workers")]
@@ -329,14 +345,7 @@ impl WorkersApi {
         job_id: Path<String>,
         body: Json<CompleteJobRequest>,
     ) -> ApiResult<Done> {
-        jobs::publish_first_playable(
-            &state.db,
-            &job_id,
-            body.attempt,
-            &body.job_token,
-            body.duration_s,
-        )
-        .await?;
+        publish_first_playable(&state, &job_id, &body).await?;
         Ok(Done::NoContent)
     }
 
@@ -355,18 +364,14 @@ impl WorkersApi {
         job_id: Path<String>,
         body: Json<CompleteJobRequest>,
     ) -> ApiResult<Done> {
-        jobs::publish_first_playable(
-            &state.db,
-            &job_id,
-            body.attempt,
-            &body.job_token,
-            body.duration_s,
-        )
-        .await
-        .map_err(|e| match e.code() {
-            Code::NoFirstPlayableExpected => ApiError::new(Code::NoPreviewExpected, e.to_string()),
-            _ => e,
-        })?;
+        publish_first_playable(&state, &job_id, &body)
+            .await
+            .map_err(|e| match e.code() {
+                Code::NoFirstPlayableExpected => {
+                    ApiError::new(Code::NoPreviewExpected, e.to_string())
+                }
+                _ => e,
+            })?;
         Ok(Done::NoContent)
     }
 

@@ -349,3 +349,21 @@ pub async fn graphql_ws(base: &str) -> Ws {
     );
     tokio_tungstenite::connect_async(req).await.unwrap().0
 }
+
+/// The value of the sample named exactly `series` (name and labels) in a `/metrics` text,
+/// if there is one.
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// The app's `/metrics`, checked to be the Prometheus text format.
+pub async fn scrape(app: &TestApp) -> String {
+    let r = reqwest::get(format!("{}/metrics", app.base)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    r.text().await.unwrap()
+}

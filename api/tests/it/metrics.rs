@@ -5,22 +5,6 @@
 use crate::helpers::*;
 use shared::client::types;
 
-/// The value of the sample named exactly `series` (name and labels), if there is one.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
-async fn scrape(app: &TestApp) -> String {
-    let r = reqwest::get(format!("{}/metrics", app.base)).await.unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.headers()["content-type"],
-        "text/plain; version=0.0.4; charset=utf-8"
-    );
-    r.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn metrics_count_routes_operations_and_read_the_queue() {
     let app = spawn_app(0).await;

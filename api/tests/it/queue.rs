@@ -1,6 +1,6 @@
 //! The queue's order: creators with fewer recent uploads go first, then the oldest job.
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{sample, scrape, spawn_app, spawn_app_with};
 use shared::client::types;
 
 #[tokio::test]
@@ -34,16 +34,10 @@ async fn a_creator_with_one_upload_is_not_stuck_behind_another_creators_batch() 
         [batch[0].clone(), single, batch[1].clone(), batch[2].clone()]
     );
     // Each lease notes how long its job waited for a worker.
-    let metrics = reqwest::get(format!("{}/metrics", app.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l == "kino_job_queue_wait_seconds_count 4"),
+    let metrics = scrape(&app).await;
+    assert_eq!(
+        sample(&metrics, "kino_job_queue_wait_seconds_count"),
+        Some(4.0),
         "four waits in\n{metrics}"
     );
 }
