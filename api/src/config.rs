@@ -44,6 +44,15 @@ pub struct Cli {
     /// database and exit.
     #[arg(long, value_name = "N")]
     pub seed_videos: Option<usize>,
+    /// Write the whole database (accounts, catalogue, jobs, the installation's secrets) to FILE
+    /// as SurrealQL and exit. FILE must not exist yet. The embedded database can be exported
+    /// only while no `kino` runs on it; a database server, at any time.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["import_db", "seed_videos"])]
+    pub export_db: Option<PathBuf>,
+    /// Load a file written by --export-db into an empty database, bring its schema up to date
+    /// and exit.
+    #[arg(long, value_name = "FILE", conflicts_with = "seed_videos")]
+    pub import_db: Option<PathBuf>,
     /// Log lines as JSON objects, one per line, rather than as text.
     #[arg(long, env = "KINO_LOG_JSON")]
     pub log_json: bool,
@@ -66,10 +75,10 @@ pub struct Settings {
     pub workers: u32,
     pub public_url: Option<String>,
     pub web_dir: Option<PathBuf>,
-    /// Secret that signs media URLs and part-upload URLs. Generated and kept in the data dir
-    /// when not set, so every replica behind one data dir agrees.
+    /// Secret that signs media URLs and part-upload URLs. Generated and kept in the database
+    /// when not set, so every replica on one database agrees (and a backup carries it).
     pub signing_secret: Option<String>,
-    /// Token transcoder workers present to register. Generated and kept in the data dir when
+    /// Token transcoder workers present to register. Generated and kept in the database when
     /// not set.
     pub worker_registration_token: Option<String>,
     /// Lifetime of signed media URLs, in seconds (at least).
@@ -256,6 +265,8 @@ impl Settings {
             "config",
             "export_schemas",
             "seed_videos",
+            "export_db",
+            "import_db",
         ]));
         // Settings renamed keep their former names for a release; the new name wins.
         for (former, now) in RENAMED {
@@ -302,6 +313,14 @@ impl Settings {
                 self.data_dir.join("db").display()
             )
         })
+    }
+
+    /// Root credentials for a remote database, when both halves are set.
+    pub fn db_root(&self) -> Option<(String, String)> {
+        match (&self.db_user, &self.db_pass) {
+            (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+            _ => None,
+        }
     }
 
     /// Explicit S3 credentials from the settings, when both halves are set.

@@ -20,13 +20,17 @@ use surrealdb::engine::any::Any;
 pub struct Db {
     inner: Surreal<Any>,
     queries: Arc<AtomicU64>,
+    /// For an embedded database, the lock that keeps every other process off its files, held
+    /// while any clone of the handle lives.
+    _lock: Option<Arc<std::fs::File>>,
 }
 
 impl Db {
-    fn new(inner: Surreal<Any>) -> Self {
+    fn new(inner: Surreal<Any>, lock: Option<std::fs::File>) -> Self {
         Db {
             inner,
             queries: Arc::default(),
+            _lock: lock.map(Arc::new),
         }
     }
 
@@ -164,10 +168,27 @@ pub async fn connect(
     db_name: &str,
     root: Option<(String, String)>,
 ) -> anyhow::Result<Db> {
+    let db = connect_as_is(url, ns, db_name, root).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+/// [`connect`] without migrating: what an export reads and an import fills is the database
+/// as it is.
+pub async fn connect_as_is(
+    url: &str,
+    ns: &str,
+    db_name: &str,
+    root: Option<(String, String)>,
+) -> anyhow::Result<Db> {
     let url = url.strip_prefix("memory").map(|_| "mem://").unwrap_or(url);
     let remote = ["ws://", "wss://", "http://", "https://"]
         .iter()
         .any(|scheme| url.starts_with(scheme));
+    let lock = match url.strip_prefix("surrealkv://") {
+        Some(rest) => Some(lock_files(rest.split('?').next().unwrap_or(rest)).await?),
+        None => None,
+    };
     let started = std::time::Instant::now();
     let mut pause = std::time::Duration::from_millis(100);
     let engine = loop {
@@ -183,7 +204,7 @@ pub async fn connect(
             }
         }
     };
-    let db = Db::new(engine);
+    let db = Db::new(engine, lock);
     if let Some((username, password)) = root {
         db.signin(surrealdb::opt::auth::Root { username, password })
             .await
@@ -200,26 +221,51 @@ pub async fn connect(
         .use_db(db_name)
         .await
         .context("selecting database")?;
-    migrate(&db).await?;
     Ok(db)
+}
+
+/// Takes the lock beside an embedded database's files (`PATH.lock`): two processes writing
+/// one database's files would corrupt it, and an export must not read them mid-write.
+async fn lock_files(path: &str) -> anyhow::Result<std::fs::File> {
+    let lock = format!("{}.lock", path.trim_end_matches('/'));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .with_context(|| format!("opening {lock}"))?;
+    // A process that is stopping (or a server restarted in-process) lets go within moments.
+    let patience = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < patience => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "the database {path} is in use by another process: is kino running on this \
+                 data dir? stop kino first"
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(anyhow::Error::new(e).context(format!("locking {lock}")));
+            }
+        }
+    }
 }
 
 /// Connects to the database the settings name.
 pub async fn open(settings: &crate::Settings) -> anyhow::Result<Db> {
-    let root = match (&settings.db_user, &settings.db_pass) {
-        (Some(u), Some(p)) => Some((u.clone(), p.clone())),
-        _ => None,
-    };
     connect(
         &settings.db_url(),
         &settings.db_namespace,
         &settings.db_database,
-        root,
+        settings.db_root(),
     )
     .await
 }
 
-async fn migrate(db: &Db) -> anyhow::Result<()> {
+/// Brings the database's schema up to date: every migration it has not recorded, in order.
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     db.query("DEFINE TABLE IF NOT EXISTS migration SCHEMALESS")
         .await?
         .check()?;

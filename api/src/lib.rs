@@ -7,10 +7,11 @@
 
 // Layers, each module using only those before it (`tests/it/layering.rs` checks this and that
 // no modules at any depth import each other in a cycle):
-//   foundations  error, config, metrics, db, changes, signing;
+//   foundations  error, config, metrics, db, backup, changes, signing;
 //   capabilities identity, catalog, library, queue, ingest, delivery, seed;
 //   wiring       pages, state, background;
 //   adapters     rest, graphql, http, app.
+pub mod backup;
 pub mod changes;
 pub mod config;
 pub mod db;

@@ -38,8 +38,32 @@ fn main() -> anyhow::Result<()> {
         .thread_stack_size(10 * 1024 * 1024)
         .build()?
         .block_on(async move {
+            if let Some(file) = &cli.export_db {
+                let started = std::time::Instant::now();
+                let moved = api::backup::export(&settings, file).await?;
+                println!(
+                    "exported {} records ({} bytes) to {} in {:.1} s",
+                    moved.records,
+                    moved.bytes,
+                    file.display(),
+                    started.elapsed().as_secs_f64()
+                );
+                return Ok(());
+            }
             std::fs::create_dir_all(&settings.data_dir)
                 .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
+            if let Some(file) = &cli.import_db {
+                let started = std::time::Instant::now();
+                let moved = api::backup::import(&settings, file).await?;
+                println!(
+                    "imported {} ({} bytes): the database holds {} records, in {:.1} s",
+                    file.display(),
+                    moved.bytes,
+                    moved.records,
+                    started.elapsed().as_secs_f64()
+                );
+                return Ok(());
+            }
             if let Some(n) = cli.seed_videos {
                 let db = api::db::open(&settings).await?;
                 let started = std::time::Instant::now();

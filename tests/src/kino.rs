@@ -108,6 +108,26 @@ pub fn start_with_bin(bin: &Path, data: &Path, opts: &Options) -> Kino {
     Kino { process, url }
 }
 
+/// Runs `kino` to completion with `args` (a one-shot command such as `--export-db`) on the
+/// data dir `data`, the database `db` (`None`: the embedded one) and extra environment `env`.
+pub fn run(
+    data: &Path,
+    db: Option<&str>,
+    env: &[(String, String)],
+    args: &[&str],
+) -> std::process::Output {
+    let mut cmd = Command::new(bin());
+    cmd.arg("--data-dir").arg(data);
+    if let Some(db) = db {
+        cmd.args(["--db", db]);
+    }
+    cmd.args(args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("kino runs")
+}
+
 /// Seeds `videos` realistic videos into a fresh database under `data`, then starts `kino` on it
 /// with one worker, serving `$KINO_WEB_DIR` (what the benchmarks of the apps measure against).
 /// Prints what the seeding printed.

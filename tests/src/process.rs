@@ -12,6 +12,22 @@ impl Guard {
         self.0.id()
     }
 
+    /// Stops the child as an operator would: SIGTERM, then SIGKILL if it is still running
+    /// after 20 s.
+    pub fn stop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if self.0.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        self.kill();
+    }
+
     /// Kills the child at once (SIGKILL), as a crash would.
     pub fn kill(&mut self) {
         let _ = self.0.kill();

@@ -13,6 +13,7 @@ const LAYERS: &[&str] = &[
     "config",
     "metrics",
     "db",
+    "backup",
     "changes",
     "signing",
     "identity",
