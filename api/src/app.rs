@@ -7,13 +7,12 @@
 
 use crate::config::Settings;
 use crate::error::json_errors;
-use crate::http::{access_log, explorer, headers, limits, media, metrics, parts, slowloris, web};
+use crate::http::{access_log, explorer, headers, limits, media, metrics, parts, serve, web};
 use crate::state::{AppState, Inner};
 use crate::{background, db, graphql, rest, signing::Signer};
 use anyhow::Context;
-use poem::listener::{Acceptor, TcpAcceptor};
 use poem::middleware::Cors;
-use poem::{EndpointExt, IntoEndpoint, Route, Server, get, handler, put};
+use poem::{EndpointExt, IntoEndpoint, Route, get, handler, put};
 use shared::store::{ObjectStore, Store};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 /// A built, not yet running, server.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    listener: std::net::TcpListener,
     addr: SocketAddr,
     state: AppState,
     observer: Option<rest::ResponseObserver>,
@@ -139,12 +138,7 @@ impl Application {
         let listener = std::net::TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         listener.set_nonblocking(true)?;
-        let acceptor = TcpAcceptor::from_std(listener)?;
-        let addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .context("listener has no address")?;
+        let addr = listener.local_addr().context("listener has no address")?;
         let hot_media = crate::delivery::hot::HotMedia::new(
             settings.media_memory_mb.saturating_mul(1024 * 1024),
         );
@@ -164,7 +158,7 @@ impl Application {
             hot_media,
         });
         Ok(Application {
-            acceptor,
+            listener,
             addr,
             state,
             observer: None,
@@ -277,18 +271,13 @@ impl Application {
         // A connection that neither sends nor receives for this long is closed, so idle
         // sockets cannot pile up. Subscriptions are pinged well within it.
         // A request head that trickles in (slowloris) is cut off at its own deadline.
-        let head_limit = Duration::from_secs(state.settings.header_read_timeout_s.max(1));
-        let acceptor = slowloris::HeadDeadline::new(self.acceptor, head_limit);
-        let server = Server::new_with_acceptor(acceptor)
-            .idle_timeout(Duration::from_secs(state.settings.idle_timeout_s.max(1)));
-        let stop = shutdown.clone();
-        server
-            .run_with_graceful_shutdown(
-                app,
-                async move { stop.cancelled().await },
-                Some(Duration::from_secs(10)),
-            )
-            .await?;
+        let limits = serve::Limits {
+            head: Duration::from_secs(state.settings.header_read_timeout_s.max(1)),
+            idle: Duration::from_secs(state.settings.idle_timeout_s.max(1)),
+            drain: Duration::from_secs(10),
+        };
+        let listener = tokio::net::TcpListener::from_std(self.listener)?;
+        serve::serve(listener, app.into_endpoint(), limits, shutdown.clone()).await?;
         shutdown.cancel();
         background.stop().await;
         for w in workers {

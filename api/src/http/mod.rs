@@ -9,5 +9,6 @@ pub mod limits;
 pub mod media;
 pub mod metrics;
 pub mod parts;
+pub mod serve;
 pub mod slowloris;
 pub mod web;

@@ -1,8 +1,7 @@
 //! A deadline on reading each request's head, against slowloris: a client that opens
 //! connections and trickles header bytes, one within every idle timeout, holds a connection
-//! (and its task) for ever without ever finishing a request. poem builds hyper without a
-//! timer, so hyper's own `header_read_timeout` is not available; this wraps each accepted
-//! connection instead.
+//! (and its task) for ever without ever finishing a request. [`super::serve`] wraps each
+//! accepted connection in [`Timed`].
 //!
 //! A head starts with the first byte read after the previous response began (or at accept)
 //! and must end (`\r\n\r\n`) within the deadline, else reads fail and the connection closes.
@@ -10,47 +9,11 @@
 //! A `100 Continue` answer does not start a new head, and once the server switches protocols
 //! (`101`, a WebSocket) or the client speaks HTTP/2, nothing more is timed.
 
-use poem::http::uri::Scheme;
-use poem::listener::Acceptor;
-use poem::web::{LocalAddr, RemoteAddr};
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-
-/// An acceptor whose connections must send each request head within `limit`.
-pub struct HeadDeadline<A> {
-    inner: A,
-    limit: Duration,
-}
-
-impl<A> HeadDeadline<A> {
-    pub fn new(inner: A, limit: Duration) -> Self {
-        HeadDeadline { inner, limit }
-    }
-}
-
-impl<A: Acceptor> Acceptor for HeadDeadline<A> {
-    type Io = Timed<A::Io>;
-
-    fn local_addr(&self) -> Vec<LocalAddr> {
-        self.inner.local_addr()
-    }
-
-    async fn accept(&mut self) -> io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
-        let (io, local, remote, scheme) = self.inner.accept().await?;
-        let timed = Timed {
-            io,
-            limit: self.limit,
-            phase: Phase::Head,
-            deadline: Box::pin(tokio::time::sleep(self.limit)),
-            matched: 0,
-            seen: 0,
-        };
-        Ok((timed, local, remote, scheme))
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -80,6 +43,19 @@ const END: &[u8] = b"\r\n\r\n";
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
 
 impl<T> Timed<T> {
+    /// `io`, whose request heads must each arrive within `limit` of their first byte (the
+    /// first from the moment it is made).
+    pub fn new(io: T, limit: Duration) -> Self {
+        Timed {
+            io,
+            limit,
+            phase: Phase::Head,
+            deadline: Box::pin(tokio::time::sleep(limit)),
+            matched: 0,
+            seen: 0,
+        }
+    }
+
     /// Follows the head's bytes: whether it ended, and where.
     fn scan(&mut self, bytes: &[u8]) {
         if self.seen == 0 && bytes.starts_with(H2_PREFACE) {
@@ -194,14 +170,7 @@ mod tests {
     use super::*;
 
     fn timed() -> Timed<()> {
-        Timed {
-            io: (),
-            limit: Duration::from_secs(1),
-            phase: Phase::Head,
-            deadline: Box::pin(tokio::time::sleep(Duration::from_secs(1))),
-            matched: 0,
-            seen: 0,
-        }
+        Timed::new((), Duration::from_secs(1))
     }
 
     #[tokio::test]
