@@ -72,7 +72,7 @@ fn up(root: &Path) -> Result<()> {
     let web = build_web(root)?;
     sh::step(
         "building kino in release",
-        "about 25-30 min cold, seconds warm",
+        "about 28 min cold, seconds warm",
         || {
             sh::run(sh::cmd("cargo").args([
                 "build",
@@ -150,7 +150,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     sh::run(sh::cmd("cargo").args(["fmt", "--all", "--check"]))
         .context("code is not formatted: run cargo fmt")?;
     let web = build_web(root)?;
-    sh::step("clippy", "about 6 min cold, a minute warm", clippy)
+    sh::step("clippy", "about 8 min cold, a minute warm", clippy)
         .context("clippy found warnings: run cargo xtask lint")?;
     // The shared crate's promise: without features it builds for the browser.
     sh::run(sh::cmd("cargo").args([
@@ -165,7 +165,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     // build produces `target/debug/kino` as the api's integration tests need it anyway.
     sh::step(
         "building every test",
-        "about 15 min cold, a minute warm",
+        "about 9 min cold, a minute warm",
         || sh::run(sh::cmd("cargo").args(["test", "--workspace", "--all-targets", "--no-run"])),
     )?;
     let kino = target_dir(root).join("debug/kino");

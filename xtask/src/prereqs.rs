@@ -157,7 +157,7 @@ pub fn object_store() -> Result<PathBuf> {
     if !version_of("garage").is_some_and(|v| v.contains(GARAGE_VERSION)) {
         sh::step(
             &format!("installing Garage {GARAGE_VERSION} from source"),
-            "about 10 min cold, once per machine",
+            "about 8 min cold, once per machine",
             || {
                 sh::run(
                     sh::cmd("cargo")

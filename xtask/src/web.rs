@@ -26,7 +26,7 @@ pub fn build(root: &Path) -> Result<PathBuf> {
     let path = prereqs::path_with_tools();
     sh::step(
         "compiling the web app for wasm32",
-        "about 4 min cold, seconds warm",
+        "about 2 min cold, seconds warm",
         || {
             sh::run(sh::cmd("cargo").args([
                 "build",
