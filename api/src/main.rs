@@ -19,8 +19,13 @@ fn main() -> anyhow::Result<()> {
         std::fs::write(dir.join("schema.graphql"), api::graphql_sdl())?;
         return Ok(());
     }
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,surrealdb=warn,surrealdb_core=warn".into());
+    // The embedded engine reports its start-up at info level, and at exit that its background
+    // tasks were cancelled (as they are when the process ends): neither tells an operator
+    // anything.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        "info,surrealdb=warn,surrealdb_core=warn,surrealdb_core::kvs::tasks=off,surrealkv=warn"
+            .into()
+    });
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
