@@ -72,7 +72,7 @@ fn up(root: &Path) -> Result<()> {
     let web = build_web(root)?;
     sh::step(
         "building kino in release",
-        "about 28 min cold, seconds warm",
+        "about 19 min cold, seconds warm",
         || {
             sh::run(sh::cmd("cargo").args([
                 "build",
