@@ -151,9 +151,11 @@ fn wasm_bindgen_version(root: &Path) -> Result<String> {
     bail!("Cargo.lock has no wasm-bindgen")
 }
 
-/// Garage, the S3 implementation the tests and benchmarks run against (a separate process).
-/// Returns the path of its binary.
+/// Garage, the S3 implementation the tests and benchmarks run against (a separate process),
+/// and rclone, which the deployment guide backs its bucket up with. Returns the path of
+/// Garage's binary.
 pub fn object_store() -> Result<PathBuf> {
+    apt(&["rclone"])?;
     if !version_of("garage").is_some_and(|v| v.contains(GARAGE_VERSION)) {
         sh::step(
             &format!("installing Garage {GARAGE_VERSION} from source"),
