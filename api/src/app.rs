@@ -149,6 +149,7 @@ impl Application {
             settings,
             registration_token,
             job_wake: Default::default(),
+            stopping: Default::default(),
             limits,
             proxies,
             cache: Default::default(),
@@ -231,6 +232,12 @@ impl Application {
             .data(state.clone());
 
         let background = background::start(&state, &shutdown);
+        let stopping = state.stopping.clone();
+        let signal = shutdown.clone();
+        tokio::spawn(async move {
+            signal.cancelled().await;
+            stopping.cancel();
+        });
 
         let mut workers = Vec::new();
         for i in 0..state.settings.workers {

@@ -21,6 +21,10 @@ pub struct Inner {
     pub registration_token: String,
     /// Woken whenever a job is queued, so long-polling workers pick it up at once.
     pub job_wake: Arc<Notify>,
+    /// Cancelled when the server begins to shut down: a worker's long poll then answers at
+    /// once, so the worker asks another replica instead of the drain holding its connection
+    /// until it is cut.
+    pub stopping: tokio_util::sync::CancellationToken,
     /// Rate limits per client address and per account.
     pub limits: crate::identity::ratelimit::Limits,
     /// The proxies whose `X-Forwarded-For` is believed.

@@ -235,6 +235,9 @@ impl WorkersApi {
     }
 
     /// Wait for a queued job and lease it.
+    ///
+    /// Answers without a job when `wait_s` passes with none queued, or at once when this
+    /// replica begins to shut down; either way the worker asks again.
     #[oai(path = "/jobs/lease", method = "post", operation_id = "lease_job")]
     async fn lease(
         &self,
@@ -275,7 +278,10 @@ impl WorkersApi {
             // Every replica rings this bell when any replica queues a job (the job change
             // feed); retries coming off their backoff do not, so look again every few seconds.
             let nap = (deadline - now).min(Duration::from_secs(3));
-            let _ = tokio::time::timeout(nap, woken).await;
+            tokio::select! {
+                _ = tokio::time::timeout(nap, woken) => {}
+                () = state.stopping.cancelled() => return Ok(Json(LeaseResponse { job: None })),
+            }
         }
     }
 

@@ -354,3 +354,25 @@ async fn racing_enqueues_queue_one_job() {
     let n: Vec<serde_json::Value> = r.take(0).unwrap();
     assert_eq!(n[0]["n"], 1);
 }
+
+/// A replica that begins to shut down answers a waiting worker at once, without a job, so the
+/// worker asks another replica; before, the long poll held its connection through the drain
+/// until the drain cut it, and the worker saw an error.
+#[tokio::test]
+async fn a_stopping_replica_answers_a_waiting_worker_with_no_job() {
+    let app = spawn_app(0).await;
+    let worker = app.worker("w").await;
+    let w = app.as_user(&worker.token);
+    let waiting =
+        tokio::spawn(async move { w.lease_job(&types::LeaseRequest { wait_s: Some(60) }).await });
+    // Long enough for the request to be in the handler, far shorter than its wait.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(!waiting.is_finished(), "the lease did not wait");
+    app.stop().await;
+    let lease = waiting
+        .await
+        .unwrap()
+        .expect("the stopping replica answers the lease")
+        .into_inner();
+    assert!(lease.job.is_none(), "{lease:?}");
+}
