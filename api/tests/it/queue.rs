@@ -356,8 +356,7 @@ async fn racing_enqueues_queue_one_job() {
 }
 
 /// A replica that begins to shut down answers a waiting worker at once, without a job, so the
-/// worker asks another replica; before, the long poll held its connection through the drain
-/// until the drain cut it, and the worker saw an error.
+/// worker asks another replica rather than seeing its connection cut when the drain ends.
 #[tokio::test]
 async fn a_stopping_replica_answers_a_waiting_worker_with_no_job() {
     let app = spawn_app(0).await;
