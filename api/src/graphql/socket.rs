@@ -7,7 +7,9 @@
 //! the database's live queries, so a sign-out on another replica counts too), and at every
 //! ping. A socket whose session was signed out, expired, or ended by a password change is
 //! closed with 4401; one whose user's role changed is closed with 4403, so the client
-//! reconnects with what the account may now do.
+//! reconnects with what the account may now do. When the replica begins to shut down, every
+//! socket is closed with 1001 (going away), so clients reconnect (through the edge, to another
+//! replica) at once rather than finding the connection dead later.
 
 use super::{User, refused, request_data, user_for};
 use crate::error::{ApiError, Code};
@@ -222,6 +224,10 @@ pub async fn subscribe(
                                 None => continue,
                             }
                         }
+                        () = state.stopping.cancelled() => Message::close_with(
+                            CloseCode::Away,
+                            "the server is stopping: reconnect",
+                        ),
                         _ = tick.tick() => {
                             let ended = match &who {
                                 Some(w) => check(&state, w).await,

@@ -232,3 +232,14 @@ async fn a_socket_runs_at_most_ten_subscriptions() {
         "{m}"
     );
 }
+
+/// A replica that begins to shut down closes its sockets as going away (1001), so apps
+/// reconnect, through the edge to another replica, at once.
+#[tokio::test]
+async fn a_stopping_replica_closes_its_sockets_as_going_away() {
+    let app = spawn_app(0).await;
+    let (token, _) = app.user("viewer").await;
+    let mut ws = signed_in_socket(&app, &token).await;
+    app.stop().await;
+    assert_eq!(next(&mut ws).await, Err(Some(1001)));
+}
